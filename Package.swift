@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The shipped library: Swift runtime linked in statically, only qwen3vl_* exported, SONAME set.
+let exportsMap = Context.packageDirectory + "/Sources/Qwen3VLCABI/exports.map"
+let sharedLibraryFlags: [String] = [
+    "-static-stdlib",
+    "-use-ld=lld",
+    "-Xlinker", "--version-script=\(exportsMap)",
+    "-Xlinker", "-soname=libqwen3vl.so.0",
+    "-Xlinker", "--gc-sections",
+    "-Xlinker", "-z", "-Xlinker", "now",
+]
+
+let package = Package(
+    name: "qwen3vl",
+    products: [
+        .library(name: "qwen3vl", type: .dynamic, targets: ["Qwen3VLCABI"]),
+        .library(name: "Qwen3VL", targets: ["Qwen3VL"]),
+    ],
+    targets: [
+        // The C contract: include/qwen3vl.h with its module map.
+        .systemLibrary(name: "CQwen3VL", path: "include"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson",
+                       providers: [.apt(["libjansson-dev"])]),
+        .target(name: "CQwen3VLShims", dependencies: ["CCurl", "CJansson"]),
+        .target(name: "Qwen3VL", dependencies: ["CCurl", "CJansson", "CQwen3VLShims"]),
+        .target(name: "Qwen3VLCABI", dependencies: ["CQwen3VL", "Qwen3VL"],
+                exclude: ["exports.map"],
+                linkerSettings: [.unsafeFlags(sharedLibraryFlags)]),
+        .testTarget(name: "Qwen3VLTests", dependencies: ["Qwen3VL"]),
+    ]
+)

@@ -1,0 +1,126 @@
+/* libcurl doors for the Swift core: see qwen3vl_shims.h for why they exist. */
+#define _GNU_SOURCE
+#include "qwen3vl_shims.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init_once(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+int q3v_curl_global_init(void) {
+    pthread_once(&global_once, global_init_once);
+    return (int)global_rc;
+}
+
+CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value) { return curl_easy_setopt(h, opt, value); }
+CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value) { return curl_easy_setopt(h, opt, value); }
+CURLcode q3v_easy_setopt_ptr(CURL *h, CURLoption opt, const void *value) { return curl_easy_setopt(h, opt, value); }
+
+CURLcode q3v_easy_set_sinks(CURL *h, q3v_data_fn on_body, q3v_data_fn on_header, void *user) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_WRITEDATA, user);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_HEADERDATA, user);
+    return rc;
+}
+
+CURLcode q3v_easy_set_reader(CURL *h, q3v_data_fn on_read, void *user) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_READDATA, user);
+    return rc;
+}
+
+CURLcode q3v_easy_set_bearer(CURL *h, const char *token) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
+    return rc;
+}
+
+CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_MAXREDIRS, max_redirects);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    return rc;
+}
+
+const char *q3v_curl_version(void) {
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v && v->version ? v->version : "unknown";
+}
+
+CURLcode q3v_easy_getinfo_long(CURL *h, CURLINFO info, long *out) { return curl_easy_getinfo(h, info, out); }
+CURLcode q3v_easy_getinfo_double(CURL *h, CURLINFO info, double *out) { return curl_easy_getinfo(h, info, out); }
+
+struct q3v_share {
+    CURLSH *sh;
+    pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+};
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user) {
+    (void)h; (void)access;
+    struct q3v_share *s = user;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST) pthread_mutex_lock(&s->locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *user) {
+    (void)h;
+    struct q3v_share *s = user;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST) pthread_mutex_unlock(&s->locks[data]);
+}
+
+q3v_share *q3v_share_new(void) {
+    struct q3v_share *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&s->locks[i], NULL);
+    s->sh = curl_share_init();
+    if (!s->sh ||
+        curl_share_setopt(s->sh, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        curl_share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s) != CURLSHE_OK ||
+        curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+        curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+        q3v_share_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+CURLSH *q3v_share_handle(q3v_share *s) { return s ? s->sh : NULL; }
+
+void q3v_share_free(q3v_share *s) {
+    if (!s) return;
+    if (s->sh) curl_share_cleanup(s->sh);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_destroy(&s->locks[i]);
+    free(s);
+}
+
+void q3v_sigpipe_block(q3v_sigpipe_state *st) {
+    sigset_t pipe, old, pending;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    st->was_blocked = 0;
+    st->was_pending = 0;
+    if (pthread_sigmask(SIG_BLOCK, &pipe, &old) != 0) return;
+    st->was_blocked = sigismember(&old, SIGPIPE) == 1;
+    if (sigpending(&pending) == 0) st->was_pending = sigismember(&pending, SIGPIPE) == 1;
+}
+
+void q3v_sigpipe_restore(const q3v_sigpipe_state *st) {
+    sigset_t pipe, pending;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    /* Swallow a SIGPIPE raised by our own writes, never one the host had pending already. */
+    if (!st->was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+        const struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe, NULL, &zero) < 0 && errno == EINTR) {}
+    }
+    if (!st->was_blocked) pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);
+}

@@ -1,0 +1,58 @@
+/* Typed, non-variadic doors into libcurl and jansson for Swift, which cannot call C varargs
+ * functions or C function-like macros. Internal to libqwen3vl: the linker version script keeps
+ * every q3v_* symbol out of the shared library's exports. */
+#ifndef QWEN3VL_SHIMS_H
+#define QWEN3VL_SHIMS_H
+
+#include <stddef.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+/* ---- libcurl ---- */
+
+/* curl_global_init exactly once per process, whatever thread gets here first. Returns a CURLcode. */
+int q3v_curl_global_init(void);
+
+CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value);
+CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value);
+CURLcode q3v_easy_setopt_ptr(CURL *h, CURLoption opt, const void *value);
+
+typedef size_t (*q3v_data_fn)(char *data, size_t size, size_t nmemb, void *user);
+typedef int (*q3v_xfer_fn)(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+/* Installs the body and header sinks (and their user pointer) in one go. */
+CURLcode q3v_easy_set_sinks(CURL *h, q3v_data_fn on_body, q3v_data_fn on_header, void *user);
+/* Installs a reader for the request body (CURLOPT_READFUNCTION + READDATA). */
+CURLcode q3v_easy_set_reader(CURL *h, q3v_data_fn on_read, void *user);
+
+/* Authorization as bearer credentials, which libcurl never sends to another host on a redirect. */
+CURLcode q3v_easy_set_bearer(CURL *h, const char *token);
+/* Follow up to max_redirects redirects over http(s) only, keeping POST as POST. */
+CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects);
+/* "7.88.1": the libcurl this process runs with. */
+const char *q3v_curl_version(void);
+
+CURLcode q3v_easy_getinfo_long(CURL *h, CURLINFO info, long *out);
+CURLcode q3v_easy_getinfo_double(CURL *h, CURLINFO info, double *out);
+
+/* A share handle for DNS and TLS sessions, with its own pthread locks so that many easy handles on
+ * many threads may use it at once. Connections are deliberately not shared (libcurl documents the
+ * shared connection cache as unsafe across concurrent threads). */
+typedef struct q3v_share q3v_share;
+q3v_share *q3v_share_new(void);
+CURLSH *q3v_share_handle(q3v_share *s);
+void q3v_share_free(q3v_share *s);
+
+/* SIGPIPE guard for the calling thread. A peer that closes a TLS connection makes OpenSSL write to a
+ * dead socket, and CURLOPT_NOSIGNAL means libcurl will not touch signal dispositions for us, which we
+ * must not do either in someone else's process. So block SIGPIPE in this thread only while libcurl
+ * runs, and swallow any SIGPIPE that our own writes left pending. */
+typedef struct { int was_blocked; int was_pending; } q3v_sigpipe_state;
+void q3v_sigpipe_block(q3v_sigpipe_state *st);
+void q3v_sigpipe_restore(const q3v_sigpipe_state *st);
+
+/* ---- jansson ---- */
+void q3v_json_decref(json_t *j);
+json_t *q3v_json_incref(json_t *j);
+int q3v_json_typeof(const json_t *j);   /* json_type, or -1 for NULL */
+
+#endif

@@ -1,0 +1,43 @@
+/// The outcome of one chat call, successful or not. Every field has a value; "" and -1 mean "none".
+public struct ChatResult: Sendable {
+    public var status: Status = .ok
+    /// Human-readable; "" when the call succeeded.
+    public var error = ""
+    /// The last HTTP status received; 0 if none.
+    public var httpStatus = 0
+    /// The assistant's content.
+    public var text = ""
+    public var finishReason = ""
+    /// The whole chat.completion object as JSON; "" if the call failed.
+    public var json = ""
+    /// `x-inference-id` / `x-request-id` header, else the reply's id.
+    public var requestID = ""
+    /// The reply's tool calls as a JSON array; "" if none.
+    public var toolCallsJSON = ""
+    public var promptTokens: Int64 = -1
+    public var completionTokens: Int64 = -1
+    public var totalTokens: Int64 = -1
+    /// HTTP attempts made, retries included.
+    public var attempts = 0
+    /// Wall-clock duration of the call, retries and waits included.
+    public var elapsedMs: Double = 0
+
+    public init() {}
+
+    public var isSuccess: Bool { status == .ok }
+
+    init(error: Qwen3VLError) {
+        status = error.status
+        self.error = error.message
+    }
+
+    mutating func apply(_ c: Completion) {
+        text = c.text
+        finishReason = c.finishReason
+        toolCallsJSON = c.toolCallsJSON
+        promptTokens = c.promptTokens
+        completionTokens = c.completionTokens
+        totalTokens = c.totalTokens
+        if requestID.isEmpty { requestID = c.id }
+    }
+}

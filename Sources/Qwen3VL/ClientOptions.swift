@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a client reaches the service. Build it in Swift, or parse it from the options JSON of
+/// `qwen3vl_client_new` with ``ClientOptions/parse(json:environment:)``.
+public struct ClientOptions: Sendable {
+    public static let defaultBaseURL = "https://api.aimlapi.com/v1"
+    public static let defaultModel = "alibaba/qwen3-vl-32b-instruct"
+
+    public var apiKey: String?
+    public var baseURL: String = ClientOptions.defaultBaseURL
+    public var model: String = ClientOptions.defaultModel
+    public var timeoutMs: Int64 = 600_000
+    public var connectTimeoutMs: Int64 = 5_000
+    /// 0 means no limit.
+    public var idleTimeoutMs: Int64 = 60_000
+    public var maxRetries: Int = 2
+    public var maxResponseBytes: Int64 = 64 << 20
+    /// Extra request headers, in the order given.
+    public var headers: [(name: String, value: String)] = []
+
+    /// Defaults, with `api_key` and `base_url` taken from the environment as the vendor's SDK does.
+    public init(environment: (String) -> String? = ClientOptions.processEnvironment) {
+        apiKey = Self.firstSet(["AIML_API_KEY", "AIMLAPI_API_KEY"], environment)
+        if let base = Self.firstSet(["AIML_API_BASE", "AIMLAPI_API_BASE"], environment) { baseURL = base }
+    }
+
+    public static func processEnvironment(_ name: String) -> String? {
+        guard let p = getenv(name) else { return nil }
+        return String(validatingCString: p)
+    }
+
+    private static func firstSet(_ names: [String], _ env: (String) -> String?) -> String? {
+        for n in names { if let v = env(n), !v.isEmpty { return v } }
+        return nil
+    }
+
+    /// The endpoint every chat call posts to.
+    public var chatURL: String {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/chat/completions"
+    }
+
+    /// Parses the options JSON of `qwen3vl_client_new` (nil or empty means all defaults). Unknown keys
+    /// and values of the wrong type or range are refused with a message naming the key; the message
+    /// never contains the value of `api_key`.
+    public static func parse(json: String?, environment: (String) -> String? = processEnvironment) throws(Qwen3VLError) -> ClientOptions {
+        var opts = ClientOptions(environment: environment)
+        guard let json else { return opts }
+        let doc: JSONDocument
+        switch JSONDocument.parse(json, rejectDuplicates: true) {
+        case .success(let d): doc = d
+        case .failure(let e): throw Qwen3VLError(.invalidArgument, "options JSON does not parse: \(e.description)")
+        }
+        let root = doc.root
+        guard root.kind == .object else {
+            throw Qwen3VLError(.invalidArgument, "options must be a JSON object, not \(root.kindName)")
+        }
+        for (key, value) in root.members {
+            switch key {
+            case "api_key":
+                guard let s = value.string else { throw wrongType(key, "a string", value) }
+                guard !s.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+                    throw Qwen3VLError(.invalidArgument, "option api_key must not contain CR, LF or NUL")
+                }
+                opts.apiKey = s.isEmpty ? nil : s
+            case "base_url":
+                guard let s = value.string else { throw wrongType(key, "a string", value) }
+                guard isHTTPURL(s) else {
+                    throw Qwen3VLError(.invalidArgument, "option base_url must be an http:// or https:// URL with a host")
+                }
+                opts.baseURL = s
+            case "model":
+                guard let s = value.string, !s.isEmpty else { throw wrongType(key, "a non-empty string", value) }
+                opts.model = s
+            case "timeout_ms": opts.timeoutMs = try integer(key, value, in: 1...Int64(Int32.max) * 1000)
+            case "connect_timeout_ms": opts.connectTimeoutMs = try integer(key, value, in: 1...Int64(Int32.max))
+            case "idle_timeout_ms": opts.idleTimeoutMs = try integer(key, value, in: 0...Int64(Int32.max) * 1000)
+            case "max_retries": opts.maxRetries = Int(try integer(key, value, in: 0...100))
+            case "max_response_bytes": opts.maxResponseBytes = try integer(key, value, in: 1...Int64.max)
+            case "headers":
+                guard value.kind == .object else { throw wrongType(key, "an object of strings", value) }
+                var list: [(name: String, value: String)] = []
+                for (name, v) in value.members {
+                    guard let s = v.string else { throw wrongType("headers.\(name)", "a string", v) }
+                    guard isToken(name) else {
+                        throw Qwen3VLError(.invalidArgument, "option headers: \"\(name)\" is not a valid header name")
+                    }
+                    guard !s.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+                        throw Qwen3VLError(.invalidArgument, "option headers.\(name) must not contain CR, LF or NUL")
+                    }
+                    list.append((name, s))
+                }
+                opts.headers = list
+            default:
+                throw Qwen3VLError(.invalidArgument, "unknown option \"\(key)\"")
+            }
+        }
+        return opts
+    }
+
+    private static func wrongType(_ key: String, _ want: String, _ got: JSONRef) -> Qwen3VLError {
+        Qwen3VLError(.invalidArgument, "option \(key) must be \(want), not \(got.kindName)")
+    }
+
+    private static func integer(_ key: String, _ v: JSONRef, in range: ClosedRange<Int64>) throws(Qwen3VLError) -> Int64 {
+        guard let n = v.int else { throw wrongType(key, "an integer", v) }
+        guard range.contains(n) else {
+            throw Qwen3VLError(.invalidArgument, "option \(key) must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
+        }
+        return n
+    }
+
+    static func isHTTPURL(_ s: String) -> Bool {
+        let lower = s.lowercased()
+        for scheme in ["http://", "https://"] where lower.hasPrefix(scheme) {
+            let rest = lower.dropFirst(scheme.count)
+            return !rest.isEmpty && !rest.hasPrefix("/")
+                && !s.utf8.contains(where: { $0 <= 32 || $0 == 127 })
+        }
+        return false
+    }
+
+    /// RFC 9110 token characters.
+    static func isToken(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy { c in
+            switch c {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+            default: return "!#$%&'*+-.^_`|~".utf8.contains(c)
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+import CCurl
+import CQwen3VLShims
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A call's cancellation flag, which another thread may raise at any time.
+final class CallContext: Sendable {
+    let cancelled = Atomic<Bool>(false)
+}
+
+/// One HTTP exchange as the transport needs it described.
+struct HTTPRequest {
+    var url: String
+    var body: UnsafeRawBufferPointer
+    var headers: UnsafeMutablePointer<curl_slist>?   // owned by the client
+    var bearer: String?
+    var userAgent: String
+    var connectTimeoutMs: Int64
+    var idleTimeoutMs: Int64
+    /// Streams count silence from the start of the attempt; plain calls only once the reply began,
+    /// since a model may think for minutes before its first byte.
+    var idleFromStart: Bool
+    var maxResponseBytes: Int64
+}
+
+/// Where a reply's bytes go while they arrive.
+final class ResponseSink {
+    var httpStatus = 0
+    var requestID: String?
+    var retryAfter: String?
+    var retryAfterMs: String?
+    var contentType = ""
+    var body: [UInt8] = []
+    let limit: Int64
+    var received: Int64 = 0
+    var tooLarge = false
+    var lastActivityNs: UInt64 = 0
+    var gotHeaders = false
+    /// For streams: takes successful bodies piece by piece instead of `body`. False stops the call.
+    var onData: ((UnsafeRawBufferPointer) -> Bool)?
+    var consumerStopped = false
+
+    init(limit: Int64) { self.limit = limit }
+
+    fileprivate func header(_ line: UnsafeRawBufferPointer) {
+        lastActivityNs = Clock.nowNs()
+        gotHeaders = true
+        var s = String(decoding: line, as: UTF8.self)
+        while let c = s.last, c == "\r\n" || c == "\n" || c == "\r" { s.removeLast() }
+        if s.hasPrefix("HTTP/") {
+            // A new response (after a redirect or a 100 Continue): forget the previous one's headers.
+            let fields = s.split(separator: " ", maxSplits: 2)
+            httpStatus = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+            requestID = nil; retryAfter = nil; retryAfterMs = nil; contentType = ""
+            return
+        }
+        guard let colon = s.firstIndex(of: ":") else { return }
+        let name = s[..<colon].lowercased()
+        let value = String(s[s.index(after: colon)...]).trimmingSpaces
+        switch name {
+        case "x-inference-id": requestID = value
+        case "x-request-id": if requestID == nil { requestID = value }
+        case "retry-after": retryAfter = value
+        case "retry-after-ms": retryAfterMs = value
+        case "content-type": contentType = value.lowercased()
+        default: break
+        }
+    }
+
+    /// False asks libcurl to stop.
+    fileprivate func data(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        lastActivityNs = Clock.nowNs()
+        let (total, overflow) = received.addingReportingOverflow(Int64(chunk.count))
+        guard !overflow, total <= limit else { tooLarge = true; return false }
+        received = total
+        if let onData, (200..<300).contains(httpStatus) {
+            if !onData(chunk) { consumerStopped = true; return false }
+            return true
+        }
+        body.append(contentsOf: chunk)
+        return true
+    }
+}
+
+/// How one attempt ended, before HTTP status codes are judged.
+enum TransferOutcome {
+    case completed
+    case failed(Qwen3VLError, retryable: Bool)
+}
+
+private let bodySink: q3v_data_fn = { data, size, nmemb, user in
+    guard let user else { return 0 }
+    let (n, o) = size.multipliedReportingOverflow(by: nmemb)
+    guard !o else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue()
+    return sink.data(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : n)) ? n : 0
+}
+
+private let headerSink: q3v_data_fn = { data, size, nmemb, user in
+    guard let user else { return 0 }
+    let (n, o) = size.multipliedReportingOverflow(by: nmemb)
+    guard !o else { return 0 }
+    Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue().header(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : n))
+    return n
+}
+
+/// One libcurl easy handle driven by its own multi handle. The multi handle holds this connection's
+/// cache (so keep-alive works across calls) and lets another thread wake a blocked call at once with
+/// curl_multi_wakeup, which a bare curl_easy_perform cannot offer. Used by one thread at a time.
+final class Connection: @unchecked Sendable {
+    private let easy: UnsafeMutableRawPointer
+    private let multi: UnsafeMutableRawPointer
+    private let share: UnsafeMutableRawPointer?
+    /// libcurl writes its detailed error text here during a transfer, so it must not move.
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    init?(share: UnsafeMutableRawPointer?) {
+        guard let e = curl_easy_init() else { return nil }
+        guard let m = curl_multi_init() else { curl_easy_cleanup(e); return nil }
+        easy = e
+        multi = m
+        self.share = share
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit {
+        curl_easy_cleanup(easy)
+        curl_multi_cleanup(multi)
+        errorBuffer.deallocate()
+    }
+
+    /// Wakes the thread blocked in this connection's `perform` or `sleep`. Safe from any thread.
+    func wakeup() { _ = curl_multi_wakeup(multi) }
+
+    /// Sleeps up to `ms`, returning early (false) if the call is cancelled.
+    func sleep(ms: Int64, context: CallContext) -> Bool {
+        let until = Clock.deadline(afterMs: ms)
+        while !context.cancelled.load(ordering: .acquiring) {
+            let left = Clock.msUntil(until)
+            if left <= 0 { return true }
+            _ = curl_multi_poll(multi, nil, 0, Int32(min(left, 1000)), nil)
+        }
+        return false
+    }
+
+    /// Runs one HTTP POST to its end, a failure, the deadline, the idle limit or cancellation.
+    func perform(_ req: HTTPRequest, sink: ResponseSink, deadlineNs: UInt64, context: CallContext) -> TransferOutcome {
+        let remaining = Clock.msUntil(deadlineNs)
+        guard remaining > 0 else { return .failed(Qwen3VLError(.timeout, "timed out before the request was sent"), retryable: false) }
+        curl_easy_reset(easy)
+        errorBuffer[0] = 0
+        guard configure(req, sink: sink, timeoutMs: remaining) else {
+            return .failed(Qwen3VLError(.internal, "could not configure libcurl"), retryable: false)
+        }
+        guard curl_multi_add_handle(multi, easy) == CURLM_OK else {
+            return .failed(Qwen3VLError(.internal, "could not start the transfer"), retryable: false)
+        }
+        defer { curl_multi_remove_handle(multi, easy) }
+
+        var guardState = q3v_sigpipe_state()
+        q3v_sigpipe_block(&guardState)
+        defer { q3v_sigpipe_restore(&guardState) }
+
+        let start = Clock.nowNs()
+        sink.lastActivityNs = start
+        var running: Int32 = 1
+        while true {
+            guard curl_multi_perform(multi, &running) == CURLM_OK else {
+                return .failed(Qwen3VLError(.internal, "libcurl multi interface failed"), retryable: false)
+            }
+            if running == 0 { break }
+            if context.cancelled.load(ordering: .acquiring) {
+                return .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false)
+            }
+            var waitMs = Clock.msUntil(deadlineNs)
+            if req.idleTimeoutMs > 0 && (req.idleFromStart || sink.gotHeaders) {
+                let idleDeadline = sink.lastActivityNs &+ UInt64(req.idleTimeoutMs) &* 1_000_000
+                let idleLeft = Clock.msUntil(idleDeadline)
+                if idleLeft <= 0 {
+                    return .failed(Qwen3VLError(.timeout, "no data from the server for \(req.idleTimeoutMs) ms (idle_timeout_ms)"), retryable: false)
+                }
+                waitMs = min(waitMs, idleLeft)
+            }
+            _ = curl_multi_poll(multi, nil, 0, Int32(max(1, min(waitMs, 1000))), nil)
+        }
+
+        var code = CURLE_OK
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(multi, &left) {
+            if msg.pointee.msg == CURLMSG_DONE { code = msg.pointee.data.result }
+        }
+        return outcome(code, sink: sink, deadlineNs: deadlineNs, req: req)
+    }
+
+    private func configure(_ req: HTTPRequest, sink: ResponseSink, timeoutMs: Int64) -> Bool {
+        var ok = true
+        func long(_ o: CURLoption, _ v: Int) { ok = ok && q3v_easy_setopt_long(easy, o, v) == CURLE_OK }
+        func str(_ o: CURLoption, _ v: String) { ok = ok && v.withCString { q3v_easy_setopt_ptr(easy, o, $0) } == CURLE_OK }
+        func ptr(_ o: CURLoption, _ v: UnsafeRawPointer?) { ok = ok && q3v_easy_setopt_ptr(easy, o, v) == CURLE_OK }
+
+        str(CURLOPT_URL, req.url)
+        long(CURLOPT_POST, 1)
+        ptr(CURLOPT_POSTFIELDS, req.body.baseAddress)
+        ok = ok && q3v_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.count)) == CURLE_OK
+        ptr(CURLOPT_HTTPHEADER, UnsafeRawPointer(req.headers))
+        if let bearer = req.bearer {
+            ok = ok && bearer.withCString { q3v_easy_set_bearer(easy, $0) } == CURLE_OK
+        }
+        str(CURLOPT_USERAGENT, req.userAgent)
+        str(CURLOPT_ACCEPT_ENCODING, "")
+        long(CURLOPT_NOSIGNAL, 1)
+        long(CURLOPT_TIMEOUT_MS, Int(timeoutMs))
+        long(CURLOPT_CONNECTTIMEOUT_MS, Int(min(req.connectTimeoutMs, timeoutMs)))
+        ok = ok && q3v_easy_set_redirects(easy, 5) == CURLE_OK
+        long(CURLOPT_SSL_VERIFYPEER, 1)
+        long(CURLOPT_SSL_VERIFYHOST, 2)
+        long(CURLOPT_TCP_KEEPALIVE, 1)
+        ok = ok && q3v_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(req.maxResponseBytes)) == CURLE_OK
+        if let share { ptr(CURLOPT_SHARE, share) }
+        ptr(CURLOPT_ERRORBUFFER, errorBuffer)
+        ok = ok && q3v_easy_set_sinks(easy, bodySink, headerSink, Unmanaged.passUnretained(sink).toOpaque()) == CURLE_OK
+        return ok
+    }
+
+    private func outcome(_ code: CURLcode, sink: ResponseSink, deadlineNs: UInt64, req: HTTPRequest) -> TransferOutcome {
+        if code == CURLE_OK { return .completed }
+        let detail = curlDetail(code)
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT, CURLE_SSL_CONNECT_ERROR:
+            return .failed(Qwen3VLError(.connect, detail), retryable: true)
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE,
+             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE,
+             CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_USE_SSL_FAILED:
+            return .failed(Qwen3VLError(.connect, "TLS: \(detail)"), retryable: false)
+        case CURLE_OPERATION_TIMEDOUT:
+            if Clock.msUntil(deadlineNs) <= 0 {
+                return .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms"), retryable: false)
+            }
+            return .failed(Qwen3VLError(.timeout, detail), retryable: !sink.gotHeaders)
+        case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE:
+            if !sink.gotHeaders || sink.httpStatus == 0 {
+                return .failed(Qwen3VLError(.connect, "connection lost before a reply: \(detail)"), retryable: true)
+            }
+            return .failed(Qwen3VLError(.protocol, "reply cut short: \(detail)"), retryable: false)
+        case CURLE_WRITE_ERROR, CURLE_FILESIZE_EXCEEDED:
+            if sink.tooLarge || code == CURLE_FILESIZE_EXCEEDED {
+                return .failed(Qwen3VLError(.tooLarge, "reply is larger than max_response_bytes (\(req.maxResponseBytes) bytes)"), retryable: false)
+            }
+            if sink.consumerStopped { return .failed(Qwen3VLError(.cancelled, "stopped by the stream callback"), retryable: false) }
+            return .failed(Qwen3VLError(.internal, detail), retryable: false)
+        case CURLE_BAD_CONTENT_ENCODING:
+            return .failed(Qwen3VLError(.protocol, "reply's content encoding is broken: \(detail)"), retryable: false)
+        case CURLE_TOO_MANY_REDIRECTS, CURLE_UNSUPPORTED_PROTOCOL, CURLE_WEIRD_SERVER_REPLY, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+             CURLE_HTTP3:
+            return .failed(Qwen3VLError(.protocol, detail), retryable: false)
+        case CURLE_OUT_OF_MEMORY:
+            return .failed(Qwen3VLError(.internal, "out of memory"), retryable: false)
+        default:
+            return .failed(Qwen3VLError(.connect, detail), retryable: false)
+        }
+    }
+
+    private func curlDetail(_ code: CURLcode) -> String {
+        errorBuffer[Int(CURL_ERROR_SIZE)] = 0
+        let specific = String(cString: errorBuffer)
+        if !specific.isEmpty { return specific }
+        return String(cString: curl_easy_strerror(code))
+    }
+}

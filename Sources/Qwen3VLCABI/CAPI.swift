@@ -1,0 +1,148 @@
+// The C functions of include/qwen3vl.h. Each is a thin translation between C and the Swift core:
+// pointers are checked, strings copied, and nothing here can trap.
+import CQwen3VL
+import Qwen3VL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@c @implementation
+public func qwen3vl_version() -> UnsafePointer<CChar>? {
+    StaticString("0.1.0").utf8Start.withMemoryRebound(to: CChar.self, capacity: 6) { $0 }
+}
+
+@c @implementation
+public func qwen3vl_status_name(_ status: Int32) -> UnsafePointer<CChar>? {
+    let name: StaticString = Status(rawValue: status)?.name ?? "QWEN3VL_ERR_UNKNOWN"
+    return name.utf8Start.withMemoryRebound(to: CChar.self, capacity: name.utf8CodeUnitCount + 1) { $0 }
+}
+
+// MARK: clients
+
+private func client(_ p: OpaquePointer?) -> Qwen3VLClient? {
+    guard let p else { return nil }
+    return Unmanaged<Qwen3VLClient>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+}
+
+@c @implementation
+public func qwen3vl_client_new(_ options_json: UnsafePointer<CChar>?, _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int) -> OpaquePointer? {
+    var json: String? = nil
+    if let options_json {
+        guard let s = String(validatingCString: options_json) else {
+            writeError("options JSON is not valid UTF-8", to: errbuf, size: errbuf_size)
+            return nil
+        }
+        json = s
+    }
+    do {
+        let c = try Qwen3VLClient(optionsJSON: json)
+        writeError("", to: errbuf, size: errbuf_size)
+        return OpaquePointer(Unmanaged.passRetained(c).toOpaque())
+    } catch {
+        writeError(error.message, to: errbuf, size: errbuf_size)
+        return nil
+    }
+}
+
+@c @implementation
+public func qwen3vl_client_free(_ client: OpaquePointer?) {
+    guard let client else { return }
+    Unmanaged<Qwen3VLClient>.fromOpaque(UnsafeRawPointer(client)).release()
+}
+
+// MARK: chat
+
+private func failed(_ status: Status, _ message: String) -> OpaquePointer? {
+    var r = ChatResult()
+    r.status = status
+    r.error = message
+    return ResultBox.export(r)
+}
+
+@c @implementation
+public func qwen3vl_chat(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?) -> OpaquePointer? {
+    guard let c = Qwen3VLCABI.client(client) else { return failed(.invalidArgument, "client is NULL") }
+    guard let request_json else { return failed(.invalidArgument, "request_json is NULL") }
+    // Borrow the caller's bytes for the whole call; jansson checks they are UTF-8 JSON.
+    let bytes = UnsafeRawBufferPointer(start: request_json, count: strlen(request_json))
+    return ResultBox.export(c.chat(requestBytes: bytes))
+}
+
+@c @implementation
+public func qwen3vl_chat_stream(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+                                _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?) -> OpaquePointer? {
+    guard Qwen3VLCABI.client(client) != nil else { return failed(.invalidArgument, "client is NULL") }
+    guard request_json != nil else { return failed(.invalidArgument, "request_json is NULL") }
+    return failed(.internal, "qwen3vl_chat_stream is not implemented yet in this build")
+}
+
+// MARK: results
+
+@c @implementation
+public func qwen3vl_result_status(_ r: OpaquePointer?) -> Int32 {
+    ResultBox.from(r)?.status ?? Status.invalidArgument.rawValue
+}
+
+private let empty: StaticString = ""
+private var emptyCString: UnsafePointer<CChar> {
+    empty.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }
+}
+
+@c @implementation
+public func qwen3vl_result_error(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
+    guard let box = ResultBox.from(r) else {
+        return StaticString("result is NULL").utf8Start.withMemoryRebound(to: CChar.self, capacity: 15) { $0 }
+    }
+    return UnsafePointer(box.error)
+}
+
+@c @implementation
+public func qwen3vl_result_http_status(_ r: OpaquePointer?) -> Int32 { ResultBox.from(r)?.httpStatus ?? 0 }
+
+@c @implementation
+public func qwen3vl_result_text(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
+    ResultBox.from(r).map { UnsafePointer($0.text) } ?? emptyCString
+}
+
+@c @implementation
+public func qwen3vl_result_finish_reason(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
+    ResultBox.from(r).map { UnsafePointer($0.finishReason) } ?? emptyCString
+}
+
+@c @implementation
+public func qwen3vl_result_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
+    ResultBox.from(r).map { UnsafePointer($0.json) } ?? emptyCString
+}
+
+@c @implementation
+public func qwen3vl_result_request_id(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
+    ResultBox.from(r).map { UnsafePointer($0.requestID) } ?? emptyCString
+}
+
+@c @implementation
+public func qwen3vl_result_tool_calls_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
+    ResultBox.from(r).map { UnsafePointer($0.toolCalls) } ?? emptyCString
+}
+
+@c @implementation
+public func qwen3vl_result_tokens(_ r: OpaquePointer?, _ kind: Int32) -> Int64 {
+    guard let box = ResultBox.from(r) else { return -1 }
+    switch kind {
+    case QWEN3VL_TOKENS_PROMPT: return box.tokens.prompt
+    case QWEN3VL_TOKENS_COMPLETION: return box.tokens.completion
+    case QWEN3VL_TOKENS_TOTAL: return box.tokens.total
+    default: return -1
+    }
+}
+
+@c @implementation
+public func qwen3vl_result_attempts(_ r: OpaquePointer?) -> Int32 { ResultBox.from(r)?.attempts ?? 0 }
+
+@c @implementation
+public func qwen3vl_result_elapsed_ms(_ r: OpaquePointer?) -> Double { ResultBox.from(r)?.elapsedMs ?? 0 }
+
+@c @implementation
+public func qwen3vl_result_free(_ r: OpaquePointer?) {
+    guard let r else { return }
+    Unmanaged<ResultBox>.fromOpaque(UnsafeRawPointer(r)).release()
+}

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""A local stand-in for the AI/ML API chat-completions service, faults included.
+
+Listens on 127.0.0.1 only, on a free port that it prints as the first line of stdout ("PORT 12345"),
+and exits by itself after --lifetime seconds (or when stdin closes, if --stdin-watch).
+
+A test picks a behaviour through the base URL it gives the client:
+
+    http://127.0.0.1:PORT/s/<scenario>/<uid>/v1        ->  POST .../chat/completions
+
+<uid> groups the requests of one test: attempts are counted per uid (for "fail N times, then
+succeed") and every request is recorded, readable as JSON from GET /_requests/<uid>.
+<scenario> is a list of steps separated by "," (attempt 1 uses the first step, and so on; the last
+step repeats). A step is a name and its arguments separated by ":", e.g.
+
+    ok                       a chat.completion echoing the last user text
+    status:429:ra=1          HTTP 429 with Retry-After: 1 (ra_ms= for retry-after-ms)
+    status:503               HTTP 503 in OpenAI's error shape
+    flat:400                 the vendor's flat error shape, message as a list, statusCode a string
+    html:502                 an HTML page from a "proxy"
+    notjson                  200 with a body that is not JSON
+    noshape                  200 with JSON that is not a chat.completion
+    error200                 200 carrying an error object
+    tools                    a tool-call reply (content null, finish_reason tool_calls)
+    drop                     close the connection without replying
+    cut                      promise 1000 bytes, send 20, close
+    hang:SECS                read the request, say nothing for SECS seconds
+    stall:SECS               send headers and part of the body, then nothing for SECS seconds
+    big:BYTES                a valid reply whose content is BYTES long
+    gzip                     the echo reply, gzip-encoded (only if the client accepts gzip)
+    redirect:HOST            307 to the same path on HOST (e.g. localhost:PORT)
+    echoauth                 401 whose message repeats the Authorization header (a careless server)
+    slow:MS                  wait MS milliseconds, then the echo reply
+"""
+import argparse
+import gzip
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+RECORDS = {}          # uid -> list of request records
+ATTEMPTS = {}         # uid -> attempts so far
+LOCK = threading.Lock()
+
+
+def last_user_text(req):
+    for m in reversed(req.get("messages", []) if isinstance(req, dict) else []):
+        if isinstance(m, dict) and m.get("role") == "user":
+            c = m.get("content")
+            if isinstance(c, str):
+                return c
+            if isinstance(c, list):
+                return " ".join(p.get("text", "") for p in c if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def completion(req, content=None, finish="stop", message_extra=None):
+    text = content if content is not None else "echo: " + last_user_text(req)
+    msg = {"role": "assistant", "content": text}
+    if message_extra:
+        msg.update(message_extra)
+    prompt = 11
+    done = max(1, len(text) // 4) if text else 1
+    return {
+        "id": "chatcmpl-standin-%d" % int(time.time() * 1000),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        # The service answers with the model name without its vendor prefix.
+        "model": "qwen3-vl-32b-instruct",
+        "choices": [{"index": 0, "message": msg, "finish_reason": finish, "logprobs": None}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done},
+        "meta": {"usage": {"credits_used": 42, "usd_spent": 0.000021}},
+        "system_fingerprint": None,
+    }
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server_version = "stand-in/1"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def send_json(self, code, obj, headers=None):
+        self.send_bytes(code, json.dumps(obj).encode(), "application/json", headers)
+
+    def send_bytes(self, code, body, ctype, headers=None):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def do_GET(self):
+        if self.path.startswith("/_requests/"):
+            uid = unquote(self.path[len("/_requests/"):])
+            with LOCK:
+                recs = list(RECORDS.get(uid, []))
+            self.send_json(200, recs)
+        elif self.path == "/_health":
+            self.send_json(200, {"ok": True})
+        else:
+            self.send_json(404, {"error": {"message": "no such page", "type": "not_found"}})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        parts = self.path.split("/")
+        # /s/<scenario>/<uid>/v1/chat/completions
+        if len(parts) >= 4 and parts[1] == "s":
+            # Split before unquoting, so that an argument may carry an escaped "," or ":".
+            scenario, uid = parts[2], unquote(parts[3])
+        else:
+            scenario, uid = "ok", "default"
+        if not self.path.endswith("/chat/completions"):
+            self.send_json(404, {"message": "Cannot POST " + self.path, "statusCode": 404})
+            return
+        with LOCK:
+            n = ATTEMPTS.get(uid, 0)
+            ATTEMPTS[uid] = n + 1
+            RECORDS.setdefault(uid, []).append({
+                "attempt": n + 1,
+                "path": self.path,
+                "client_port": self.client_address[1],
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": raw.decode("utf-8", "replace"),
+                "time": time.time(),
+            })
+        steps = scenario.split(",")
+        step = [unquote(x) for x in steps[min(n, len(steps) - 1)].split(":")]
+        try:
+            req = json.loads(raw) if raw else {}
+        except ValueError:
+            self.send_json(400, {"error": {"message": "We could not parse the JSON body of your request.",
+                                           "type": "invalid_request_error"}})
+            return
+        self.act(step[0], step[1:], req)
+
+    # -- behaviours -------------------------------------------------------------------------------
+    def act(self, name, args, req):
+        ids = {"x-inference-id": "inf-%s" % os.urandom(4).hex(), "x-aimlapi-credits-used": "42"}
+        opts = dict(a.split("=", 1) for a in args if "=" in a)
+        pos = [a for a in args if "=" not in a]
+        if name == "ok":
+            self.send_json(200, completion(req), ids)
+        elif name == "slow":
+            time.sleep(int(pos[0]) / 1000.0)
+            self.send_json(200, completion(req), ids)
+        elif name == "status":
+            code = int(pos[0])
+            h = {}
+            if "ra" in opts:
+                h["Retry-After"] = opts["ra"]
+            if "ra_ms" in opts:
+                h["retry-after-ms"] = opts["ra_ms"]
+            kinds = {401: "invalid_api_key", 403: "permission_denied", 429: "rate_limit_exceeded"}
+            self.send_json(code, {"error": {"message": "stand-in says %d" % code,
+                                            "type": kinds.get(code, "server_error" if code >= 500 else "invalid_request_error"),
+                                            "code": kinds.get(code)}}, h)
+        elif name == "flat":
+            code = int(pos[0])
+            self.send_json(code, {"message": ["messages must be an array", "model is unknown"],
+                                  "path": "/v1/chat/completions", "requestId": "vendor-req-123",
+                                  "statusCode": str(code), "timestamp": "2026-11-25T00:00:00.000Z"})
+        elif name == "html":
+            code = int(pos[0])
+            body = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+            self.send_bytes(code, body, "text/html")
+        elif name == "notjson":
+            self.send_bytes(200, b"Service temporarily in maintenance mode", "text/plain")
+        elif name == "noshape":
+            self.send_json(200, {"object": "chat.completion", "id": "x", "result": "where are my choices"})
+        elif name == "error200":
+            self.send_json(200, {"error": {"message": "upstream model failed", "type": "server_error"}})
+        elif name == "tools":
+            msg = {"content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
+                "name": "locate", "arguments": "{\"object\":\"cat\"}"}}]}
+            self.send_json(200, completion(req, content="", finish="tool_calls", message_extra=msg), ids)
+        elif name == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif name == "cut":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"id":"chatcmpl-cut","choi')
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif name == "hang":
+            time.sleep(float(pos[0]) if pos else 30)
+            self.close_connection = True
+        elif name == "stall":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"id":')
+            self.wfile.flush()
+            time.sleep(float(pos[0]) if pos else 30)
+            self.close_connection = True
+        elif name == "big":
+            self.send_json(200, completion(req, content="x" * int(pos[0])), ids)
+        elif name == "gzip":
+            body = json.dumps(completion(req)).encode()
+            if "gzip" in self.headers.get("Accept-Encoding", ""):
+                self.send_bytes(200, gzip.compress(body), "application/json", dict(ids, **{"Content-Encoding": "gzip"}))
+            else:
+                self.send_bytes(200, body, "application/json", ids)
+        elif name == "echoauth":
+            self.send_json(401, {"error": {"message": "Invalid key: " + self.headers.get("Authorization", ""),
+                                           "type": "invalid_api_key"}})
+        elif name == "redirect":
+            target = "http://%s%s" % (pos[0], self.path.replace("redirect", "ok", 1))
+            self.send_bytes(307, b"", "text/plain", {"Location": target})
+        else:
+            self.send_json(500, {"error": {"message": "stand-in: unknown scenario " + name}})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--lifetime", type=float, default=1800, help="exit after this many seconds")
+    args = ap.parse_args()
+    srv = Server(("127.0.0.1", args.port), Handler)
+    print("PORT %d" % srv.server_address[1], flush=True)
+    # Stop by ourselves: after the lifetime, or when whoever started us goes away (stdin closes).
+    timer = threading.Timer(args.lifetime, lambda: os._exit(0))
+    timer.daemon = True
+    timer.start()
+
+    def watch_stdin():
+        try:
+            sys.stdin.read()
+        finally:
+            os._exit(0)
+    if not sys.stdin.isatty():
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+/*
+ * qwen3vl.h: the C interface of libqwen3vl.
+ *
+ * libqwen3vl calls the vision-language model Qwen3-VL-32B-Instruct through an OpenAI-compatible
+ * chat-completions endpoint: the AI/ML API service by default, or any compatible server (vLLM,
+ * DashScope compatible mode, llama.cpp, Ollama) by base URL.
+ *
+ * Rules that hold for every function below:
+ *   - Any pointer argument may be NULL: the function then reports an error (or does nothing, for
+ *     the _free functions). Nothing in this library aborts the process on bad input.
+ *   - Strings passed in are NUL-terminated UTF-8, borrowed for the duration of the call only.
+ *     Invalid UTF-8 is an error.
+ *   - Strings returned are owned by the object that returned them and stay valid until that object
+ *     is freed. They are never NULL: "" stands for "none".
+ *   - Every call blocks the calling thread; callbacks run on that thread.
+ *   - A client may be used by many threads at once. A result belongs to one thread at a time.
+ *   - Nothing is printed, no signal handler is installed. libcurl is initialised once, thread-safely,
+ *     by the library itself.
+ *
+ * Typical use:
+ *
+ *     qwen3vl_client *c = qwen3vl_client_new(NULL, err, sizeof err);   // key from AIML_API_KEY
+ *     qwen3vl_result *r = qwen3vl_chat(c,
+ *         "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}");
+ *     if (qwen3vl_result_status(r) == QWEN3VL_OK) puts(qwen3vl_result_text(r));
+ *     else fprintf(stderr, "%s\n", qwen3vl_result_error(r));
+ *     qwen3vl_result_free(r);
+ *     qwen3vl_client_free(c);
+ */
+#ifndef QWEN3VL_H
+#define QWEN3VL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QWEN3VL_VERSION_MAJOR 0
+#define QWEN3VL_VERSION_MINOR 1
+#define QWEN3VL_VERSION_PATCH 0
+#define QWEN3VL_VERSION_STRING "0.1.0"
+
+/* ---- Status codes ------------------------------------------------------------------------ */
+
+#define QWEN3VL_OK                   0  /* success */
+#define QWEN3VL_ERR_INVALID_ARGUMENT 1  /* NULL handle or argument; unknown or ill-typed option */
+#define QWEN3VL_ERR_INVALID_REQUEST  2  /* request JSON unparsable or invalid; message names the JSON path */
+#define QWEN3VL_ERR_FILE             3  /* a local image or video unreadable, too large or of no known type */
+#define QWEN3VL_ERR_CONNECT          4  /* DNS, TCP, TLS handshake or certificate failure; connection lost before a reply */
+#define QWEN3VL_ERR_TIMEOUT          5  /* connect, total (timeout_ms) or idle (idle_timeout_ms) timeout */
+#define QWEN3VL_ERR_AUTH             6  /* HTTP 401 or 403 */
+#define QWEN3VL_ERR_RATE_LIMIT       7  /* HTTP 429, after the retries */
+#define QWEN3VL_ERR_BAD_REQUEST      8  /* any other HTTP 4xx */
+#define QWEN3VL_ERR_SERVER           9  /* HTTP 5xx, after the retries */
+#define QWEN3VL_ERR_PROTOCOL        10  /* reply not as the protocol promises: bad JSON, wrong shape, cut short */
+#define QWEN3VL_ERR_TOO_LARGE       11  /* reply larger than max_response_bytes */
+#define QWEN3VL_ERR_CANCELLED       12  /* stream callback returned non-zero, or cancelled from another thread */
+#define QWEN3VL_ERR_INTERNAL        13  /* out of memory, or a bug */
+
+/* Token kinds for qwen3vl_result_tokens. */
+#define QWEN3VL_TOKENS_PROMPT     0
+#define QWEN3VL_TOKENS_COMPLETION 1
+#define QWEN3VL_TOKENS_TOTAL      2
+
+/* The library's version, "0.1.0". Static storage; thread-safe. */
+const char *qwen3vl_version(void);
+
+/* The name of a status code, e.g. "QWEN3VL_ERR_TIMEOUT"; unknown codes give "QWEN3VL_ERR_UNKNOWN".
+   Static storage; thread-safe. */
+const char *qwen3vl_status_name(int status);
+
+/* ---- Clients ----------------------------------------------------------------------------- */
+
+typedef struct qwen3vl_client qwen3vl_client;
+typedef struct qwen3vl_result qwen3vl_result;
+
+/* Creates a client. options_json is NULL or a JSON object; every key is optional:
+ *
+ *   api_key             string  env AIML_API_KEY, then AIMLAPI_API_KEY; sent as "Authorization: Bearer".
+ *                               Never logged, never part of an error message. Without any key no
+ *                               Authorization header is sent (for local servers).
+ *   base_url            string  env AIML_API_BASE, then AIMLAPI_API_BASE, then https://api.aimlapi.com/v1;
+ *                               "/chat/completions" is appended. http:// or https:// only.
+ *   model               string  "alibaba/qwen3-vl-32b-instruct"; used when a request names none.
+ *   timeout_ms          integer 600000; the whole call, retries and their waits included (>= 1).
+ *   connect_timeout_ms  integer 5000; each connection attempt (>= 1).
+ *   idle_timeout_ms     integer 60000; longest silence while a reply arrives (0 = no limit).
+ *   max_retries         integer 2; retries after connect errors, HTTP 408, 409, 429 and 5xx (0..100).
+ *                               Backoff 0.5 s * 2^n capped at 8 s with jitter; a server's
+ *                               retry-after-ms / Retry-After is honoured when it is at most 60 s.
+ *   max_response_bytes  integer 64 MiB; a larger reply fails with QWEN3VL_ERR_TOO_LARGE, checked
+ *                               while it arrives (>= 1).
+ *   headers             object  {}; extra request headers, name -> string value. Names must be HTTP
+ *                               tokens; values must not contain CR or LF.
+ *
+ * An unknown key, or a value of the wrong type or range, fails with a message naming the key.
+ * On failure returns NULL and, when errbuf is not NULL and errbuf_size > 0, writes a NUL-terminated
+ * message of at most errbuf_size bytes (truncated on a UTF-8 boundary).
+ * The client owns a pool of connections that are kept alive and reused between calls.
+ * Thread-safety: the returned client may be used by any number of threads at once. */
+qwen3vl_client *qwen3vl_client_new(const char *options_json, char *errbuf, size_t errbuf_size);
+
+/* Frees a client and closes its connections. NULL is a no-op. The client must not be in use by
+   another thread when it is freed. */
+void qwen3vl_client_free(qwen3vl_client *client);
+
+/* ---- Chat -------------------------------------------------------------------------------- */
+
+/* Sends a chat-completions request and waits for the whole reply.
+ *
+ * request_json is an OpenAI chat-completions request body. "model" may be left out (the client's
+ * default is used). The request is parsed and checked before anything is sent: "messages" must be a
+ * non-empty array of messages with a known role and a string or array-of-parts content, and known
+ * parameters must have the right type and range; the error message then names the JSON path, such as
+ * messages[1].content[0].image_url.url. Keys the library does not know are passed through untouched.
+ * "stream": true is refused here; use qwen3vl_chat_stream.
+ *
+ * Failed attempts are retried as max_retries says; the whole call is bounded by timeout_ms.
+ * Returns a result that the caller frees with qwen3vl_result_free, never NULL (NULL only if memory
+ * for the result itself ran out). Check qwen3vl_result_status.
+ * Thread-safety: any number of threads may call this on one client at once; each call uses its own
+ * connection from the client's pool. */
+qwen3vl_result *qwen3vl_chat(qwen3vl_client *client, const char *request_json);
+
+/* Receives one piece of a streamed reply. text is the content delta (text_len bytes plus a NUL;
+   "" for chunks without content) and chunk_json the raw chunk; both are valid only during the
+   callback. Return 0 to go on, non-zero to stop. */
+typedef int (*qwen3vl_delta_fn)(const char *text, size_t text_len, const char *chunk_json, void *user_data);
+
+/* Streams the reply (server-sent events), calling on_delta on the calling thread as pieces arrive.
+   Non-zero from on_delta stops the call: it returns with QWEN3VL_ERR_CANCELLED and the text so far.
+   The returned result holds the whole reply assembled as if it had not been streamed. */
+qwen3vl_result *qwen3vl_chat_stream(qwen3vl_client *client, const char *request_json,
+                                    qwen3vl_delta_fn on_delta, void *user_data);
+
+/* ---- Results ----------------------------------------------------------------------------- */
+/* Accessors accept NULL (giving QWEN3VL_ERR_INVALID_ARGUMENT, "", 0 or -1). Returned strings live
+   as long as the result. */
+
+int         qwen3vl_result_status(const qwen3vl_result *r);        /* QWEN3VL_OK or an error code */
+const char *qwen3vl_result_error(const qwen3vl_result *r);         /* human-readable; "" when OK */
+int         qwen3vl_result_http_status(const qwen3vl_result *r);   /* last HTTP status; 0 if none */
+const char *qwen3vl_result_text(const qwen3vl_result *r);          /* assistant content; "" if none */
+const char *qwen3vl_result_finish_reason(const qwen3vl_result *r); /* "stop", "length", "tool_calls", ... */
+const char *qwen3vl_result_json(const qwen3vl_result *r);          /* the whole chat.completion object; "" if none */
+const char *qwen3vl_result_request_id(const qwen3vl_result *r);    /* x-inference-id / x-request-id header, else the reply's id */
+int64_t     qwen3vl_result_tokens(const qwen3vl_result *r, int kind); /* QWEN3VL_TOKENS_*; -1 if unknown */
+int         qwen3vl_result_attempts(const qwen3vl_result *r);      /* HTTP attempts made, retries included */
+/* The reply's tool calls as a JSON array ("[{\"id\":..,\"type\":\"function\",\"function\":{..}}]"); "" if none. */
+const char *qwen3vl_result_tool_calls_json(const qwen3vl_result *r);
+/* Wall-clock time the call took, in milliseconds, retries and waits included. */
+double      qwen3vl_result_elapsed_ms(const qwen3vl_result *r);
+/* Frees a result and every string it returned. NULL is a no-op. */
+void        qwen3vl_result_free(qwen3vl_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QWEN3VL_H */
