@@ -16,7 +16,7 @@ public enum RetryPolicy {
     /// capped at 8 s, shortened by up to a quarter at random so that clients do not retry in step.
     /// `random` is in [0, 1).
     public static func backoffMs(failedAttempts: Int, random: Double) -> Int64 {
-        let exponent = max(0, min(failedAttempts - 1, 5))
+        let exponent = failedAttempts <= 1 ? 0 : min(failedAttempts - 1, 5)
         let base = min(500 << Int64(exponent), 8_000)
         let jitter = 1 - 0.25 * max(0, min(random, 1))
         return Int64(Double(base) * jitter)

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs every test: Swift unit tests, the C tests against the local stand-in server (plain and under
+# valgrind), the example, an install into a temporary prefix, and the checks on the shipped .so.
+# Installs what it needs first. Ends with one "N passed, N failed" line over all steps.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh || exit 1
+make lib >/dev/null || { echo "build failed"; exit 1; }
+
+passed=0; failed=0; failures=()
+step() {  # step NAME COMMAND...: runs one step and counts it
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -Iinclude)
+LDFLAGS=(-Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lqwen3vl -lcurl -ljansson -lpthread)
+mkdir -p build/tests
+build_c_tests() {
+  local t
+  for t in Tests/c/test_*.c; do
+    cc "${CFLAGS[@]}" "$t" "${LDFLAGS[@]}" -o "build/tests/$(basename "$t" .c)" || return 1
+  done
+}
+run_c_tests() {  # run_c_tests [PREFIX COMMAND...]
+  local t rc=0
+  for t in build/tests/test_*; do "$@" "$t" || rc=1; done
+  return $rc
+}
+valgrind_c_tests() {
+  QWEN3VL_TEST_SLOW=8 run_c_tests valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite \
+    --error-exitcode=1
+}
+shipped_library() {
+  local lib=build/lib/libqwen3vl.so.0 extra deps
+  extra=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -vE '^qwen3vl_' || true)
+  [[ -z $extra ]] || { echo "exports more than qwen3vl_*: $extra"; return 1; }
+  deps=$(ldd "$lib" | grep -Eo 'lib(swift[A-Za-z_]*|Foundation[A-Za-z]*|dispatch|BlocksRuntime)\.so' || true)
+  [[ -z $deps ]] || { echo "needs the Swift runtime: $deps"; return 1; }
+  readelf -d "$lib" | grep -q 'SONAME.*\[libqwen3vl.so.0\]' || { echo "SONAME is not libqwen3vl.so.0"; return 1; }
+  ls -l build/lib/libqwen3vl.so.0.1.0
+}
+example_runs() {
+  (source scripts/stand-in.sh
+   cc "${CFLAGS[@]}" examples/chat.c -Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lqwen3vl -ljansson -o build/tests/example_chat &&
+   out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" build/tests/example_chat "What is this?") &&
+   [[ $out == "echo: What is this?" ]] || { echo "example printed: ${out:-nothing}"; exit 1; })
+}
+install_into_prefix() {
+  local prefix
+  prefix=$(mktemp -d)
+  make install PREFIX="$prefix" >/dev/null &&
+  [[ -L $prefix/lib/libqwen3vl.so.0 && -f $prefix/include/qwen3vl.h ]] &&
+  (source scripts/stand-in.sh
+   export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+   # shellcheck disable=SC2046
+   cc examples/chat.c $(pkg-config --cflags --libs qwen3vl jansson) -o "$prefix/chat" &&
+   AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" "$prefix/chat" "installed?" | grep -qx "echo: installed?")
+  local rc=$?
+  rm -rf "$prefix"
+  return $rc
+}
+
+step "swift unit tests" swift test
+step "C tests build (-Wall -Wextra -Werror)" build_c_tests
+step "C tests" run_c_tests
+step "C tests under valgrind" valgrind_c_tests
+step "example against the stand-in" example_runs
+step "make install into a temporary prefix + pkg-config" install_into_prefix
+step "shipped .so: exports, runtime deps, SONAME" shipped_library
+
+((failed == 0)) || printf 'failed step: %s\n' "${failures[@]}"
+echo "all steps: $passed passed, $failed failed"
+((failed == 0))
