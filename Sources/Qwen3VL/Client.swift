@@ -17,6 +17,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     private let url: String
 
     public init(options: ClientOptions) throws(Qwen3VLError) {
+        try options.validate()
         guard q3v_curl_global_init() == Int32(CURLE_OK.rawValue) else {
             throw Qwen3VLError(.internal, "libcurl failed to initialise")
         }

@@ -62,35 +62,23 @@ public struct ClientOptions: Sendable {
             switch key {
             case "api_key":
                 guard let s = value.string else { throw wrongType(key, "a string", value) }
-                guard !s.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
-                    throw Qwen3VLError(.invalidArgument, "option api_key must not contain CR, LF or NUL")
-                }
                 opts.apiKey = s.isEmpty ? nil : s
             case "base_url":
                 guard let s = value.string else { throw wrongType(key, "a string", value) }
-                guard isHTTPURL(s) else {
-                    throw Qwen3VLError(.invalidArgument, "option base_url must be an http:// or https:// URL with a host")
-                }
                 opts.baseURL = s
             case "model":
-                guard let s = value.string, !s.isEmpty else { throw wrongType(key, "a non-empty string", value) }
+                guard let s = value.string else { throw wrongType(key, "a string", value) }
                 opts.model = s
-            case "timeout_ms": opts.timeoutMs = try integer(key, value, in: 1...Int64(Int32.max) * 1000)
-            case "connect_timeout_ms": opts.connectTimeoutMs = try integer(key, value, in: 1...Int64(Int32.max))
-            case "idle_timeout_ms": opts.idleTimeoutMs = try integer(key, value, in: 0...Int64(Int32.max) * 1000)
-            case "max_retries": opts.maxRetries = Int(try integer(key, value, in: 0...100))
-            case "max_response_bytes": opts.maxResponseBytes = try integer(key, value, in: 1...Int64.max)
+            case "timeout_ms": opts.timeoutMs = try integer(key, value)
+            case "connect_timeout_ms": opts.connectTimeoutMs = try integer(key, value)
+            case "idle_timeout_ms": opts.idleTimeoutMs = try integer(key, value)
+            case "max_retries": opts.maxRetries = Int(try integer(key, value))
+            case "max_response_bytes": opts.maxResponseBytes = try integer(key, value)
             case "headers":
                 guard value.kind == .object else { throw wrongType(key, "an object of strings", value) }
                 var list: [(name: String, value: String)] = []
                 for (name, v) in value.members {
                     guard let s = v.string else { throw wrongType("headers.\(name)", "a string", v) }
-                    guard isToken(name) else {
-                        throw Qwen3VLError(.invalidArgument, "option headers: \"\(name)\" is not a valid header name")
-                    }
-                    guard !s.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
-                        throw Qwen3VLError(.invalidArgument, "option headers.\(name) must not contain CR, LF or NUL")
-                    }
                     list.append((name, s))
                 }
                 opts.headers = list
@@ -98,18 +86,47 @@ public struct ClientOptions: Sendable {
                 throw Qwen3VLError(.invalidArgument, "unknown option \"\(key)\"")
             }
         }
+        try opts.validate()
         return opts
+    }
+
+    /// Checks every value's range, whether it came from JSON or from Swift code; the client
+    /// refuses options that fail here. Messages name the option, never the key's value.
+    public func validate() throws(Qwen3VLError) {
+        if let key = apiKey, key.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
+            throw Qwen3VLError(.invalidArgument, "option api_key must not contain CR, LF or NUL")
+        }
+        guard Self.isHTTPURL(baseURL) else {
+            throw Qwen3VLError(.invalidArgument, "option base_url must be an http:// or https:// URL with a host")
+        }
+        guard !model.isEmpty else { throw Qwen3VLError(.invalidArgument, "option model must not be empty") }
+        try Self.check("timeout_ms", timeoutMs, 1...Int64(Int32.max) * 1000)
+        try Self.check("connect_timeout_ms", connectTimeoutMs, 1...Int64(Int32.max))
+        try Self.check("idle_timeout_ms", idleTimeoutMs, 0...Int64(Int32.max) * 1000)
+        try Self.check("max_retries", Int64(maxRetries), 0...100)
+        try Self.check("max_response_bytes", maxResponseBytes, 1...Int64.max)
+        for (name, value) in headers {
+            guard Self.isToken(name) else {
+                throw Qwen3VLError(.invalidArgument, "option headers: \"\(name)\" is not a valid header name")
+            }
+            guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+                throw Qwen3VLError(.invalidArgument, "option headers.\(name) must not contain CR, LF or NUL")
+            }
+        }
+    }
+
+    private static func check(_ key: String, _ n: Int64, _ range: ClosedRange<Int64>) throws(Qwen3VLError) {
+        guard range.contains(n) else {
+            throw Qwen3VLError(.invalidArgument, "option \(key) must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
+        }
     }
 
     private static func wrongType(_ key: String, _ want: String, _ got: JSONRef) -> Qwen3VLError {
         Qwen3VLError(.invalidArgument, "option \(key) must be \(want), not \(got.kindName)")
     }
 
-    private static func integer(_ key: String, _ v: JSONRef, in range: ClosedRange<Int64>) throws(Qwen3VLError) -> Int64 {
+    private static func integer(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> Int64 {
         guard let n = v.int else { throw wrongType(key, "an integer", v) }
-        guard range.contains(n) else {
-            throw Qwen3VLError(.invalidArgument, "option \(key) must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
-        }
         return n
     }
 
