@@ -102,9 +102,17 @@ typedef struct qwen3vl_result qwen3vl_result;
  * Thread-safety: the returned client may be used by any number of threads at once. */
 qwen3vl_client *qwen3vl_client_new(const char *options_json, char *errbuf, size_t errbuf_size);
 
-/* Frees a client and closes its connections. NULL is a no-op. The client must not be in use by
-   another thread when it is freed. */
+/* Frees a client and closes its connections. NULL is a no-op.
+   Calls still in flight on other threads (as when a garbage-collected host frees a client that
+   is busy) are cancelled: they return QWEN3VL_ERR_CANCELLED within about 100 ms, and the client's
+   memory is released when the last of them returns, as sqlite3_close_v2 does. Starting a new call
+   on a client after freeing it is a use-after-free, as with any freed pointer. */
 void qwen3vl_client_free(qwen3vl_client *client);
+
+/* Cancels every call in flight on this client, from any thread; each returns QWEN3VL_ERR_CANCELLED
+   within about 100 ms with whatever text it had received. Calls started afterwards are not
+   affected (use a qwen3vl_cancel token to stop one particular call). NULL is a no-op. */
+void qwen3vl_client_cancel_all(qwen3vl_client *client);
 
 /* ---- Chat -------------------------------------------------------------------------------- */
 
@@ -129,11 +137,47 @@ qwen3vl_result *qwen3vl_chat(qwen3vl_client *client, const char *request_json);
    callback. Return 0 to go on, non-zero to stop. */
 typedef int (*qwen3vl_delta_fn)(const char *text, size_t text_len, const char *chunk_json, void *user_data);
 
-/* Streams the reply (server-sent events), calling on_delta on the calling thread as pieces arrive.
-   Non-zero from on_delta stops the call: it returns with QWEN3VL_ERR_CANCELLED and the text so far.
-   The returned result holds the whole reply assembled as if it had not been streamed. */
+/* Streams the reply (server-sent events), calling on_delta on the calling thread for every chunk as
+ * it arrives. "stream": true and "stream_options": {"include_usage": true} are added to the request
+ * unless it says otherwise. Non-zero from on_delta stops the call: it returns QWEN3VL_ERR_CANCELLED
+ * with the text so far. The returned result holds the whole reply assembled as if it had not been
+ * streamed: text, finish reason, tool calls, usage, and a chat.completion in qwen3vl_result_json.
+ *
+ * The stream is complete when [DONE] arrives, or when a finish_reason has arrived and the connection
+ * then ends cleanly. A stream cut before that is QWEN3VL_ERR_PROTOCOL; an error event or error object
+ * in the stream is QWEN3VL_ERR_PROTOCOL with the server's message; in both cases the text received
+ * so far stays in the result. Failed attempts are retried only before the first chunk reached
+ * on_delta, so no delta is ever delivered twice. idle_timeout_ms bounds the silence between bytes
+ * (from the start of the attempt); timeout_ms bounds the whole call. on_delta must not be NULL.
+ * A server that answers with a plain chat.completion instead of a stream is accepted: on_delta then
+ * gets its whole text as one chunk. */
 qwen3vl_result *qwen3vl_chat_stream(qwen3vl_client *client, const char *request_json,
                                     qwen3vl_delta_fn on_delta, void *user_data);
+
+/* ---- Cancellation ------------------------------------------------------------------------ */
+
+/* A one-shot switch that another thread flips to stop the calls it was given to, e.g. a GUI's
+ * "Stop" button or a Python generator that the caller abandoned. One token may serve many calls,
+ * at once or one after another; once triggered it stays triggered, and a call started with a
+ * triggered token returns QWEN3VL_ERR_CANCELLED at once. All functions are thread-safe.
+ * A token in use by a call may be freed: the call keeps it alive until it returns. */
+typedef struct qwen3vl_cancel qwen3vl_cancel;
+
+/* A new, untriggered token; NULL only if memory ran out. Free with qwen3vl_cancel_free. */
+qwen3vl_cancel *qwen3vl_cancel_new(void);
+/* Triggers the token: every call using it returns QWEN3VL_ERR_CANCELLED within about 100 ms,
+   keeping what it had received. NULL is a no-op. */
+void qwen3vl_cancel_trigger(qwen3vl_cancel *cancel);
+/* 1 once triggered, else 0 (also for NULL). */
+int  qwen3vl_cancel_is_triggered(const qwen3vl_cancel *cancel);
+void qwen3vl_cancel_free(qwen3vl_cancel *cancel);
+
+/* qwen3vl_chat and qwen3vl_chat_stream with a cancellation token; cancel may be NULL (no token). */
+qwen3vl_result *qwen3vl_chat_cancellable(qwen3vl_client *client, const char *request_json,
+                                         qwen3vl_cancel *cancel);
+qwen3vl_result *qwen3vl_chat_stream_cancellable(qwen3vl_client *client, const char *request_json,
+                                                qwen3vl_delta_fn on_delta, void *user_data,
+                                                qwen3vl_cancel *cancel);
 
 /* ---- Results ----------------------------------------------------------------------------- */
 /* Accessors accept NULL (giving QWEN3VL_ERR_INVALID_ARGUMENT, "", 0 or -1). Returned strings live

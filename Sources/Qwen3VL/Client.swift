@@ -11,10 +11,13 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     public let options: ClientOptions
     private let pool: ConnectionPool
-    /// curl_slist of the fixed request headers, read-only after init and so shareable by all calls.
-    private let headerList: UnsafeMutablePointer<curl_slist>?
+    /// curl_slists of the fixed request headers (plain and streamed calls differ in Accept),
+    /// read-only after init and so shareable by all calls.
+    private let plainHeaders: UnsafeMutablePointer<curl_slist>?
+    private let streamHeaders: UnsafeMutablePointer<curl_slist>?
     private let userAgent: String
     private let url: String
+    private let inFlight = CallRegistry()
 
     public init(options: ClientOptions) throws(Qwen3VLError) {
         try options.validate()
@@ -22,18 +25,18 @@ public final class Qwen3VLClient: @unchecked Sendable {
             throw Qwen3VLError(.internal, "libcurl failed to initialise")
         }
         guard let pool = ConnectionPool() else { throw Qwen3VLError(.internal, "out of memory") }
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        let fixed = ["Content-Type: application/json", "Accept: application/json", "Expect:"]
-        for line in fixed + options.headers.map({ "\($0.name): \($0.value)" }) {
-            guard let next = curl_slist_append(list, line) else {
-                curl_slist_free_all(list)
-                throw Qwen3VLError(.internal, "out of memory")
-            }
-            list = next
+        let extra = options.headers.map { "\($0.name): \($0.value)" }
+        let plain = Self.headerList(["Content-Type: application/json", "Accept: application/json", "Expect:"] + extra)
+        let stream = Self.headerList(["Content-Type: application/json", "Accept: text/event-stream", "Expect:"] + extra)
+        guard let plain, let stream else {
+            curl_slist_free_all(plain)
+            curl_slist_free_all(stream)
+            throw Qwen3VLError(.internal, "out of memory")
         }
         self.options = options
         self.pool = pool
-        headerList = list
+        plainHeaders = plain
+        streamHeaders = stream
         url = options.chatURL
         userAgent = "qwen3vl/\(Self.version) libcurl/\(String(cString: q3v_curl_version()))"
     }
@@ -43,64 +46,116 @@ public final class Qwen3VLClient: @unchecked Sendable {
         try self.init(options: ClientOptions.parse(json: optionsJSON))
     }
 
-    deinit { curl_slist_free_all(headerList) }
-
-    /// Sends a chat-completions request (JSON text) and waits for the whole reply.
-    public func chat(_ requestJSON: String) -> ChatResult {
-        var text = requestJSON
-        return text.withUTF8 { chat(requestBytes: UnsafeRawBufferPointer($0)) }
+    deinit {
+        curl_slist_free_all(plainHeaders)
+        curl_slist_free_all(streamHeaders)
     }
 
-    /// Same as ``chat(_:)`` for UTF-8 bytes the caller owns for the duration of the call.
-    public func chat(requestBytes: UnsafeRawBufferPointer) -> ChatResult {
+    private static func headerList(_ lines: [String]) -> UnsafeMutablePointer<curl_slist>? {
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for line in lines {
+            guard let next = curl_slist_append(list, line) else {
+                curl_slist_free_all(list)
+                return nil
+            }
+            list = next
+        }
+        return list
+    }
+
+    /// Cancels every call now in flight on this client (later calls are not affected). Any thread.
+    public func cancelAll() { inFlight.cancelAll(forever: false) }
+
+    /// Cancels the calls in flight and refuses new ones: what the C layer does when a host frees a
+    /// client that other threads are still using. The memory goes when the last call returns.
+    public func close() { inFlight.cancelAll(forever: true) }
+
+    /// Sends a chat-completions request (JSON text) and waits for the whole reply.
+    public func chat(_ requestJSON: String, cancel: CancelToken? = nil) -> ChatResult {
+        var text = requestJSON
+        return text.withUTF8 { chat(requestBytes: UnsafeRawBufferPointer($0), cancel: cancel) }
+    }
+
+    /// Same as ``chat(_:cancel:)`` for UTF-8 bytes the caller owns for the duration of the call.
+    public func chat(requestBytes: UnsafeRawBufferPointer, cancel: CancelToken? = nil) -> ChatResult {
+        execute(requestBytes, cancel: cancel, onDelta: nil)
+    }
+
+    /// Streams the reply, calling `onDelta` on this thread for each chunk as it arrives; returning
+    /// false stops the call (`.cancelled`, text so far kept). The result holds the whole reply as if
+    /// it had not been streamed.
+    public func chatStream(_ requestJSON: String, cancel: CancelToken? = nil, onDelta: @escaping (StreamChunk) -> Bool) -> ChatResult {
+        var text = requestJSON
+        return text.withUTF8 { chatStream(requestBytes: UnsafeRawBufferPointer($0), cancel: cancel, onDelta: onDelta) }
+    }
+
+    /// Same as ``chatStream(_:cancel:onDelta:)`` for UTF-8 bytes the caller owns during the call.
+    public func chatStream(requestBytes: UnsafeRawBufferPointer, cancel: CancelToken? = nil,
+                           onDelta: @escaping (StreamChunk) -> Bool) -> ChatResult {
+        execute(requestBytes, cancel: cancel, onDelta: onDelta)
+    }
+
+    private func execute(_ bytes: UnsafeRawBufferPointer, cancel: CancelToken?, onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
         let start = Clock.nowNs()
-        var result = run(requestBytes, start: start)
+        var result: ChatResult
+        do throws(Qwen3VLError) {
+            let body = try RequestValidator.prepare(bytes, defaultModel: options.model, stream: onDelta != nil)
+            result = withExtendedLifetime(body) { run(body.bytes, cancel: cancel, onDelta: onDelta) }
+        } catch {
+            result = ChatResult(error: error)
+        }
         result.error = redacted(result.error)
         result.elapsedMs = Double(Clock.nowNs() &- start) / 1e6
         return result
     }
 
-    private func run(_ bytes: UnsafeRawBufferPointer, start: UInt64) -> ChatResult {
-        let body: RequestBody
-        do {
-            body = try RequestValidator.prepare(bytes, defaultModel: options.model, stream: false)
-        } catch {
-            return ChatResult(error: error)
-        }
+    /// Takes a connection, registers the call for cancellation, and runs the attempts.
+    private func run(_ body: UnsafeRawBufferPointer, cancel: CancelToken?, onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
         guard let conn = pool.acquire() else { return ChatResult(error: Qwen3VLError(.internal, "could not create a libcurl handle")) }
         defer { pool.release(conn) }
+        let context = CallContext(connection: conn)
+        guard inFlight.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")) }
+        defer { inFlight.remove(context) }
+        if let cancel {
+            guard cancel.registry.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "cancelled before it started")) }
+        }
+        defer { cancel?.registry.remove(context) }
+        return attempts(body, conn: conn, context: context, onDelta: onDelta)
+    }
 
+    /// The retry loop: one HTTP attempt after another until success, a final failure, the deadline
+    /// or cancellation.
+    private func attempts(_ body: UnsafeRawBufferPointer, conn: Connection, context: CallContext,
+                          onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
         let deadline = Clock.deadline(afterMs: options.timeoutMs)
-        let context = CallContext()
         let request = HTTPRequest(
-            url: url, body: body.bytes, headers: headerList, bearer: options.apiKey, userAgent: userAgent,
-            connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: options.idleTimeoutMs,
-            idleFromStart: false, maxResponseBytes: options.maxResponseBytes)
+            url: url, body: body, headers: onDelta == nil ? plainHeaders : streamHeaders, bearer: options.apiKey,
+            userAgent: userAgent, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: options.idleTimeoutMs,
+            idleFromStart: onDelta != nil, maxResponseBytes: options.maxResponseBytes)
 
         var result = ChatResult()
         while true {
             result.attempts += 1
             let sink = ResponseSink(limit: options.maxResponseBytes)
-            let outcome = withExtendedLifetime(body) {
-                conn.perform(request, sink: sink, deadlineNs: deadline, context: context)
+            let stream = onDelta.map { StreamAssembler(maxEventBytes: Int(clamping: options.maxResponseBytes), onDelta: $0) }
+            if let stream {
+                sink.onData = { [unowned sink] bytes in
+                    let more = stream.feed(bytes)
+                    if !more && stream.sawDone { sink.complete = true }
+                    return more
+                }
             }
+            let outcome = conn.perform(request, sink: sink, deadlineNs: deadline, context: context)
+            sink.onData = nil
             result.httpStatus = sink.httpStatus
             result.requestID = sink.requestID ?? ""
 
-            let failure: Qwen3VLError
+            var failure: Qwen3VLError
             let retryable: Bool
             switch outcome {
             case .completed where (200..<300).contains(sink.httpStatus):
-                return sink.body.withUnsafeBytes { raw in
-                    do throws(Qwen3VLError) {
-                        result.apply(try ReplyParser.completion(raw))
-                        result.json = String(decoding: raw, as: UTF8.self)
-                    } catch {
-                        result.status = error.status
-                        result.error = error.message
-                    }
-                    return result
-                }
+                if let stream, sink.streamed { return finishStream(result, stream, failure: nil) }
+                return sink.body.withUnsafeBytes { raw in completed(result, body: raw, onDelta: onDelta) }
             case .completed:
                 (failure, retryable) = sink.body.withUnsafeBytes { raw in
                     if result.requestID.isEmpty { result.requestID = ReplyParser.errorRequestID(raw) ?? "" }
@@ -109,7 +164,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
             case .failed(let e, let r):
                 (failure, retryable) = (e, r)
             }
-
+            // Never replay deltas the caller has already seen; an error inside the stream is final.
+            if let stream, stream.deliveredAny || stream.failure != nil {
+                return finishStream(result, stream, failure: failure)
+            }
             if !retryable || result.attempts > options.maxRetries {
                 return finish(result, failure)
             }
@@ -117,14 +175,52 @@ public final class Qwen3VLClient: @unchecked Sendable {
                 failedAttempts: result.attempts, retryAfterMs: sink.retryAfterMs, retryAfter: sink.retryAfter,
                 nowEpochSeconds: Clock.epochSeconds(), random: Double.random(in: 0..<1))
             if Clock.msUntil(deadline) <= delay {
-                var e = failure
-                e.message += " (no time left in timeout_ms for another attempt)"
-                return finish(result, e)
+                failure.message += " (no time left in timeout_ms for another attempt)"
+                return finish(result, failure)
             }
             if !conn.sleep(ms: delay, context: context) {
                 return finish(result, Qwen3VLError(.cancelled, "cancelled while waiting to retry"))
             }
         }
+    }
+
+    /// A whole non-streamed reply (also what a server that ignores "stream": true sends): parsed, and
+    /// for a streaming caller handed over as a single chunk.
+    private func completed(_ partial: ChatResult, body: UnsafeRawBufferPointer, onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
+        var result = partial
+        do throws(Qwen3VLError) {
+            let c = try ReplyParser.completion(body)
+            result.apply(c)
+            result.json = String(decoding: body, as: UTF8.self)
+            if let onDelta {
+                let go = c.text.withCString { t in
+                    result.json.withCString { j in
+                        onDelta(StreamChunk(textBytes: UnsafeBufferPointer(start: t, count: strlen(t)),
+                                            jsonBytes: UnsafeBufferPointer(start: j, count: strlen(j))))
+                    }
+                }
+                if !go { return finish(result, Qwen3VLError(.cancelled, "stopped by the stream callback")) }
+            }
+        } catch {
+            result.status = error.status
+            result.error = error.message
+        }
+        return result
+    }
+
+    /// The end of a stream, clean or not: what arrived is kept either way.
+    private func finishStream(_ partial: ChatResult, _ stream: StreamAssembler, failure: Qwen3VLError?) -> ChatResult {
+        var result = partial
+        if failure == nil { stream.finish() }
+        result.apply(stream.completion())
+        if let e = stream.failure { return finish(result, e) }
+        if stream.stoppedByCaller { return finish(result, Qwen3VLError(.cancelled, "stopped by the stream callback")) }
+        if let failure { return finish(result, failure) }
+        guard stream.isComplete else {
+            return finish(result, Qwen3VLError(.protocol, "stream ended before any finish_reason and without [DONE]"))
+        }
+        result.json = stream.completionJSON()
+        return result
     }
 
     private func finish(_ partial: ChatResult, _ e: Qwen3VLError) -> ChatResult {

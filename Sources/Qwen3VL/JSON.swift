@@ -105,6 +105,9 @@ final class JSONDocument {
     /// Takes over a reference the caller owns.
     init(owning raw: UnsafeMutablePointer<json_t>) { self.raw = raw }
 
+    /// Keeps a value that lives inside another document alive on its own.
+    init(retaining ref: JSONRef) { raw = q3v_json_incref(ref.raw) ?? ref.raw }
+
     deinit { q3v_json_decref(raw) }
 
     /// Parses bytes as JSON. The error says what and where, in jansson's words.

@@ -5,11 +5,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// A call's cancellation flag, which another thread may raise at any time.
-final class CallContext: Sendable {
-    let cancelled = Atomic<Bool>(false)
-}
-
 /// One HTTP exchange as the transport needs it described.
 struct HTTPRequest {
     var url: String
@@ -38,9 +33,15 @@ final class ResponseSink {
     var tooLarge = false
     var lastActivityNs: UInt64 = 0
     var gotHeaders = false
-    /// For streams: takes successful bodies piece by piece instead of `body`. False stops the call.
+    /// For streams: takes a successful text/event-stream body piece by piece instead of `body`.
+    /// False stops the transfer.
     var onData: ((UnsafeRawBufferPointer) -> Bool)?
+    /// Some of the body went to `onData`.
+    var streamed = false
     var consumerStopped = false
+    /// Set by a stream's consumer once the reply is whole ([DONE]): the transfer is then given a
+    /// moment to end cleanly (so the connection can be reused) and otherwise abandoned.
+    var complete = false
 
     init(limit: Int64) { self.limit = limit }
 
@@ -75,8 +76,13 @@ final class ResponseSink {
         let (total, overflow) = received.addingReportingOverflow(Int64(chunk.count))
         guard !overflow, total <= limit else { tooLarge = true; return false }
         received = total
-        if let onData, (200..<300).contains(httpStatus) {
-            if !onData(chunk) { consumerStopped = true; return false }
+        if let onData, (200..<300).contains(httpStatus), contentType.hasPrefix("text/event-stream") {
+            streamed = true
+            if !onData(chunk) {
+                if complete { return true } // whole already: just let the rest go by
+                consumerStopped = true
+                return false
+            }
             return true
         }
         body.append(contentsOf: chunk)
@@ -137,7 +143,7 @@ final class Connection: @unchecked Sendable {
     /// Sleeps up to `ms`, returning early (false) if the call is cancelled.
     func sleep(ms: Int64, context: CallContext) -> Bool {
         let until = Clock.deadline(afterMs: ms)
-        while !context.cancelled.load(ordering: .acquiring) {
+        while !context.isCancelled {
             let left = Clock.msUntil(until)
             if left <= 0 { return true }
             _ = curl_multi_poll(multi, nil, 0, Int32(min(left, 1000)), nil)
@@ -166,16 +172,22 @@ final class Connection: @unchecked Sendable {
         let start = Clock.nowNs()
         sink.lastActivityNs = start
         var running: Int32 = 1
+        var graceUntil: UInt64 = 0
         while true {
             guard curl_multi_perform(multi, &running) == CURLM_OK else {
                 return .failed(Qwen3VLError(.internal, "libcurl multi interface failed"), retryable: false)
             }
             if running == 0 { break }
-            if context.cancelled.load(ordering: .acquiring) {
+            if context.isCancelled {
                 return .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false)
             }
             var waitMs = Clock.msUntil(deadlineNs)
-            if req.idleTimeoutMs > 0 && (req.idleFromStart || sink.gotHeaders) {
+            if sink.complete {
+                if graceUntil == 0 { graceUntil = Clock.deadline(afterMs: 200) }
+                let graceLeft = Clock.msUntil(graceUntil)
+                if graceLeft <= 0 { return .completed }
+                waitMs = min(waitMs, graceLeft)
+            } else if req.idleTimeoutMs > 0 && (req.idleFromStart || sink.gotHeaders) {
                 let idleDeadline = sink.lastActivityNs &+ UInt64(req.idleTimeoutMs) &* 1_000_000
                 let idleLeft = Clock.msUntil(idleDeadline)
                 if idleLeft <= 0 {

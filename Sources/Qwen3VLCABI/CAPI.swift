@@ -47,7 +47,15 @@ public func qwen3vl_client_new(_ options_json: UnsafePointer<CChar>?, _ errbuf: 
 @c @implementation
 public func qwen3vl_client_free(_ client: OpaquePointer?) {
     guard let client else { return }
-    Unmanaged<Qwen3VLClient>.fromOpaque(UnsafeRawPointer(client)).release()
+    let handle = Unmanaged<Qwen3VLClient>.fromOpaque(UnsafeRawPointer(client))
+    // Calls in flight hold their own reference: they are told to stop, and the last one out frees.
+    handle.takeUnretainedValue().close()
+    handle.release()
+}
+
+@c @implementation
+public func qwen3vl_client_cancel_all(_ client: OpaquePointer?) {
+    Qwen3VLCABI.client(client)?.cancelAll()
 }
 
 // MARK: chat
@@ -61,19 +69,68 @@ private func failed(_ status: Status, _ message: String) -> OpaquePointer? {
 
 @c @implementation
 public func qwen3vl_chat(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?) -> OpaquePointer? {
-    guard let c = Qwen3VLCABI.client(client) else { return failed(.invalidArgument, "client is NULL") }
-    guard let request_json else { return failed(.invalidArgument, "request_json is NULL") }
-    // Borrow the caller's bytes for the whole call; jansson checks they are UTF-8 JSON.
-    let bytes = UnsafeRawBufferPointer(start: request_json, count: strlen(request_json))
-    return ResultBox.export(c.chat(requestBytes: bytes))
+    chat(client, request_json, nil, nil, nil)
+}
+
+@c @implementation
+public func qwen3vl_chat_cancellable(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+                                     _ cancel: OpaquePointer?) -> OpaquePointer? {
+    chat(client, request_json, nil, nil, cancel)
 }
 
 @c @implementation
 public func qwen3vl_chat_stream(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
                                 _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?) -> OpaquePointer? {
-    guard Qwen3VLCABI.client(client) != nil else { return failed(.invalidArgument, "client is NULL") }
-    guard request_json != nil else { return failed(.invalidArgument, "request_json is NULL") }
-    return failed(.internal, "qwen3vl_chat_stream is not implemented yet in this build")
+    guard let on_delta else { return failed(.invalidArgument, "on_delta is NULL") }
+    return chat(client, request_json, on_delta, user_data, nil)
+}
+
+@c @implementation
+public func qwen3vl_chat_stream_cancellable(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+                                            _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?,
+                                            _ cancel: OpaquePointer?) -> OpaquePointer? {
+    guard let on_delta else { return failed(.invalidArgument, "on_delta is NULL") }
+    return chat(client, request_json, on_delta, user_data, cancel)
+}
+
+/// The one path behind the four chat functions: a plain call when `onDelta` is nil.
+private func chat(_ client: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ onDelta: qwen3vl_delta_fn?,
+                  _ user: UnsafeMutableRawPointer?, _ cancel: OpaquePointer?) -> OpaquePointer? {
+    guard let c = Qwen3VLCABI.client(client) else { return failed(.invalidArgument, "client is NULL") }
+    guard let request else { return failed(.invalidArgument, "request_json is NULL") }
+    // Borrow the caller's bytes for the whole call; jansson checks they are UTF-8 JSON.
+    let bytes = UnsafeRawBufferPointer(start: request, count: strlen(request))
+    let token = token(cancel)
+    guard let onDelta else { return ResultBox.export(c.chat(requestBytes: bytes, cancel: token)) }
+    return ResultBox.export(c.chatStream(requestBytes: bytes, cancel: token) { chunk in
+        onDelta(chunk.textBytes.baseAddress, chunk.textBytes.count, chunk.jsonBytes.baseAddress, user) == 0
+    })
+}
+
+// MARK: cancellation
+
+private func token(_ p: OpaquePointer?) -> CancelToken? {
+    guard let p else { return nil }
+    return Unmanaged<CancelToken>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+}
+
+@c @implementation
+public func qwen3vl_cancel_new() -> OpaquePointer? {
+    OpaquePointer(Unmanaged.passRetained(CancelToken()).toOpaque())
+}
+
+@c @implementation
+public func qwen3vl_cancel_trigger(_ cancel: OpaquePointer?) { token(cancel)?.cancel() }
+
+@c @implementation
+public func qwen3vl_cancel_is_triggered(_ cancel: OpaquePointer?) -> Int32 {
+    token(cancel)?.isCancelled == true ? 1 : 0
+}
+
+@c @implementation
+public func qwen3vl_cancel_free(_ cancel: OpaquePointer?) {
+    guard let cancel else { return }
+    Unmanaged<CancelToken>.fromOpaque(UnsafeRawPointer(cancel)).release()
 }
 
 // MARK: results

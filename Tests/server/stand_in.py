@@ -31,11 +31,31 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
     redirect:HOST            307 to the same path on HOST (e.g. localhost:PORT)
     echoauth                 401 whose message repeats the Authorization header (a careless server)
     slow:MS                  wait MS milliseconds, then the echo reply
+    sse[:FLAG...]            a chat.completion.chunk stream of the echo (chunked encoding, written in
+                             random small pieces that split lines and UTF-8 sequences). Flags:
+                             crlf | cr             line ends other than LF
+                             comments              ": keep-alive" comment lines between events
+                             multiline             each event's JSON spread over several data: lines
+                             nospace               "data:{...}" without the space
+                             nodone                no [DONE] (finish_reason, then a clean end)
+                             nofinalblank          no [DONE], and no blank line after the last event
+                             nofinish              neither finish_reason nor [DONE], clean end
+                             cut                   connection cut mid-line, before the finish
+                             errorevent            "event: error" after two deltas
+                             errorobj              a data: {"error": ...} object after two deltas
+                             tools                 tool-call fragments instead of text
+                             bigline               one data line of 2 MB
+                             stall=SECS            after two deltas, silence for SECS
+                             delay=MS              MS between events
+                             pieces=N              write at most N bytes at a time (default 7)
+                             text=T                stream T instead of the echo
+    json-for-stream          a plain chat.completion even when the request asked for a stream
 """
 import argparse
 import gzip
 import json
 import os
+import random
 import socket
 import sys
 import threading
@@ -221,11 +241,104 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "echoauth":
             self.send_json(401, {"error": {"message": "Invalid key: " + self.headers.get("Authorization", ""),
                                            "type": "invalid_api_key"}})
+        elif name == "sse":
+            self.sse(req, pos, opts)
+        elif name == "json-for-stream":
+            self.send_json(200, completion(req), ids)
         elif name == "redirect":
             target = "http://%s%s" % (pos[0], self.path.replace("redirect", "ok", 1))
             self.send_bytes(307, b"", "text/plain", {"Location": target})
         else:
             self.send_json(500, {"error": {"message": "stand-in: unknown scenario " + name}})
+
+
+    def sse(self, req, flags, opts):
+        flags = set(flags)
+        nl = "\r\n" if "crlf" in flags else ("\r" if "cr" in flags else "\n")
+        text = opts.get("text", "echo: " + last_user_text(req))
+        base = {"id": "chatcmpl-sse", "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": "qwen3-vl-32b-instruct", "system_fingerprint": None}
+
+        def chunk(delta, finish=None, **extra):
+            c = dict(base, choices=[{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}])
+            c.update(extra)
+            return c
+
+        events = [chunk({"role": "assistant", "content": None})]
+        if "tools" in flags:
+            events.append(chunk({"tool_calls": [{"index": 0, "id": "call_", "type": "function",
+                                                 "function": {"name": "loc", "arguments": ""}}]}))
+            events.append(chunk({"tool_calls": [{"index": 0, "id": "abc", "function": {"name": "ate", "arguments": "{\"obj"}}]}))
+            events.append(chunk({"tool_calls": [{"index": 1, "id": "call_2", "type": "function",
+                                                 "function": {"name": "zoom", "arguments": "{}"}}]}))
+            events.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": "ect\":\"cat\"}"}}]}))
+            finish = "tool_calls"
+        else:
+            for ch in text:
+                events.append(chunk({"content": ch}))
+            finish = "stop"
+        if "nofinish" not in flags:
+            events.append(chunk({}, finish))
+        usage = {"prompt_tokens": 11, "completion_tokens": len(text), "total_tokens": 11 + len(text)}
+        events.append(dict(base, choices=[], usage=usage, meta={"usage": {"credits_used": 7, "usd_spent": 0.0000035}}))
+
+        out = []
+        for i, ev in enumerate(events):
+            body = json.dumps(ev)
+            if i == 3 and "errorevent" in flags:
+                out.append("event: error" + nl + "data: " + json.dumps({"error": {"message": "model overloaded", "type": "server_error"}}) + nl + nl)
+                break
+            if i == 3 and "errorobj" in flags:
+                out.append("data: " + json.dumps({"error": {"message": "upstream failed mid-stream", "code": 500}}) + nl + nl)
+                break
+            if i == 3 and "bigline" in flags:
+                out.append("data: " + json.dumps(chunk({"content": "x" * 2000000})) + nl + nl)
+            if "comments" in flags:
+                out.append(": keep-alive" + nl)
+            if "multiline" in flags:
+                body = body.replace(", ", "," + nl + "data: ")
+            sep = "data:" if "nospace" in flags else "data: "
+            out.append(sep + body + nl + nl)
+        if not any(f in flags for f in ("nodone", "nofinalblank", "nofinish", "errorevent", "errorobj")):
+            out.append("data: [DONE]" + nl + nl)
+        if "nofinalblank" in flags:
+            out[-1] = out[-1][: -2 * len(nl)] if out[-1].endswith(nl + nl) else out[-1]
+
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("x-inference-id", "inf-sse")
+        self.end_headers()
+        max_piece = int(opts.get("pieces", "7"))
+        delay = int(opts.get("delay", "0")) / 1000.0
+        rng = random.Random(len(text))
+        for i, ev in enumerate(out):
+            data = ev.encode()
+            if "cut" in flags and i == len(out) // 2:
+                data = data[: len(data) // 2]
+                self.write_pieces(data, max_piece, rng)
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if i == 3 and "stall" in opts:
+                time.sleep(float(opts["stall"]))
+            self.write_pieces(data, max_piece, rng)
+            if delay:
+                time.sleep(delay)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def write_pieces(self, data, max_piece, rng):
+        i = 0
+        while i < len(data):
+            n = rng.randint(1, max_piece)
+            piece = data[i:i + n]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.flush()
+            i += n
+            if rng.random() < 0.2:
+                time.sleep(0.0002)  # let the client read a short piece on its own
 
 
 class Server(ThreadingHTTPServer):

@@ -1,0 +1,61 @@
+import Synchronization
+
+/// One call in flight: its cancellation flag and the connection to wake when the flag goes up.
+final class CallContext: Sendable {
+    private let flag = Atomic<Bool>(false)
+    let connection: Connection
+
+    init(connection: Connection) { self.connection = connection }
+
+    var isCancelled: Bool { flag.load(ordering: .acquiring) }
+
+    /// Safe from any thread; the call notices within one wake-up of its poll loop.
+    func cancel() {
+        flag.store(true, ordering: .releasing)
+        connection.wakeup()
+    }
+}
+
+/// The calls currently running, so that another thread can stop them all at once.
+final class CallRegistry: Sendable {
+    private struct State { var calls: [ObjectIdentifier: CallContext] = [:]; var cancelled = false }
+    private let state = Mutex(State())
+
+    /// Adds a call; false if the registry was already cancelled for good (the call must not start).
+    func add(_ c: CallContext) -> Bool {
+        state.withLock { s in
+            guard !s.cancelled else { return false }
+            s.calls[ObjectIdentifier(c)] = c
+            return true
+        }
+    }
+
+    func remove(_ c: CallContext) {
+        _ = state.withLock { $0.calls.removeValue(forKey: ObjectIdentifier(c)) }
+    }
+
+    /// Cancels every call now in flight; with `forever`, every later call too.
+    func cancelAll(forever: Bool) {
+        let calls = state.withLock { s in
+            if forever { s.cancelled = true }
+            return Array(s.calls.values)
+        }
+        for c in calls { c.cancel() }
+    }
+
+    var isCancelledForever: Bool { state.withLock { $0.cancelled } }
+}
+
+/// A one-shot switch that stops the calls it was given to, from any thread: pass it to
+/// ``Qwen3VLClient/chat(requestBytes:cancel:)`` or ``Qwen3VLClient/chatStream(requestBytes:cancel:onDelta:)``
+/// and call ``cancel()`` when the answer is no longer wanted. A call started with a token that has
+/// already fired returns `.cancelled` at once. One token may serve many calls.
+public final class CancelToken: Sendable {
+    let registry = CallRegistry()
+
+    public init() {}
+
+    public func cancel() { registry.cancelAll(forever: true) }
+
+    public var isCancelled: Bool { registry.isCancelledForever }
+}

@@ -1,0 +1,249 @@
+import CJansson
+import CQwen3VLShims
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One piece of a streamed reply as handed to the caller: the content delta of choice 0 ("" when a
+/// chunk has none) and the raw chunk JSON. Both are NUL-terminated and valid only during the callback.
+public struct StreamChunk {
+    /// UTF-8 bytes of the delta, without the terminating NUL (which follows them in memory).
+    public let textBytes: UnsafeBufferPointer<CChar>
+    /// The chunk JSON, without the terminating NUL (which follows it in memory).
+    public let jsonBytes: UnsafeBufferPointer<CChar>
+
+    public var text: String { String(decoding: UnsafeRawBufferPointer(textBytes), as: UTF8.self) }
+    public var json: String { String(decoding: UnsafeRawBufferPointer(jsonBytes), as: UTF8.self) }
+}
+
+/// Turns the events of a chat-completions stream into deltas for the caller and, at the end, a
+/// reply assembled as if it had not been streamed: text, finish reason, tool calls put together from
+/// their indexed fragments, usage and the vendor's `meta` from the last chunk.
+final class StreamAssembler {
+    private struct ToolCall { var id = ""; var type = ""; var name = ""; var arguments = "" }
+    private struct Choice {
+        var role = "assistant"
+        var content: [UInt8] = []
+        var reasoning: [UInt8] = []
+        var finishReason: String?
+        var toolCalls: [Int: ToolCall] = [:]
+    }
+
+    private let onDelta: (StreamChunk) -> Bool
+    private var decoder: SSEDecoder
+    private var choices: [Int: Choice] = [:]
+    private var id = ""
+    private var model = ""
+    private var created: Int64?
+    private var systemFingerprint: String?
+    private var usage: JSONDocument?
+    private var meta: JSONDocument?
+
+    /// `[DONE]` arrived.
+    private(set) var sawDone = false
+    /// A finish_reason arrived for some choice.
+    private(set) var sawFinish = false
+    /// At least one chunk went to the callback: from here on the call must not be retried.
+    private(set) var deliveredAny = false
+    /// The callback asked to stop.
+    private(set) var stoppedByCaller = false
+    /// What went wrong in the stream itself (an error event, a malformed chunk, an oversized event).
+    private(set) var failure: Qwen3VLError?
+
+    init(maxEventBytes: Int, onDelta: @escaping (StreamChunk) -> Bool) {
+        self.onDelta = onDelta
+        decoder = SSEDecoder(maxEventBytes: maxEventBytes)
+    }
+
+    /// Feeds bytes from the network; false means stop receiving.
+    func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard failure == nil, !stoppedByCaller, !sawDone else { return false }
+        do {
+            try decoder.feed(bytes) { handle($0) }
+        } catch {
+            failure = Qwen3VLError(.protocol, "stream event larger than \(decoder.maxEventBytes) bytes")
+        }
+        return failure == nil && !stoppedByCaller
+    }
+
+    /// The connection ended cleanly: flush a last event that had no blank line after it.
+    func finish() {
+        guard failure == nil, !stoppedByCaller, !sawDone else { return }
+        do {
+            try decoder.finish { handle($0) }
+        } catch {
+            failure = Qwen3VLError(.protocol, "stream event larger than \(decoder.maxEventBytes) bytes")
+        }
+    }
+
+    var isComplete: Bool { sawDone || sawFinish }
+
+    private func handle(_ event: SSEEvent) -> Bool {
+        if event.data.elementsEqual("[DONE]".utf8) {
+            sawDone = true
+            return false
+        }
+        let parsed = event.data.withUnsafeBytes { JSONDocument.parse($0) }
+        if event.name == "error" {
+            let message = (try? parsed.get()).flatMap { ReplyParser.errorMessage(in: $0.root) }
+                ?? event.data.withUnsafeBytes { ReplyParser.excerpt($0) }
+            failure = Qwen3VLError(.protocol, "server sent an error event: \(message)")
+            return false
+        }
+        guard case .success(let doc) = parsed else {
+            failure = Qwen3VLError(.protocol, "stream chunk is not JSON: \(event.data.withUnsafeBytes { ReplyParser.excerpt($0) })")
+            return false
+        }
+        let root = doc.root
+        guard root.kind == .object else {
+            failure = Qwen3VLError(.protocol, "stream chunk is \(root.kindName), not an object")
+            return false
+        }
+        if let err = root["error"], !err.isNull {
+            failure = Qwen3VLError(.protocol, "server reported an error in the stream: \(ReplyParser.errorMessage(in: root) ?? "(no message)")")
+            return false
+        }
+        absorb(root)
+        return deliver(root, raw: event.data)
+    }
+
+    private func absorb(_ root: JSONRef) {
+        if id.isEmpty, let s = root["id"]?.string { id = s }
+        if model.isEmpty, let s = root["model"]?.string { model = s }
+        if created == nil { created = root["created"]?.int }
+        if systemFingerprint == nil { systemFingerprint = root["system_fingerprint"]?.string }
+        if let u = root["usage"], u.kind == .object { usage = JSONDocument(retaining: u) }
+        if let m = root["meta"], m.kind == .object { meta = JSONDocument(retaining: m) }
+        for c in root["choices"]?.elements ?? [] {
+            let index = Int(c["index"]?.int ?? 0)
+            var choice = choices[index] ?? Choice()
+            if let delta = c["delta"], delta.kind == .object {
+                if let r = delta["role"]?.string { choice.role = r }
+                if let s = delta["content"] { append(s, to: &choice.content) }
+                if let s = delta["reasoning_content"] { append(s, to: &choice.reasoning) }
+                for (n, fragment) in (delta["tool_calls"]?.elements ?? []).enumerated() {
+                    let k = Int(fragment["index"]?.int ?? Int64(n))
+                    var call = choice.toolCalls[k] ?? ToolCall()
+                    if let s = fragment["id"]?.string { call.id += s }
+                    if let s = fragment["type"]?.string { call.type = s }
+                    if let f = fragment["function"] {
+                        if let s = f["name"]?.string { call.name += s }
+                        if let s = f["arguments"]?.string { call.arguments += s }
+                    }
+                    choice.toolCalls[k] = call
+                }
+            }
+            if let fr = c["finish_reason"]?.string {
+                choice.finishReason = fr
+                sawFinish = true
+            }
+            choices[index] = choice
+        }
+    }
+
+    private func append(_ v: JSONRef, to buffer: inout [UInt8]) {
+        guard v.kind == .string, let p = json_string_value(v.raw) else { return }
+        buffer.append(contentsOf: UnsafeRawBufferPointer(start: p, count: json_string_length(v.raw)))
+    }
+
+    /// Hands the chunk to the caller with choice 0's content delta.
+    private func deliver(_ root: JSONRef, raw: [UInt8]) -> Bool {
+        var textPtr: UnsafePointer<CChar>? = nil
+        var textLen = 0
+        for c in root["choices"]?.elements ?? [] where (c["index"]?.int ?? 0) == 0 {
+            if let s = c["delta"]?["content"], s.kind == .string {
+                textPtr = json_string_value(s.raw)
+                textLen = json_string_length(s.raw)
+            }
+        }
+        var json = raw
+        json.append(0)
+        let go = json.withUnsafeBufferPointer { j -> Bool in
+            j.withMemoryRebound(to: CChar.self) { jc in
+                withEmptyCString { empty in
+                    let text = UnsafeBufferPointer(start: textPtr ?? empty, count: textPtr == nil ? 0 : textLen)
+                    return onDelta(StreamChunk(textBytes: text, jsonBytes: UnsafeBufferPointer(rebasing: jc.dropLast())))
+                }
+            }
+        }
+        deliveredAny = true
+        if !go { stoppedByCaller = true }
+        return go
+    }
+
+    // MARK: the assembled reply
+
+    var text: String { String(decoding: choices[0]?.content ?? [], as: UTF8.self) }
+
+    func completion() -> Completion {
+        var c = Completion()
+        c.id = id
+        c.text = text
+        c.finishReason = choices[0]?.finishReason ?? ""
+        if let choice = choices[0], let calls = toolCallsJSON(choice) {
+            c.toolCallsJSON = JSONRef(raw: calls).dump() ?? ""
+            q3v_json_decref(calls)
+        }
+        ReplyParser.readUsage(usage?.root, into: &c)
+        return c
+    }
+
+    /// The chat.completion object the server would have sent without streaming; "" if out of memory.
+    func completionJSON() -> String {
+        guard let root = json_object() else { return "" }
+        defer { q3v_json_decref(root) }
+        set(root, "id", JSONBuild.string(id))
+        set(root, "object", JSONBuild.string("chat.completion"))
+        set(root, "created", json_integer(json_int_t(created ?? 0)))
+        set(root, "model", JSONBuild.string(model))
+        if let fp = systemFingerprint { set(root, "system_fingerprint", JSONBuild.string(fp)) }
+        let list = json_array()
+        for index in choices.keys.sorted() {
+            guard let choice = choices[index], let obj = json_object(), let message = json_object() else { continue }
+            set(message, "role", JSONBuild.string(choice.role))
+            let calls = toolCallsJSON(choice)
+            let content = String(decoding: choice.content, as: UTF8.self)
+            set(message, "content", content.isEmpty && calls != nil ? json_null() : JSONBuild.string(content))
+            if !choice.reasoning.isEmpty {
+                set(message, "reasoning_content", JSONBuild.string(String(decoding: choice.reasoning, as: UTF8.self)))
+            }
+            if let calls { set(message, "tool_calls", calls) }
+            set(obj, "index", json_integer(json_int_t(index)))
+            set(obj, "message", message)
+            set(obj, "finish_reason", choice.finishReason.map { JSONBuild.string($0) } ?? json_null())
+            set(obj, "logprobs", json_null())
+            if let list { _ = json_array_append_new(list, obj) } else { q3v_json_decref(obj) }
+        }
+        set(root, "choices", list)
+        if let usage { set(root, "usage", json_deep_copy(usage.raw)) }
+        if let meta { set(root, "meta", json_deep_copy(meta.raw)) }
+        return JSONRef(raw: root).dump() ?? ""
+    }
+
+    /// A new JSON array of the choice's tool calls in index order, or nil if it has none.
+    private func toolCallsJSON(_ choice: Choice) -> UnsafeMutablePointer<json_t>? {
+        guard !choice.toolCalls.isEmpty, let list = json_array() else { return nil }
+        for k in choice.toolCalls.keys.sorted() {
+            guard let call = choice.toolCalls[k], let obj = json_object(), let fn = json_object() else { continue }
+            set(obj, "index", json_integer(json_int_t(k)))
+            set(obj, "id", JSONBuild.string(call.id))
+            set(obj, "type", JSONBuild.string(call.type.isEmpty ? "function" : call.type))
+            set(fn, "name", JSONBuild.string(call.name))
+            set(fn, "arguments", JSONBuild.string(call.arguments))
+            set(obj, "function", fn)
+            _ = json_array_append_new(list, obj)
+        }
+        return list
+    }
+
+    /// json_object_set_new that tolerates a NULL value (out of memory): the key is then left out.
+    private func set(_ obj: UnsafeMutablePointer<json_t>, _ key: String, _ value: UnsafeMutablePointer<json_t>?) {
+        guard let value else { return }
+        _ = json_object_set_new(obj, key, value)
+    }
+}
+
+private func withEmptyCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
+    var zero: CChar = 0
+    return withUnsafePointer(to: &zero) { body($0) }
+}
