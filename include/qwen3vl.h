@@ -199,6 +199,71 @@ double      qwen3vl_result_elapsed_ms(const qwen3vl_result *r);
 /* Frees a result and every string it returned. NULL is a no-op. */
 void        qwen3vl_result_free(qwen3vl_result *r);
 
+/* ---- Images and videos -------------------------------------------------------------------
+ *
+ * Local files need no extra call: in a request, an image_url.url (or video_url.url, or a frame of a
+ * {"type": "video", "video": [...]} part) that is a file:// URL or a path without a scheme is read,
+ * its type taken from its first bytes (JPEG, PNG, GIF, WEBP, BMP, TIFF, HEIC, AVIF; MP4, QuickTime,
+ * WebM, Matroska, AVI for video_url), and sent as a base64 data: URI, encoded while the request is
+ * sent so that no whole copy is held in memory. A file that is missing, unreadable, empty, damaged,
+ * of no known type, or larger than max_image_bytes / max_video_bytes is QWEN3VL_ERR_FILE with the
+ * JSON path and the file's path in the message. http(s):// URLs pass through; data: URIs are checked
+ * to be well-formed base64 of a known type (else QWEN3VL_ERR_INVALID_REQUEST).
+ *
+ * Client options for media:
+ *   max_image_bytes         integer 20 MiB; largest local image or frame.
+ *   max_video_bytes         integer 256 MiB; largest local video.
+ *   video_frames_as_images  boolean true for the AI/ML API service (which takes images only), else
+ *                           false; sends each frame list as successive image_url parts.
+ *
+ * The functions below are for hosts that hold images in memory, and for planning. None needs a
+ * client; all are thread-safe. Strings they return are the caller's, freed with qwen3vl_free. */
+
+/* Pixel layouts for qwen3vl_pixels_data_uri: 8 bits per channel. */
+#define QWEN3VL_PIXELS_GRAY8 0
+#define QWEN3VL_PIXELS_RGB8  1
+#define QWEN3VL_PIXELS_RGBA8 2
+#define QWEN3VL_PIXELS_BGRA8 3
+#define QWEN3VL_PIXELS_BGR8  4
+
+/* Frees a string this library handed over (data URIs, parts, grounding JSON). NULL is a no-op. */
+void qwen3vl_free(void *p);
+
+/* Encoded image bytes (PNG, JPEG, ... as in a file) as "data:image/png;base64,..." with the type
+   taken from the bytes. NULL on failure (unknown type, len 0, out of memory), with a message in
+   errbuf when it is not NULL. */
+char *qwen3vl_image_data_uri(const void *bytes, size_t len, char *errbuf, size_t errbuf_size);
+
+/* The same as a ready content part, {"type":"image_url","image_url":{"url":"data:...","detail":...}},
+   to put into a request's "content" array. detail is NULL or "auto", "low", "high". */
+char *qwen3vl_image_part_json(const void *bytes, size_t len, const char *detail, char *errbuf, size_t errbuf_size);
+
+/* Raw pixels (a decoded frame, a screenshot) as a PNG data URI: width × height pixels of the given
+   QWEN3VL_PIXELS_* format, rows stride bytes apart (stride >= width × bytes per pixel). */
+char *qwen3vl_pixels_data_uri(const void *pixels, int width, int height, size_t stride, int format,
+                              char *errbuf, size_t errbuf_size);
+
+/* Width and height of an image file read from its header, without decoding it. Returns QWEN3VL_OK,
+   QWEN3VL_ERR_FILE (message in errbuf) or QWEN3VL_ERR_INVALID_ARGUMENT. */
+int qwen3vl_image_size(const char *path, int *width, int *height, char *errbuf, size_t errbuf_size);
+
+/* The same for encoded image bytes in memory. */
+int qwen3vl_image_size_from_bytes(const void *bytes, size_t len, int *width, int *height);
+
+/* Vision tokens Qwen3-VL spends on a width × height image: both sides rounded to multiples of 32 px,
+   the pixel count kept within [min_pixels, max_pixels] (0 for the defaults 4·32·32 and 16384·32·32),
+   one token per 32 × 32 block. -1 for sizes the model refuses (not positive, aspect ratio over 200)
+   or limits that make no sense. */
+int64_t qwen3vl_image_tokens(int width, int height, int64_t min_pixels, int64_t max_pixels);
+
+/* Boxes and points from a grounding answer: finds the bbox_2d / point_2d objects in text (bare JSON,
+ * a ```json fence, or JSON amid prose), and maps Qwen3-VL's 0-1000 relative coordinates to pixels of
+ * a width × height image, clamped to it. Returns a JSON array of the objects as the model wrote them
+ * with bbox_2d ([x1, y1, x2, y2], x1 <= x2, y1 <= y2) and point_2d ([x, y]) in pixels, e.g.
+ * [{"bbox_2d":[77,28,243,384],"label":"cat"}]; "[]" when there are none; NULL with a message on
+ * bad arguments. */
+char *qwen3vl_grounding_parse(const char *text, int width, int height, char *errbuf, size_t errbuf_size);
+
 #ifdef __cplusplus
 }
 #endif

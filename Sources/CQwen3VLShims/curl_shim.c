@@ -30,9 +30,11 @@ CURLcode q3v_easy_set_sinks(CURL *h, q3v_data_fn on_body, q3v_data_fn on_header,
     return rc;
 }
 
-CURLcode q3v_easy_set_reader(CURL *h, q3v_data_fn on_read, void *user) {
+CURLcode q3v_easy_set_reader(CURL *h, q3v_data_fn on_read, q3v_seek_fn on_seek, void *user) {
     CURLcode rc = curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
     if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_READDATA, user);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_SEEKDATA, user);
     return rc;
 }
 

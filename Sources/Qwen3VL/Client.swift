@@ -99,8 +99,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let start = Clock.nowNs()
         var result: ChatResult
         do throws(Qwen3VLError) {
-            let body = try RequestValidator.prepare(bytes, defaultModel: options.model, stream: onDelta != nil)
-            result = withExtendedLifetime(body) { run(body.bytes, cancel: cancel, onDelta: onDelta) }
+            let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: options.mediaPolicy,
+                                                    stream: onDelta != nil)
+            result = run(body, cancel: cancel, onDelta: onDelta)
         } catch {
             result = ChatResult(error: error)
         }
@@ -110,7 +111,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     }
 
     /// Takes a connection, registers the call for cancellation, and runs the attempts.
-    private func run(_ body: UnsafeRawBufferPointer, cancel: CancelToken?, onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
+    private func run(_ body: RequestBody, cancel: CancelToken?, onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
         guard let conn = pool.acquire() else { return ChatResult(error: Qwen3VLError(.internal, "could not create a libcurl handle")) }
         defer { pool.release(conn) }
         let context = CallContext(connection: conn)
@@ -125,7 +126,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// The retry loop: one HTTP attempt after another until success, a final failure, the deadline
     /// or cancellation.
-    private func attempts(_ body: UnsafeRawBufferPointer, conn: Connection, context: CallContext,
+    private func attempts(_ body: RequestBody, conn: Connection, context: CallContext,
                           onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
         let deadline = Clock.deadline(afterMs: options.timeoutMs)
         let request = HTTPRequest(

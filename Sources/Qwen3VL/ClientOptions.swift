@@ -19,6 +19,20 @@ public struct ClientOptions: Sendable {
     public var maxResponseBytes: Int64 = 64 << 20
     /// Extra request headers, in the order given.
     public var headers: [(name: String, value: String)] = []
+    /// Largest local image file (or frame) sent inline.
+    public var maxImageBytes: Int64 = 20 << 20
+    /// Largest local video file sent inline.
+    public var maxVideoBytes: Int64 = 256 << 20
+    /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts; nil means
+    /// yes for the AI/ML API service (which takes images only) and no elsewhere.
+    public var videoFramesAsImages: Bool?
+
+    var mediaPolicy: MediaPolicy {
+        let host = baseURL.lowercased().split(separator: "/").dropFirst().first ?? ""
+        let aimlapi = host == "api.aimlapi.com" || host.hasSuffix(".aimlapi.com")
+        return MediaPolicy(maxImageBytes: maxImageBytes, maxVideoBytes: maxVideoBytes,
+                           framesAsImages: videoFramesAsImages ?? aimlapi)
+    }
 
     /// Defaults, with `api_key` and `base_url` taken from the environment as the vendor's SDK does.
     public init(environment: (String) -> String? = ClientOptions.processEnvironment) {
@@ -74,6 +88,11 @@ public struct ClientOptions: Sendable {
             case "idle_timeout_ms": opts.idleTimeoutMs = try integer(key, value)
             case "max_retries": opts.maxRetries = Int(try integer(key, value))
             case "max_response_bytes": opts.maxResponseBytes = try integer(key, value)
+            case "max_image_bytes": opts.maxImageBytes = try integer(key, value)
+            case "max_video_bytes": opts.maxVideoBytes = try integer(key, value)
+            case "video_frames_as_images":
+                guard let b = value.bool else { throw wrongType(key, "a boolean", value) }
+                opts.videoFramesAsImages = b
             case "headers":
                 guard value.kind == .object else { throw wrongType(key, "an object of strings", value) }
                 var list: [(name: String, value: String)] = []
@@ -105,6 +124,8 @@ public struct ClientOptions: Sendable {
         try Self.check("idle_timeout_ms", idleTimeoutMs, 0...Int64(Int32.max) * 1000)
         try Self.check("max_retries", Int64(maxRetries), 0...100)
         try Self.check("max_response_bytes", maxResponseBytes, 1...Int64.max)
+        try Self.check("max_image_bytes", maxImageBytes, 1...Int64.max)
+        try Self.check("max_video_bytes", maxVideoBytes, 1...Int64.max)
         for (name, value) in headers {
             guard Self.isToken(name) else {
                 throw Qwen3VLError(.invalidArgument, "option headers: \"\(name)\" is not a valid header name")

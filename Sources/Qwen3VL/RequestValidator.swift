@@ -4,34 +4,16 @@ import CQwen3VLShims
 import Glibc
 #endif
 
-/// A request body ready to send: either the caller's bytes untouched, or jansson's re-serialisation
-/// when the library had to add something (the default model, stream settings).
-final class RequestBody: @unchecked Sendable {
-    /// Points at memory owned by `storage` or by the caller (kept alive for the whole call).
-    let bytes: UnsafeRawBufferPointer
-    private let storage: UnsafeMutablePointer<CChar>?
-
-    init(borrowing bytes: UnsafeRawBufferPointer) {
-        self.bytes = bytes
-        storage = nil
-    }
-
-    init(owning p: UnsafeMutablePointer<CChar>, count: Int) {
-        storage = p
-        bytes = UnsafeRawBufferPointer(start: p, count: count)
-    }
-
-    deinit { free(storage) }
-}
-
 /// Checks an OpenAI chat-completions request with jansson before anything is sent, naming the JSON
 /// path of the first problem. Parameters it does not know pass through untouched.
 enum RequestValidator {
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
 
-    /// Validates `bytes` and returns the body to send. `stream` says which entry point called:
-    /// a plain call refuses `"stream": true`; a streaming call sets it and asks for usage.
-    static func prepare(_ bytes: UnsafeRawBufferPointer, defaultModel: String, stream: Bool) throws(Qwen3VLError) -> RequestBody {
+    /// Validates `bytes` and returns the body to send, with local images and videos put in as data
+    /// URIs (see ``MediaInliner``). `stream` says which entry point called: a plain call refuses
+    /// `"stream": true`; a streaming call sets it and asks for usage.
+    static func prepare(_ bytes: UnsafeRawBufferPointer, defaultModel: String, media: MediaPolicy = MediaPolicy(),
+                        stream: Bool) throws(Qwen3VLError) -> RequestBody {
         let doc: JSONDocument
         switch JSONDocument.parse(bytes, rejectDuplicates: true) {
         case .success(let d): doc = d
@@ -63,9 +45,12 @@ enum RequestValidator {
         } else if root["stream"]?.bool == true {
             throw Qwen3VLError(.invalidRequest, "stream: true needs the streaming call (qwen3vl_chat_stream)")
         }
+        var inliner = MediaInliner(policy: media)
+        changed = try inliner.rewrite(root) || changed
         guard changed else { return RequestBody(borrowing: bytes) }
         guard let out = json_dumps(root.raw, Int(JSON_COMPACT)) else { throw Qwen3VLError(.internal, "out of memory") }
-        return RequestBody(owning: out, count: strlen(out))
+        let text = UnsafeRawBufferPointer(start: out, count: strlen(out))
+        return RequestBody(owning: out, segments: inliner.segments(of: text))
     }
 
     static func validate(_ root: JSONRef) throws(Qwen3VLError) {
@@ -240,8 +225,8 @@ enum RequestValidator {
     }
 
     private static func nonEmptyString(_ v: JSONRef, _ path: String) throws(Qwen3VLError) {
-        guard let s = v.string else { throw wrong(path, "a string", v) }
-        guard !s.isEmpty else { throw fail(path, "must not be empty") }
+        guard v.kind == .string else { throw wrong(path, "a string", v) }
+        guard json_string_length(v.raw) > 0 else { throw fail(path, "must not be empty") } // no copy of a big data URI
     }
 
     private static func oneOf(_ v: JSONRef, _ path: String, _ allowed: [String]) throws(Qwen3VLError) {

@@ -8,7 +8,7 @@ import Glibc
 /// One HTTP exchange as the transport needs it described.
 struct HTTPRequest {
     var url: String
-    var body: UnsafeRawBufferPointer
+    var body: RequestBody
     var headers: UnsafeMutablePointer<curl_slist>?   // owned by the client
     var bearer: String?
     var userAgent: String
@@ -102,6 +102,20 @@ private let bodySink: q3v_data_fn = { data, size, nmemb, user in
     guard !o else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue()
     return sink.data(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : n)) ? n : 0
+}
+
+private let bodyReader: q3v_data_fn = { data, size, nmemb, user in
+    guard let user, let data else { return Int(CURL_READFUNC_ABORT) }
+    let (n, o) = size.multipliedReportingOverflow(by: nmemb)
+    guard !o else { return Int(CURL_READFUNC_ABORT) }
+    let body = Unmanaged<RequestBody>.fromOpaque(user).takeUnretainedValue()
+    return body.read(into: UnsafeMutableRawBufferPointer(start: data, count: n)) ?? Int(CURL_READFUNC_ABORT)
+}
+
+private let bodySeeker: q3v_seek_fn = { user, offset, origin in
+    guard let user, offset == 0, origin == SEEK_SET else { return Int32(Q3V_SEEK_CANTSEEK.rawValue) }
+    Unmanaged<RequestBody>.fromOpaque(user).takeUnretainedValue().rewind()
+    return Int32(Q3V_SEEK_OK.rawValue)
 }
 
 private let headerSink: q3v_data_fn = { data, size, nmemb, user in
@@ -214,7 +228,13 @@ final class Connection: @unchecked Sendable {
 
         str(CURLOPT_URL, req.url)
         long(CURLOPT_POST, 1)
-        ptr(CURLOPT_POSTFIELDS, req.body.baseAddress)
+        if let bytes = req.body.contiguous {
+            ptr(CURLOPT_POSTFIELDS, bytes.baseAddress)
+        } else {
+            // Files go out through a reader that encodes them as it goes.
+            req.body.rewind()
+            ok = ok && q3v_easy_set_reader(easy, bodyReader, bodySeeker, Unmanaged.passUnretained(req.body).toOpaque()) == CURLE_OK
+        }
         ok = ok && q3v_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.count)) == CURLE_OK
         ptr(CURLOPT_HTTPHEADER, UnsafeRawPointer(req.headers))
         if let bearer = req.bearer {
@@ -267,6 +287,8 @@ final class Connection: @unchecked Sendable {
         case CURLE_TOO_MANY_REDIRECTS, CURLE_UNSUPPORTED_PROTOCOL, CURLE_WEIRD_SERVER_REPLY, CURLE_HTTP2, CURLE_HTTP2_STREAM,
              CURLE_HTTP3:
             return .failed(Qwen3VLError(.protocol, detail), retryable: false)
+        case CURLE_ABORTED_BY_CALLBACK, CURLE_READ_ERROR:
+            return .failed(req.body.readError ?? Qwen3VLError(.internal, detail), retryable: false)
         case CURLE_OUT_OF_MEMORY:
             return .failed(Qwen3VLError(.internal, "out of memory"), retryable: false)
         default:

@@ -44,28 +44,28 @@ static double t_slow = 1.0;
 
 typedef struct { const char *name; void (*fn)(void); } test_case;
 
-static double now_ms(void) {
+static inline double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* A fresh name for one test's requests on the server. */
-static const char *new_uid(void) {
+static inline const char *new_uid(void) {
     static char buf[64];
     snprintf(buf, sizeof buf, "u%d-%d", (int)getpid(), ++t_uid_counter);
     return buf;
 }
 
 /* Options JSON for a client pointed at a scenario of the stand-in, plus extra "key": value pairs. */
-static char *options_for(const char *scenario, const char *uid, const char *extra) {
+static inline char *options_for(const char *scenario, const char *uid, const char *extra) {
     char *out = NULL;
     if (asprintf(&out, "{\"base_url\":\"http://127.0.0.1:%d/s/%s/%s/v1\",\"api_key\":\"test-key-123\"%s%s}",
                  t_port, scenario, uid, extra && *extra ? "," : "", extra ? extra : "") < 0) abort();
     return out;
 }
 
-static qwen3vl_client *client_for(const char *scenario, const char *uid, const char *extra) {
+static inline qwen3vl_client *client_for(const char *scenario, const char *uid, const char *extra) {
     char *opts = options_for(scenario, uid, extra);
     char err[256];
     qwen3vl_client *c = qwen3vl_client_new(opts, err, sizeof err);
@@ -74,13 +74,13 @@ static qwen3vl_client *client_for(const char *scenario, const char *uid, const c
     return c;
 }
 
-static const char *HELLO = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello there\"}]}";
+#define HELLO "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello there\"}]}"
 
 /* ---- talking to the stand-in's record of requests ---- */
 
 typedef struct { char *data; size_t len; } t_buf;
 
-static size_t t_collect(char *p, size_t size, size_t n, void *user) {
+static inline size_t t_collect(char *p, size_t size, size_t n, void *user) {
     t_buf *b = user;
     char *grown = realloc(b->data, b->len + size * n + 1);
     if (!grown) return 0;
@@ -92,7 +92,7 @@ static size_t t_collect(char *p, size_t size, size_t n, void *user) {
 }
 
 /* The requests the server recorded for uid, as a JSON array (caller decrefs). */
-static json_t *server_requests(const char *uid) {
+static inline json_t *server_requests(const char *uid) {
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/_requests/%s", t_port, uid);
     CURL *h = curl_easy_init();
@@ -108,19 +108,19 @@ static json_t *server_requests(const char *uid) {
 }
 
 /* A header of the n-th recorded request, or NULL. */
-static const char *request_header(json_t *reqs, size_t n, const char *name) {
+static inline const char *request_header(json_t *reqs, size_t n, const char *name) {
     return json_string_value(json_object_get(json_object_get(json_array_get(reqs, n), "headers"), name));
 }
 
 /* The body of the n-th recorded request, parsed (caller decrefs). */
-static json_t *request_body(json_t *reqs, size_t n) {
+static inline json_t *request_body(json_t *reqs, size_t n) {
     const char *s = json_string_value(json_object_get(json_array_get(reqs, n), "body"));
     return s ? json_loads(s, 0, NULL) : NULL;
 }
 
 /* ---- the server's life ---- */
 
-static int start_server(void) {
+static inline int start_server(void) {
     int in[2], out[2];
     if (pipe(in) != 0 || pipe(out) != 0) return -1;
     pid_t pid = fork();
@@ -146,7 +146,7 @@ static int start_server(void) {
     return 0;
 }
 
-static void stop_server(void) {
+static inline void stop_server(void) {
     if (t_server_in) fclose(t_server_in); /* the server exits when its stdin closes */
     if (t_server_pid > 0) {
         kill(t_server_pid, SIGTERM);
@@ -154,7 +154,7 @@ static void stop_server(void) {
     }
 }
 
-static int run_tests(const char *suite, const test_case *tests, size_t count, int argc, char **argv) {
+static inline int run_tests(const char *suite, const test_case *tests, size_t count, int argc, char **argv) {
     const char *slow = getenv("QWEN3VL_TEST_SLOW");
     if (slow && atof(slow) > 0) t_slow = atof(slow);
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -255,7 +255,7 @@ static void test_chat_success(void) {
     CHECK_STATUS(r, QWEN3VL_OK);
     CHECK_STR(qwen3vl_result_error(r), "");
     CHECK(qwen3vl_result_http_status(r) == 200);
-    CHECK_STR(qwen3vl_result_text(r), "echo: What is in this picture?");
+    CHECK_STR(qwen3vl_result_text(r), "echo: What is in this picture? [image_url https://example.com/cat.png]");
     CHECK_STR(qwen3vl_result_finish_reason(r), "stop");
     CHECK(strncmp(qwen3vl_result_request_id(r), "inf-", 4) == 0);
     CHECK(qwen3vl_result_tokens(r, QWEN3VL_TOKENS_PROMPT) == 11);

@@ -13,7 +13,8 @@ succeed") and every request is recorded, readable as JSON from GET /_requests/<u
 <scenario> is a list of steps separated by "," (attempt 1 uses the first step, and so on; the last
 step repeats). A step is a name and its arguments separated by ":", e.g.
 
-    ok                       a chat.completion echoing the last user text
+    ok                       a chat.completion echoing the last user text, then for each image or
+                             video: "[image_url image/png 1234 <crc32 hex>]" (data: URIs decoded)
     status:429:ra=1          HTTP 429 with Retry-After: 1 (ra_ms= for retry-after-ms)
     status:503               HTTP 503 in OpenAI's error shape
     flat:400                 the vendor's flat error shape, message as a list, statusCode a string
@@ -52,6 +53,7 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
     json-for-stream          a plain chat.completion even when the request asked for a stream
 """
 import argparse
+import base64
 import gzip
 import json
 import os
@@ -60,6 +62,7 @@ import socket
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
@@ -79,8 +82,36 @@ def last_user_text(req):
     return ""
 
 
+def describe_url(kind, url):
+    """What a media URL holds: for data: URIs the decoded type, size and CRC-32, so that tests can
+    check the bytes arrived exactly."""
+    if not url.startswith("data:"):
+        return "[%s %s]" % (kind, url)
+    head, _, payload = url.partition(",")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except ValueError:
+        return "[%s undecodable]" % kind
+    return "[%s %s %d %08x]" % (kind, head[5:].split(";")[0], len(data), zlib.crc32(data))
+
+
+def media_summary(req):
+    out = []
+    for m in req.get("messages", []) if isinstance(req, dict) else []:
+        c = m.get("content") if isinstance(m, dict) else None
+        for p in c if isinstance(c, list) else []:
+            if not isinstance(p, dict):
+                continue
+            t = p.get("type")
+            if t in ("image_url", "video_url") and isinstance(p.get(t), dict):
+                out.append(describe_url(t, p[t].get("url", "")))
+            elif t == "video" and isinstance(p.get("video"), list):
+                out.extend(describe_url("frame", f) for f in p["video"] if isinstance(f, str))
+    return "".join(" " + x for x in out)
+
+
 def completion(req, content=None, finish="stop", message_extra=None):
-    text = content if content is not None else "echo: " + last_user_text(req)
+    text = content if content is not None else "echo: " + last_user_text(req) + media_summary(req)
     msg = {"role": "assistant", "content": text}
     if message_extra:
         msg.update(message_extra)
@@ -255,7 +286,7 @@ class Handler(BaseHTTPRequestHandler):
     def sse(self, req, flags, opts):
         flags = set(flags)
         nl = "\r\n" if "crlf" in flags else ("\r" if "cr" in flags else "\n")
-        text = opts.get("text", "echo: " + last_user_text(req))
+        text = opts.get("text", "echo: " + last_user_text(req) + media_summary(req))
         base = {"id": "chatcmpl-sse", "object": "chat.completion.chunk", "created": int(time.time()),
                 "model": "qwen3-vl-32b-instruct", "system_fingerprint": None}
 

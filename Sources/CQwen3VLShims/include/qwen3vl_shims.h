@@ -21,8 +21,11 @@ typedef size_t (*q3v_data_fn)(char *data, size_t size, size_t nmemb, void *user)
 typedef int (*q3v_xfer_fn)(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
 /* Installs the body and header sinks (and their user pointer) in one go. */
 CURLcode q3v_easy_set_sinks(CURL *h, q3v_data_fn on_body, q3v_data_fn on_header, void *user);
-/* Installs a reader for the request body (CURLOPT_READFUNCTION + READDATA). */
-CURLcode q3v_easy_set_reader(CURL *h, q3v_data_fn on_read, void *user);
+/* Installs a reader for the request body (READFUNCTION, READDATA) and a seeker that can go back
+ * to the start (SEEKFUNCTION, SEEKDATA), which libcurl needs to resend a body. */
+typedef int (*q3v_seek_fn)(void *user, curl_off_t offset, int origin);
+enum q3v_seek_result { Q3V_SEEK_OK = CURL_SEEKFUNC_OK, Q3V_SEEK_CANTSEEK = CURL_SEEKFUNC_CANTSEEK };
+CURLcode q3v_easy_set_reader(CURL *h, q3v_data_fn on_read, q3v_seek_fn on_seek, void *user);
 
 /* Authorization as bearer credentials, which libcurl never sends to another host on a redirect. */
 CURLcode q3v_easy_set_bearer(CURL *h, const char *token);

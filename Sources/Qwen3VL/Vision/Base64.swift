@@ -1,0 +1,101 @@
+/// Standard base64 (RFC 4648 §4, with padding), written straight into caller-provided memory so that
+/// large images are encoded piece by piece without a whole copy.
+public enum Base64 {
+    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Length of the encoding of `n` bytes, or nil if it would not fit in an Int.
+    public static func encodedLength(_ n: Int) -> Int? {
+        guard n >= 0 else { return nil }
+        let (groups, o) = (n / 3 + (n % 3 == 0 ? 0 : 1)).multipliedReportingOverflow(by: 4)
+        return o ? nil : groups
+    }
+
+    /// Encodes `input` into `output`, which must hold `encodedLength(input.count)` bytes.
+    /// Returns the number of bytes written.
+    @discardableResult
+    static func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+        guard let need = encodedLength(input.count), output.count >= need, need > 0,
+              let src = input.baseAddress?.assumingMemoryBound(to: UInt8.self),
+              let dst = output.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+        return alphabet.withUnsafeBufferPointer { table -> Int in
+            guard let t = table.baseAddress else { return 0 }
+            let n = input.count
+            var i = 0, o = 0
+            while i + 3 <= n {
+                let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
+                dst[o] = t[Int(v >> 18)]
+                dst[o + 1] = t[Int((v >> 12) & 63)]
+                dst[o + 2] = t[Int((v >> 6) & 63)]
+                dst[o + 3] = t[Int(v & 63)]
+                i += 3
+                o += 4
+            }
+            let rest = n - i
+            if rest > 0 {
+                let b1 = rest > 1 ? UInt32(src[i + 1]) : 0
+                let v = UInt32(src[i]) << 16 | b1 << 8
+                dst[o] = t[Int(v >> 18)]
+                dst[o + 1] = t[Int((v >> 12) & 63)]
+                dst[o + 2] = rest > 1 ? t[Int((v >> 6) & 63)] : UInt8(ascii: "=")
+                dst[o + 3] = UInt8(ascii: "=")
+                o += 4
+            }
+            return o
+        }
+    }
+
+    /// Base64 text of `bytes`, for small things (tests, the Swift API).
+    public static func encode(_ bytes: [UInt8]) -> String {
+        guard let n = encodedLength(bytes.count), n > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: n) { out in
+            bytes.withUnsafeBytes { encode($0, into: UnsafeMutableRawBufferPointer(out)) }
+        }
+    }
+
+    /// Decodes standard padded base64; nil if it is not exactly that.
+    public static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
+        guard text.count % 4 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count / 4 * 3)
+        var acc: UInt32 = 0, bits = 0, pad = 0
+        for c in text {
+            let v: UInt32
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = UInt32(c - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = UInt32(c - UInt8(ascii: "a")) + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(c - UInt8(ascii: "0")) + 52
+            case UInt8(ascii: "+"): v = 62
+            case UInt8(ascii: "/"): v = 63
+            case UInt8(ascii: "="): pad += 1; continue
+            default: return nil
+            }
+            guard pad == 0 else { return nil } // data after padding
+            acc = acc << 6 | v
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((acc >> UInt32(bits)) & 0xFF))
+            }
+        }
+        guard pad <= 2 else { return nil }
+        return out
+    }
+
+    /// True if `text` is well-formed padded base64 (checked without decoding into memory).
+    static func isWellFormed(_ text: UnsafeRawBufferPointer) -> Bool {
+        let n = text.count
+        guard n > 0, n % 4 == 0 else { return false }
+        var pad = 0
+        for i in 0..<n {
+            let c = text[i]
+            let ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 43 || c == 47
+            if c == UInt8(ascii: "=") {
+                guard i >= n - 2 else { return false }
+                pad += 1
+            } else if !ok || pad > 0 {
+                return false
+            }
+        }
+        return true
+    }
+}

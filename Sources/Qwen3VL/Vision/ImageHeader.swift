@@ -1,0 +1,194 @@
+/// Image dimensions read from the file header alone, without decoding any pixels.
+public enum ImageHeader {
+    /// Random access to the image's bytes: `read(offset, count)` gives up to `count` bytes.
+    public typealias Reader = (_ offset: Int, _ count: Int) -> [UInt8]
+
+    /// Width and height in pixels, or nil when the header is missing, truncated or not understood.
+    public static func size(type: MediaType, read: Reader) -> (width: Int, height: Int)? {
+        let head = read(0, 64)
+        func be(_ b: [UInt8], _ o: Int, _ n: Int) -> Int? {
+            guard o >= 0, o + n <= b.count else { return nil }
+            return b[o..<(o + n)].reduce(0) { $0 << 8 | Int($1) }
+        }
+        func le(_ b: [UInt8], _ o: Int, _ n: Int) -> Int? {
+            guard o >= 0, o + n <= b.count else { return nil }
+            return b[o..<(o + n)].reversed().reduce(0) { $0 << 8 | Int($1) }
+        }
+        func checked(_ w: Int?, _ h: Int?) -> (width: Int, height: Int)? {
+            guard let w, let h, w > 0, h > 0 else { return nil }
+            return (w, h)
+        }
+        switch type {
+        case .png:
+            guard head.count >= 24, String(decoding: head[12..<16], as: UTF8.self) == "IHDR" else { return nil }
+            return checked(be(head, 16, 4), be(head, 20, 4))
+        case .gif:
+            return checked(le(head, 6, 2), le(head, 8, 2))
+        case .bmp:
+            guard let dib = le(head, 14, 4) else { return nil }
+            if dib == 12 { return checked(le(head, 18, 2), le(head, 20, 2)) }
+            guard let w = le(head, 18, 4), let rawH = le(head, 22, 4) else { return nil }
+            let h = rawH >= 0x8000_0000 ? 0x1_0000_0000 - rawH : rawH // negative height: top-down rows
+            return checked(w, h)
+        case .webp:
+            guard head.count >= 30 else { return nil }
+            switch String(decoding: head[12..<16], as: UTF8.self) {
+            case "VP8 ": return checked(le(head, 26, 2).map { $0 & 0x3FFF }, le(head, 28, 2).map { $0 & 0x3FFF })
+            case "VP8L":
+                guard let b = le(head, 21, 4) else { return nil }
+                return checked((b & 0x3FFF) + 1, ((b >> 14) & 0x3FFF) + 1)
+            case "VP8X": return checked(le(head, 24, 3).map { $0 + 1 }, le(head, 27, 3).map { $0 + 1 })
+            default: return nil
+            }
+        case .jpeg:
+            return jpegSize(read)
+        case .tiff:
+            return tiffSize(read)
+        case .heic, .avif:
+            // The largest 'ispe' (image spatial extents) property is the primary image's size.
+            let window = read(0, 1 << 18)
+            var best: (width: Int, height: Int)?
+            var i = 0
+            while i + 16 <= window.count {
+                if window[i] == 0x69 && window[i + 1] == 0x73 && window[i + 2] == 0x70 && window[i + 3] == 0x65,
+                   let s = checked(be(window, i + 8, 4), be(window, i + 12, 4)),
+                   s.width * s.height > (best.map { $0.width * $0.height } ?? 0) {
+                    best = s
+                }
+                i += 1
+            }
+            return best
+        default:
+            return nil
+        }
+    }
+
+    /// Walks JPEG segments to the first start-of-frame marker.
+    private static func jpegSize(_ read: Reader) -> (width: Int, height: Int)? {
+        var o = 2
+        for _ in 0..<10_000 {
+            let m = read(o, 4)
+            guard m.count >= 2, m[0] == 0xFF else { return nil }
+            let marker = m[1]
+            if marker == 0xFF { o += 1; continue } // fill byte
+            if marker == 0x01 || (0xD0...0xD9).contains(marker) { o += 2; continue } // no length
+            guard m.count == 4 else { return nil }
+            let len = Int(m[2]) << 8 | Int(m[3])
+            guard len >= 2 else { return nil }
+            if (0xC0...0xCF).contains(marker) && marker != 0xC4 && marker != 0xC8 && marker != 0xCC {
+                let sof = read(o + 5, 4)
+                guard sof.count == 4 else { return nil }
+                let h = Int(sof[0]) << 8 | Int(sof[1]), w = Int(sof[2]) << 8 | Int(sof[3])
+                return w > 0 && h > 0 ? (w, h) : nil
+            }
+            o += 2 + len
+        }
+        return nil
+    }
+
+    /// Reads ImageWidth (256) and ImageLength (257) from the first IFD.
+    private static func tiffSize(_ read: Reader) -> (width: Int, height: Int)? {
+        let head = read(0, 8)
+        guard head.count == 8 else { return nil }
+        let little = head[0] == 0x49
+        func num(_ b: [UInt8], _ o: Int, _ n: Int) -> Int? {
+            guard o + n <= b.count else { return nil }
+            let s = b[o..<(o + n)]
+            return (little ? Array(s.reversed()) : Array(s)).reduce(0) { $0 << 8 | Int($1) }
+        }
+        guard let ifd = num(head, 4, 4), let countBytes = Optional(read(ifd, 2)), let count = num(countBytes, 0, 2),
+              count > 0, count < 4096 else { return nil }
+        let entries = read(ifd + 2, count * 12)
+        var w: Int?, h: Int?
+        for e in 0..<count {
+            let base = e * 12
+            guard let tag = num(entries, base, 2), let type = num(entries, base + 2, 2) else { break }
+            let value = type == 3 ? num(entries, base + 8, 2) : num(entries, base + 8, 4)
+            if tag == 256 { w = value }
+            if tag == 257 { h = value }
+        }
+        guard let w, let h, w > 0, h > 0 else { return nil }
+        return (w, h)
+    }
+}
+
+/// How many vision tokens Qwen3-VL spends on an image: the image is resized to multiples of 32 px
+/// (16 px patches merged 2×2), its pixel count kept within [minPixels, maxPixels], and each 32×32
+/// block is one token. This follows the model's own `smart_resize`, including Python's rounding
+/// of halves to even.
+public enum VisionTokens {
+    public static let factor = 32
+    public static let defaultMinPixels = 4 * 32 * 32
+    public static let defaultMaxPixels = 16384 * 32 * 32
+    /// The model's processor refuses images more elongated than this.
+    public static let maxAspectRatio = 200.0
+
+    /// The resized (width, height), or nil for sizes the model refuses (not positive, aspect ratio
+    /// over 200, or limits that make no sense).
+    public static func resized(width: Int, height: Int, minPixels: Int = defaultMinPixels,
+                               maxPixels: Int = defaultMaxPixels) -> (width: Int, height: Int)? {
+        guard width > 0, height > 0, width <= 1 << 30, height <= 1 << 30, minPixels >= 0, maxPixels > 0,
+              minPixels <= maxPixels else { return nil }
+        let w = Double(width), h = Double(height), f = Double(factor)
+        guard max(w, h) / min(w, h) <= maxAspectRatio else { return nil }
+        var hBar = max(f, (h / f).rounded(.toNearestOrEven) * f)
+        var wBar = max(f, (w / f).rounded(.toNearestOrEven) * f)
+        if hBar * wBar > Double(maxPixels) {
+            let beta = ((h * w) / Double(maxPixels)).squareRoot()
+            hBar = max(f, (h / beta / f).rounded(.down) * f)
+            wBar = max(f, (w / beta / f).rounded(.down) * f)
+        } else if hBar * wBar < Double(minPixels) {
+            let beta = (Double(minPixels) / (h * w)).squareRoot()
+            hBar = (h * beta / f).rounded(.up) * f
+            wBar = (w * beta / f).rounded(.up) * f
+        }
+        return (Int(wBar), Int(hBar))
+    }
+
+    /// Tokens for a width×height image, or nil where ``resized`` refuses.
+    public static func count(width: Int, height: Int, minPixels: Int = defaultMinPixels,
+                             maxPixels: Int = defaultMaxPixels) -> Int? {
+        guard let r = resized(width: width, height: height, minPixels: minPixels, maxPixels: maxPixels) else { return nil }
+        return (r.width / factor) * (r.height / factor)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ImageHeader {
+    /// Type, width and height of an image in memory.
+    public static func info(_ bytes: UnsafeRawBufferPointer) throws(Qwen3VLError) -> (type: MediaType, width: Int, height: Int) {
+        guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))), type.isImage else {
+            throw Qwen3VLError(.file, "the bytes are not an image of a known type")
+        }
+        let reader: Reader = { offset, count in
+            guard offset >= 0, offset < bytes.count, count > 0 else { return [] }
+            return Array(bytes[offset..<min(bytes.count, offset + min(count, bytes.count - offset))])
+        }
+        guard let s = size(type: type, read: reader) else {
+            throw Qwen3VLError(.file, "the \(type.mime) header is damaged or truncated")
+        }
+        return (type, s.width, s.height)
+    }
+
+    /// Type, width and height of an image file, from its first bytes only.
+    public static func info(path: String) throws(Qwen3VLError) -> (type: MediaType, width: Int, height: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Qwen3VLError(.file, "\(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw Qwen3VLError(.file, "\(path): is not a regular file")
+        }
+        let head = MediaFile.read(fd, 0, MediaType.sniffLength)
+        guard let type = head.withUnsafeBytes({ MediaType.sniff($0) }), type.isImage else {
+            throw Qwen3VLError(.file, "\(path): is not an image of a known type")
+        }
+        guard let s = size(type: type, read: { MediaFile.read(fd, $0, $1) }) else {
+            throw Qwen3VLError(.file, "\(path): the \(type.mime) header is damaged or truncated")
+        }
+        return (type, s.width, s.height)
+    }
+}

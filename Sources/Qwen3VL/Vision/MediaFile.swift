@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A local image or video opened for sending: checked (regular file, size limit, known type from
+/// its first bytes) when the request is prepared, and read in pieces, base64-encoded on the fly,
+/// while the request body goes out. The whole file is never held in memory.
+final class MediaFile {
+    let path: String
+    let type: MediaType
+    let size: Int
+    /// `data:<mime>;base64,`
+    let prefix: [UInt8]
+    /// Bytes of the data URI this file becomes.
+    let uriLength: Int
+    private let fd: Int32
+
+    /// Opens and checks `path`. `what` names the place in the request for messages.
+    init(path: String, what: String, wantVideo: Bool, maxBytes: Int64, maxOption: String) throws(Qwen3VLError) {
+        func fail(_ why: String) -> Qwen3VLError { Qwen3VLError(.file, "\(what): \(path): \(why)") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { let e = errno; close(fd); throw fail(String(cString: strerror(e))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw fail((st.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "is not a regular file")
+        }
+        let size = Int(st.st_size)
+        guard size > 0 else { close(fd); throw fail("is empty") }
+        guard Int64(size) <= maxBytes else { close(fd); throw fail("is \(size) bytes, over \(maxOption) (\(maxBytes))") }
+        var head = [UInt8](repeating: 0, count: 4096)
+        let got = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard got > 0 else { let e = errno; close(fd); throw fail(got < 0 ? String(cString: strerror(e)) : "could not be read") }
+        head.removeSubrange(got...)
+        guard let type = head.withUnsafeBytes({ MediaType.sniff($0) }) else {
+            close(fd)
+            throw fail(wantVideo ? "is not a video of a known type (MP4, QuickTime, WebM, Matroska, AVI)"
+                                 : "is not an image of a known type (JPEG, PNG, GIF, WEBP, BMP, TIFF, HEIC, AVIF)")
+        }
+        if wantVideo != type.isVideo {
+            close(fd)
+            throw fail(wantVideo ? "is an image (\(type.mime)), not a video" : "is a video (\(type.mime)); send it in a video_url part")
+        }
+        if type.isImage {
+            // A header that cannot be read means a truncated or damaged file: better said now than by the server.
+            let reader: ImageHeader.Reader = { offset, count in MediaFile.read(fd, offset, count) }
+            guard ImageHeader.size(type: type, read: reader) != nil else {
+                close(fd)
+                throw fail("is a damaged or truncated \(type.mime) (no size in its header)")
+            }
+        }
+        guard let b64 = Base64.encodedLength(size) else { close(fd); throw fail("is too large") }
+        self.fd = fd
+        self.path = path
+        self.type = type
+        self.size = size
+        prefix = Array("data:\(type.mime);base64,".utf8)
+        uriLength = prefix.count + b64
+    }
+
+    deinit { close(fd) }
+
+    static func read(_ fd: Int32, _ offset: Int, _ count: Int) -> [UInt8] {
+        guard offset >= 0, count > 0 else { return [] }
+        var out = [UInt8](repeating: 0, count: count)
+        let got = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+        out.removeSubrange(max(0, got)...)
+        return out
+    }
+
+    /// Writes the data URI's bytes from `offset` on into `out`, as many as fit; returns how many.
+    /// `scratch` is working memory of at least 4 bytes (more is faster).
+    func read(at offset: Int, into out: UnsafeMutableRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) throws(Qwen3VLError) -> Int {
+        var written = 0
+        var pos = offset
+        while written < out.count && pos < uriLength {
+            if pos < prefix.count {
+                let n = min(prefix.count - pos, out.count - written)
+                for k in 0..<n { out[written + k] = prefix[pos + k] }
+                written += n
+                pos += n
+                continue
+            }
+            // Base64 text from `b64` on: whole 4-byte groups come from whole 3-byte input groups.
+            let b64 = pos - prefix.count
+            let group = b64 / 4, skip = b64 % 4
+            let room = out.count - written
+            let groups = min((skip + room + 3) / 4, max(1, scratch.count / 7))
+            let inStart = group * 3
+            let inLen = min(groups * 3, size - inStart)
+            guard inLen > 0, let sbase = scratch.baseAddress else { break }
+            // Input bytes first, their encoding after them in the same scratch memory.
+            let inBuf = UnsafeMutableRawBufferPointer(start: sbase, count: inLen)
+            let got = pread(fd, inBuf.baseAddress, inLen, off_t(inStart))
+            guard got == inLen else {
+                throw Qwen3VLError(.file, "\(path): changed or became unreadable while being sent")
+            }
+            let encBase = sbase + inLen
+            let enc = Base64.encode(UnsafeRawBufferPointer(inBuf),
+                                    into: UnsafeMutableRawBufferPointer(start: encBase, count: scratch.count - inLen))
+            let n = min(enc - skip, room)
+            guard n > 0, let obase = out.baseAddress else { break }
+            (obase + written).copyMemory(from: encBase + skip, byteCount: n)
+            written += n
+            pos += n
+        }
+        return written
+    }
+}

@@ -1,0 +1,104 @@
+import Testing
+@testable import Qwen3VL
+
+@Suite struct Base64Tests {
+    @Test func roundTrips() {
+        for n in 0..<50 {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let text = Base64.encode(bytes)
+            #expect(text.utf8.count == Base64.encodedLength(n))
+            #expect(Base64.decode(Array(text.utf8)) == bytes)
+        }
+        #expect(Base64.encode(Array("Man".utf8)) == "TWFu")
+        #expect(Base64.encode(Array("Ma".utf8)) == "TWE=")
+        #expect(Base64.encode(Array("M".utf8)) == "TQ==")
+    }
+
+    @Test func wellFormedness() {
+        func ok(_ s: String) -> Bool { Array(s.utf8).withUnsafeBytes { Base64.isWellFormed($0) } }
+        #expect(ok("TWFu") && ok("TWE=") && ok("TQ=="))
+        #expect(!ok("") && !ok("TWF") && !ok("T===") && !ok("TW=u") && !ok("TWF\n") && !ok("TW-_"))
+    }
+}
+
+@Suite struct MediaFileTests {
+    /// Writes `bytes` to a temporary file and reads its data URI back through the streaming reader
+    /// in pieces of every awkward size.
+    @Test func readsTheDataURIInAnyPieces() throws {
+        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
+        bytes += [0, 0, 0, 9, 0, 0, 0, 7, 8, 6, 0, 0, 0, 1, 2, 3, 4]
+        bytes += (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let path = "/tmp/qwen3vl-mediafile-\(Int.random(in: 0..<1_000_000)).bin"
+        let f = fopen(path, "wb")
+        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        fclose(f)
+        defer { unlink(path) }
+        let file = try MediaFile(path: path, what: "x", wantVideo: false, maxBytes: 1 << 20, maxOption: "max_image_bytes")
+        let want = "data:image/png;base64," + Base64.encode(bytes)
+        #expect(file.uriLength == want.utf8.count)
+        for (piece, scratchSize) in [(1, 7), (3, 7), (4, 64), (5, 100), (1000, 7 * 1024), (5000, 7 * 16 * 1024)] {
+            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: scratchSize, alignment: 1)
+            defer { scratch.deallocate() }
+            var out: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: piece)
+            while out.count < file.uriLength {
+                let n = try buf.withUnsafeMutableBytes { try file.read(at: out.count, into: $0, scratch: scratch) }
+                #expect(n > 0)
+                if n == 0 { break }
+                out += buf.prefix(n)
+            }
+            #expect(String(decoding: out, as: UTF8.self) == want)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct ImageTests {
+    @Test func checksumsMatchKnownValues() {
+        #expect(Images.crc32(Array("IEND".utf8)) == 0xAE42_6082)
+        #expect(Images.adler32(Array("Wikipedia".utf8)) == 0x11E6_0398)
+    }
+
+    @Test func pngOfPixels() throws {
+        let pixels: [UInt8] = [1, 2, 3, 4, 5, 6, 0, 0, 7, 8, 9, 10, 11, 12, 0, 0] // 2×2 RGB, stride 8
+        let png = try pixels.withUnsafeBytes { try Images.png(pixels: $0, width: 2, height: 2, stride: 8, format: .rgb8) }
+        let info = try png.withUnsafeBytes { try ImageHeader.info($0) }
+        #expect(info.type == .png && info.width == 2 && info.height == 2)
+        // The stored deflate block holds the filtered rows as they are.
+        let rows: [UInt8] = [0, 1, 2, 3, 4, 5, 6, 0, 7, 8, 9, 10, 11, 12]
+        #expect(png.firstRange(of: rows) != nil)
+    }
+
+    @Test func sniffing() {
+        func sniff(_ b: [UInt8]) -> MediaType? { b.withUnsafeBytes { MediaType.sniff($0) } }
+        #expect(sniff([0xFF, 0xD8, 0xFF, 0xE0]) == .jpeg)
+        #expect(sniff(Array("GIF87a".utf8)) == .gif)
+        #expect(sniff(Array("RIFF\0\0\0\0WEBPVP8 ".utf8)) == .webp)
+        #expect(sniff([0, 0, 0, 0x1C] + Array("ftypavif".utf8) + [0, 0, 0, 0] + Array("avifmif1".utf8)) == .avif)
+        #expect(sniff([0, 0, 0, 0x18] + Array("ftypheic".utf8) + [0, 0, 0, 0] + Array("mif1heic".utf8)) == .heic)
+        #expect(sniff([0, 0, 0, 0x14] + Array("ftypqt  ".utf8) + [0, 0, 0, 0] + Array("qt  ".utf8)) == .quicktime)
+        #expect(sniff([0x1A, 0x45, 0xDF, 0xA3] + Array("....webm".utf8)) == .webm)
+        #expect(sniff([0x49, 0x49, 0x2A, 0x00]) == .tiff)
+        #expect(sniff(Array("hello".utf8)) == nil)
+        #expect(sniff([]) == nil)
+    }
+
+    @Test func tokens() {
+        #expect(VisionTokens.count(width: 640, height: 480) == 300)
+        #expect(VisionTokens.count(width: 80, height: 80) == 4)
+        #expect(VisionTokens.count(width: 10_000, height: 10_000) == 16_384)
+        #expect(VisionTokens.count(width: Int.max, height: 1) == nil)
+        #expect(VisionTokens.count(width: 201, height: 1) == nil)
+    }
+
+    @Test func groundingItems() {
+        let items = Grounding.parse(#"```json\n[{"bbox_2d": [0, 0, 500, 500], "label": "a"}]\n```"#, width: 100, height: 50)
+        #expect(items?.first?.shape == .box(x1: 0, y1: 0, x2: 50, y2: 25))
+        #expect(items?.first?.label == "a")
+        #expect(Grounding.parse("[[[[[[", width: 1, height: 1) == [])
+        #expect(Grounding.parse("x", width: 0, height: 1) == nil)
+    }
+}
