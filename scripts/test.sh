@@ -45,7 +45,15 @@ example_runs() {
   (source scripts/stand-in.sh
    cc "${CFLAGS[@]}" examples/chat.c -Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lqwen3vl -ljansson -o build/tests/example_chat &&
    out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" build/tests/example_chat "What is this?") &&
-   [[ $out == "echo: What is this?" ]] || { echo "example printed: ${out:-nothing}"; exit 1; })
+   [[ $out == "echo: What is this? [image_url https://"* ]] || { echo "example printed: ${out:-nothing}"; exit 1; })
+}
+vision_example_runs() {
+  (source scripts/stand-in.sh
+   cc "${CFLAGS[@]}" examples/vision.c -Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lqwen3vl -ljansson -o build/tests/example_vision &&
+   python3 -c "import sys; open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR' + (1000).to_bytes(4, 'big') + (500).to_bytes(4, 'big') + bytes(40))" build/tests/cat.png &&
+   out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/s/grounding/example/v1" build/tests/example_vision build/tests/cat.png cat) &&
+   grep -q "1000 x 500 px, about 496 vision tokens" <<<"$out" && grep -q "cat: box (100, 100) - (500, 400) px" <<<"$out" &&
+   grep -q "bird: point (750, 125) px" <<<"$out" || { echo "vision example printed: ${out:-nothing}"; exit 1; })
 }
 install_into_prefix() {
   local prefix
@@ -56,7 +64,7 @@ install_into_prefix() {
    export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
    # shellcheck disable=SC2046
    cc examples/chat.c $(pkg-config --cflags --libs qwen3vl jansson) -o "$prefix/chat" &&
-   AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" "$prefix/chat" "installed?" | grep -qx "echo: installed?")
+   AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" "$prefix/chat" "installed?" | grep -q "^echo: installed? \[image_url")
   local rc=$?
   rm -rf "$prefix"
   return $rc
@@ -67,6 +75,7 @@ step "C tests build (-Wall -Wextra -Werror)" build_c_tests
 step "C tests" run_c_tests
 step "C tests under valgrind" valgrind_c_tests
 step "example against the stand-in" example_runs
+step "vision example (local image, tokens, grounding) against the stand-in" vision_example_runs
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "shipped .so: exports, runtime deps, SONAME" shipped_library
 

@@ -51,6 +51,7 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
                              pieces=N              write at most N bytes at a time (default 7)
                              text=T                stream T instead of the echo
     json-for-stream          a plain chat.completion even when the request asked for a stream
+    grounding                a Qwen3-VL grounding answer: a ```json fence with a bbox_2d and a point_2d
 """
 import argparse
 import base64
@@ -274,6 +275,10 @@ class Handler(BaseHTTPRequestHandler):
                                            "type": "invalid_api_key"}})
         elif name == "sse":
             self.sse(req, pos, opts)
+        elif name == "grounding":
+            answer = ('```json\n[\n\t{"bbox_2d": [100, 200, 500, 800], "label": "cat"},\n'
+                      '\t{"point_2d": [750, 250], "label": "bird"}\n]\n```')
+            self.send_json(200, completion(req, content=answer), ids)
         elif name == "json-for-stream":
             self.send_json(200, completion(req), ids)
         elif name == "redirect":
