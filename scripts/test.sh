@@ -55,6 +55,17 @@ vision_example_runs() {
    grep -q "1000 x 500 px, about 496 vision tokens" <<<"$out" && grep -q "cat: box (100, 100) - (500, 400) px" <<<"$out" &&
    grep -q "bird: point (750, 125) px" <<<"$out" || { echo "vision example printed: ${out:-nothing}"; exit 1; })
 }
+python_binding() {
+  # A virtualenv of its own: the test tools and openai (for the comparisons) from PyPI, then the
+  # binding installed as a user installs it, the built .so inside.
+  local venv=build/pyvenv
+  [[ -x $venv/bin/python ]] || python3 -m venv "$venv" || return 1
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest mypy openai wheel "setuptools>=61" || return 1
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps \
+    ./bindings/python || return 1
+  (cd bindings/python && "../../$venv/bin/python" -m mypy --strict src/qwen3vl) || return 1
+  (cd bindings/python && "../../$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
+}
 install_into_prefix() {
   local prefix
   prefix=$(mktemp -d)
@@ -76,6 +87,7 @@ step "C tests" run_c_tests
 step "C tests under valgrind" valgrind_c_tests
 step "example against the stand-in" example_runs
 step "vision example (local image, tokens, grounding) against the stand-in" vision_example_runs
+step "Python binding: mypy --strict and pytest" python_binding
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "shipped .so: exports, runtime deps, SONAME" shipped_library
 

@@ -1,0 +1,150 @@
+"""Low-level ctypes layer: finds libqwen3vl.so and declares every C function of qwen3vl.h once.
+
+Nothing here is Pythonic on purpose; the classes in ``_client`` build on it. Functions keep their C
+names without the ``qwen3vl_`` prefix, e.g. ``lib.chat`` is ``qwen3vl_chat``.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Tuple
+
+EXPECTED_VERSION = (0, 1)
+
+# Status codes, as in qwen3vl.h.
+OK = 0
+ERR_INVALID_ARGUMENT = 1
+ERR_INVALID_REQUEST = 2
+ERR_FILE = 3
+ERR_CONNECT = 4
+ERR_TIMEOUT = 5
+ERR_AUTH = 6
+ERR_RATE_LIMIT = 7
+ERR_BAD_REQUEST = 8
+ERR_SERVER = 9
+ERR_PROTOCOL = 10
+ERR_TOO_LARGE = 11
+ERR_CANCELLED = 12
+ERR_INTERNAL = 13
+
+TOKENS_PROMPT, TOKENS_COMPLETION, TOKENS_TOTAL = 0, 1, 2
+PIXELS_GRAY8, PIXELS_RGB8, PIXELS_RGBA8, PIXELS_BGRA8, PIXELS_BGR8 = 0, 1, 2, 3, 4
+
+c_client_p = ctypes.c_void_p
+c_result_p = ctypes.c_void_p
+c_cancel_p = ctypes.c_void_p
+
+# int (*)(const char *text, size_t text_len, const char *chunk_json, void *user_data)
+# text arrives as a raw pointer: it is read with its length, so no NUL-scan and no lossy conversion.
+DELTA_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p)
+
+# (name, restype, argtypes); a c_void_p restype for strings the caller must free with qwen3vl_free.
+_SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
+    ("version", ctypes.c_char_p, []),
+    ("status_name", ctypes.c_char_p, [ctypes.c_int]),
+    ("client_new", c_client_p, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
+    ("client_free", None, [c_client_p]),
+    ("client_cancel_all", None, [c_client_p]),
+    ("chat", c_result_p, [c_client_p, ctypes.c_char_p]),
+    ("chat_stream", c_result_p, [c_client_p, ctypes.c_char_p, DELTA_FN, ctypes.c_void_p]),
+    ("chat_cancellable", c_result_p, [c_client_p, ctypes.c_char_p, c_cancel_p]),
+    ("chat_stream_cancellable", c_result_p, [c_client_p, ctypes.c_char_p, DELTA_FN, ctypes.c_void_p, c_cancel_p]),
+    ("cancel_new", c_cancel_p, []),
+    ("cancel_trigger", None, [c_cancel_p]),
+    ("cancel_is_triggered", ctypes.c_int, [c_cancel_p]),
+    ("cancel_free", None, [c_cancel_p]),
+    ("result_status", ctypes.c_int, [c_result_p]),
+    ("result_error", ctypes.c_char_p, [c_result_p]),
+    ("result_http_status", ctypes.c_int, [c_result_p]),
+    ("result_text", ctypes.c_char_p, [c_result_p]),
+    ("result_finish_reason", ctypes.c_char_p, [c_result_p]),
+    ("result_json", ctypes.c_char_p, [c_result_p]),
+    ("result_request_id", ctypes.c_char_p, [c_result_p]),
+    ("result_tokens", ctypes.c_int64, [c_result_p, ctypes.c_int]),
+    ("result_attempts", ctypes.c_int, [c_result_p]),
+    ("result_tool_calls_json", ctypes.c_char_p, [c_result_p]),
+    ("result_elapsed_ms", ctypes.c_double, [c_result_p]),
+    ("result_free", None, [c_result_p]),
+    ("free", None, [ctypes.c_void_p]),
+    ("image_data_uri", ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]),
+    ("image_part_json", ctypes.c_void_p,
+     [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
+    ("pixels_data_uri", ctypes.c_void_p,
+     [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]),
+    ("image_size", ctypes.c_int,
+     [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_size_t]),
+    ("image_size_from_bytes", ctypes.c_int,
+     [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]),
+    ("image_tokens", ctypes.c_int64, [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]),
+    ("grounding_parse", ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]),
+]
+
+
+class Library:
+    """The loaded library with every function declared. Attribute names drop the qwen3vl_ prefix."""
+
+    def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
+        self.path = path
+        self._cdll = cdll
+        for name, restype, argtypes in _SIGNATURES:
+            fn = getattr(cdll, "qwen3vl_" + name)
+            fn.restype = restype
+            fn.argtypes = argtypes
+            setattr(self, name, fn)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:  # for mypy: the functions set above
+        raise AttributeError(name)
+
+
+def _candidates() -> List[str]:
+    out: List[str] = []
+    env = os.environ.get("QWEN3VL_LIBRARY")
+    if env:
+        return [env]  # an explicit choice is the only one tried
+    packaged = Path(__file__).resolve().parent / "_lib" / "libqwen3vl.so.0"
+    if packaged.exists():
+        out.append(str(packaged))
+    found = ctypes.util.find_library("qwen3vl")
+    if found:
+        out.append(found)
+    out.append("libqwen3vl.so.0")
+    return out
+
+
+def load() -> Library:
+    """Loads the first libqwen3vl that exists and has a compatible version, or raises ImportError
+    saying what to do."""
+    tried: List[str] = []
+    for path in _candidates():
+        try:
+            cdll = ctypes.CDLL(path)
+        except OSError as e:
+            tried.append(f"{path}: {e}")
+            continue
+        lib = Library(cdll, path)
+        version = (lib.version() or b"").decode()
+        parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+        if parts != EXPECTED_VERSION:
+            tried.append(f"{path}: version {version}, this package needs {EXPECTED_VERSION[0]}.{EXPECTED_VERSION[1]}.x")
+            continue
+        return lib
+    raise ImportError(
+        "qwen3vl: could not load libqwen3vl.so.0 (tried: " + "; ".join(tried) + "). "
+        "Build it with `make lib` and reinstall this package (`pip install bindings/python`), install it "
+        "system-wide with `make install`, or point QWEN3VL_LIBRARY at the .so."
+    )
+
+
+lib: Library = load()
+
+
+def take_string(p: Optional[int]) -> str:
+    """Decodes and frees a string the library handed over."""
+    if not p:
+        return ""
+    try:
+        return ctypes.string_at(p).decode("utf-8")
+    finally:
+        lib.free(p)
