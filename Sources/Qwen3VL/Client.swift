@@ -17,6 +17,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     private let streamHeaders: UnsafeMutablePointer<curl_slist>?
     private let userAgent: String
     private let url: String
+    private let media: MediaPolicy
     private let inFlight = CallRegistry()
 
     public init(options: ClientOptions) throws(Qwen3VLError) {
@@ -38,6 +39,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
         plainHeaders = plain
         streamHeaders = stream
         url = options.chatURL
+        media = options.mediaPolicy
         userAgent = "qwen3vl/\(Self.version) libcurl/\(String(cString: q3v_curl_version()))"
     }
 
@@ -99,7 +101,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let start = Clock.nowNs()
         var result: ChatResult
         do throws(Qwen3VLError) {
-            let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: options.mediaPolicy,
+            let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media,
                                                     stream: onDelta != nil)
             result = run(body, cancel: cancel, onDelta: onDelta)
         } catch {

@@ -45,29 +45,42 @@ final class ResponseSink {
 
     init(limit: Int64) { self.limit = limit }
 
+    /// One header line. Worked on as bytes: this runs for every header of every reply, and only a
+    /// handful of names matter.
     fileprivate func header(_ line: UnsafeRawBufferPointer) {
         lastActivityNs = Clock.nowNs()
         gotHeaders = true
-        var s = String(decoding: line, as: UTF8.self)
-        while let c = s.last, c == "\r\n" || c == "\n" || c == "\r" { s.removeLast() }
-        if s.hasPrefix("HTTP/") {
+        var end = line.count
+        while end > 0 && (line[end - 1] == 10 || line[end - 1] == 13) { end -= 1 }
+        let text = UnsafeRawBufferPointer(rebasing: line[0..<end])
+        if text.starts(with: "HTTP/".utf8) {
             // A new response (after a redirect or a 100 Continue): forget the previous one's headers.
-            let fields = s.split(separator: " ", maxSplits: 2)
-            httpStatus = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+            var i = 0
+            while i < text.count && text[i] != 32 { i += 1 }
+            var code = 0
+            i += 1
+            while i < text.count, text[i] >= 48, text[i] <= 57, code < 1000 { code = code * 10 + Int(text[i] - 48); i += 1 }
+            httpStatus = code
             requestID = nil; retryAfter = nil; retryAfterMs = nil; contentType = ""
             return
         }
-        guard let colon = s.firstIndex(of: ":") else { return }
-        let name = s[..<colon].lowercased()
-        let value = String(s[s.index(after: colon)...]).trimmingSpaces
-        switch name {
-        case "x-inference-id": requestID = value
-        case "x-request-id": if requestID == nil { requestID = value }
-        case "retry-after": retryAfter = value
-        case "retry-after-ms": retryAfterMs = value
-        case "content-type": contentType = value.lowercased()
-        default: break
+        guard let colon = text.firstIndex(of: 58) else { return }
+        func named(_ name: String) -> Bool {
+            guard colon == name.utf8.count else { return false }
+            for (k, c) in name.utf8.enumerated() where text[k] | 0x20 != c { return false }
+            return true
         }
+        func value() -> String {
+            var a = colon + 1, b = text.count
+            while a < b && (text[a] == 32 || text[a] == 9) { a += 1 }
+            while b > a && (text[b - 1] == 32 || text[b - 1] == 9) { b -= 1 }
+            return String(decoding: text[a..<b], as: UTF8.self)
+        }
+        if named("x-inference-id") { requestID = value() }
+        else if named("x-request-id") { if requestID == nil { requestID = value() } }
+        else if named("retry-after") { retryAfter = value() }
+        else if named("retry-after-ms") { retryAfterMs = value() }
+        else if named("content-type") { contentType = value().lowercased() }
     }
 
     /// False asks libcurl to stop.

@@ -18,15 +18,16 @@ struct MediaPolicy {
 /// schemes pass untouched.
 struct MediaInliner {
     let policy: MediaPolicy
-    /// Unguessable, so no text a user sends can pass for a placeholder.
-    let marker: String
+    /// Unguessable, so no text a user sends can pass for a placeholder. Made only when a request
+    /// has a local file: most have none, and getrandom costs a system call.
+    private(set) lazy var marker: String = {
+        var rng = SystemRandomNumberGenerator()
+        return "qwen3vl-media-" + String(rng.next() as UInt64, radix: 16) + String(rng.next() as UInt64, radix: 16) + "-"
+    }()
     private(set) var files: [MediaFile] = []
 
     init(policy: MediaPolicy) {
         self.policy = policy
-        var rng = SystemRandomNumberGenerator()
-        let hex = String(rng.next() as UInt64, radix: 16) + String(rng.next() as UInt64, radix: 16)
-        marker = "qwen3vl-media-\(hex)-"
     }
 
     /// Rewrites the messages in place; true if anything changed.
@@ -169,7 +170,7 @@ struct MediaInliner {
     }
 
     /// Cuts serialised JSON at the placeholders: text, file, text, ...
-    func segments(of text: UnsafeRawBufferPointer) -> [RequestBody.Segment] {
+    mutating func segments(of text: UnsafeRawBufferPointer) -> [RequestBody.Segment] {
         var out: [RequestBody.Segment] = []
         let needle = Array(marker.utf8)
         var start = 0, i = 0
