@@ -90,7 +90,7 @@ final class RequestBody: @unchecked Sendable {
 
     private func scratchBuffer() -> UnsafeMutableRawBufferPointer {
         if let s = scratch { return s }
-        let s = UnsafeMutableRawBufferPointer.allocate(byteCount: 7 * 16 * 1024, alignment: 16)
+        let s = UnsafeMutableRawBufferPointer.allocate(byteCount: 384 * 1024, alignment: 16)
         scratch = s
         return s
     }

@@ -244,8 +244,9 @@ final class Connection: @unchecked Sendable {
         if let bytes = req.body.contiguous {
             ptr(CURLOPT_POSTFIELDS, bytes.baseAddress)
         } else {
-            // Files go out through a reader that encodes them as it goes.
+            // Files go out through a reader that encodes them as it goes, in large pieces.
             req.body.rewind()
+            long(CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024)
             ok = ok && q3v_easy_set_reader(easy, bodyReader, bodySeeker, Unmanaged.passUnretained(req.body).toOpaque()) == CURLE_OK
         }
         ok = ok && q3v_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.count)) == CURLE_OK

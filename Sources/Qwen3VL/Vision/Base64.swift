@@ -3,6 +3,11 @@
 public enum Base64 {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
+    /// The two characters of every 12-bit value, so that three input bytes take two lookups.
+    static let pairs: [UInt16] = (0..<4096).map { v in
+        UInt16(alphabet[v >> 6]) | UInt16(alphabet[v & 63]) << 8 // little-endian: first char in the low byte
+    }
+
     /// Length of the encoding of `n` bytes, or nil if it would not fit in an Int.
     public static func encodedLength(_ n: Int) -> Int? {
         guard n >= 0 else { return nil }
@@ -17,16 +22,16 @@ public enum Base64 {
         guard let need = encodedLength(input.count), output.count >= need, need > 0,
               let src = input.baseAddress?.assumingMemoryBound(to: UInt8.self),
               let dst = output.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+        let out = UnsafeMutableRawPointer(dst)
         return alphabet.withUnsafeBufferPointer { table -> Int in
-            guard let t = table.baseAddress else { return 0 }
+            pairs.withUnsafeBufferPointer { pairTable -> Int in
+            guard let t = table.baseAddress, let pt = pairTable.baseAddress else { return 0 }
             let n = input.count
             var i = 0, o = 0
             while i + 3 <= n {
-                let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
-                dst[o] = t[Int(v >> 18)]
-                dst[o + 1] = t[Int((v >> 12) & 63)]
-                dst[o + 2] = t[Int((v >> 6) & 63)]
-                dst[o + 3] = t[Int(v & 63)]
+                let v = Int(src[i]) << 16 | Int(src[i + 1]) << 8 | Int(src[i + 2])
+                out.storeBytes(of: pt[v >> 12], toByteOffset: o, as: UInt16.self)
+                out.storeBytes(of: pt[v & 0xFFF], toByteOffset: o + 2, as: UInt16.self)
                 i += 3
                 o += 4
             }
@@ -41,6 +46,7 @@ public enum Base64 {
                 o += 4
             }
             return o
+            }
         }
     }
 

@@ -86,6 +86,21 @@ final class MediaFile {
             let b64 = pos - prefix.count
             let group = b64 / 4, skip = b64 % 4
             let room = out.count - written
+            if skip == 0 && room >= 4, let obase = out.baseAddress, let sbase = scratch.baseAddress {
+                // Aligned on a group: encode straight into libcurl's buffer, no copy in between.
+                let inStart = group * 3
+                let inLen = min(room / 4 * 3, scratch.count / 3 * 3, size - inStart)
+                guard inLen > 0 else { break }
+                guard pread(fd, sbase, inLen, off_t(inStart)) == inLen else {
+                    throw Qwen3VLError(.file, "\(path): changed or became unreadable while being sent")
+                }
+                let n = Base64.encode(UnsafeRawBufferPointer(start: sbase, count: inLen),
+                                      into: UnsafeMutableRawBufferPointer(start: obase + written, count: room))
+                guard n > 0 else { break }
+                written += n
+                pos += n
+                continue
+            }
             let groups = min((skip + room + 3) / 4, max(1, scratch.count / 7))
             let inStart = group * 3
             let inLen = min(groups * 3, size - inStart)
