@@ -146,6 +146,8 @@ final class Connection: @unchecked Sendable {
     private let easy: UnsafeMutableRawPointer
     private let multi: UnsafeMutableRawPointer
     private let share: UnsafeMutableRawPointer?
+    /// The client-wide options are set (see `configure`).
+    private var configured = false
     /// libcurl writes its detailed error text here during a transfer, so it must not move.
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
@@ -182,7 +184,6 @@ final class Connection: @unchecked Sendable {
     func perform(_ req: HTTPRequest, sink: ResponseSink, deadlineNs: UInt64, context: CallContext) -> TransferOutcome {
         let remaining = Clock.msUntil(deadlineNs)
         guard remaining > 0 else { return .failed(Qwen3VLError(.timeout, "timed out before the request was sent"), retryable: false) }
-        curl_easy_reset(easy)
         errorBuffer[0] = 0
         guard configure(req, sink: sink, timeoutMs: remaining) else {
             return .failed(Qwen3VLError(.internal, "could not configure libcurl"), retryable: false)
@@ -233,39 +234,47 @@ final class Connection: @unchecked Sendable {
         return outcome(code, sink: sink, deadlineNs: deadlineNs, req: req)
     }
 
+    /// Sets the options of one attempt. Those that are the same for every call of a client (a
+    /// connection never changes client) are set on first use only: most of libcurl's per-call cost
+    /// in a short call is setting options again.
     private func configure(_ req: HTTPRequest, sink: ResponseSink, timeoutMs: Int64) -> Bool {
         var ok = true
         func long(_ o: CURLoption, _ v: Int) { ok = ok && q3v_easy_setopt_long(easy, o, v) == CURLE_OK }
         func str(_ o: CURLoption, _ v: String) { ok = ok && v.withCString { q3v_easy_setopt_ptr(easy, o, $0) } == CURLE_OK }
         func ptr(_ o: CURLoption, _ v: UnsafeRawPointer?) { ok = ok && q3v_easy_setopt_ptr(easy, o, v) == CURLE_OK }
 
-        str(CURLOPT_URL, req.url)
-        long(CURLOPT_POST, 1)
+        if !configured {
+            str(CURLOPT_URL, req.url)
+            long(CURLOPT_POST, 1)
+            if let bearer = req.bearer {
+                ok = ok && bearer.withCString { q3v_easy_set_bearer(easy, $0) } == CURLE_OK
+            }
+            str(CURLOPT_USERAGENT, req.userAgent)
+            str(CURLOPT_ACCEPT_ENCODING, "")
+            long(CURLOPT_NOSIGNAL, 1)
+            ok = ok && q3v_easy_set_redirects(easy, 5) == CURLE_OK
+            long(CURLOPT_SSL_VERIFYPEER, 1)
+            long(CURLOPT_SSL_VERIFYHOST, 2)
+            long(CURLOPT_TCP_KEEPALIVE, 1)
+            ok = ok && q3v_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(req.maxResponseBytes)) == CURLE_OK
+            if let share { ptr(CURLOPT_SHARE, share) }
+            ptr(CURLOPT_ERRORBUFFER, errorBuffer)
+            configured = ok
+        }
         if let bytes = req.body.contiguous {
             ptr(CURLOPT_POSTFIELDS, bytes.baseAddress)
+            ok = ok && q3v_easy_set_reader(easy, bodyReader, bodySeeker, nil) == CURLE_OK
         } else {
             // Files go out through a reader that encodes them as it goes, in large pieces.
             req.body.rewind()
+            ptr(CURLOPT_POSTFIELDS, nil)
             long(CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024)
             ok = ok && q3v_easy_set_reader(easy, bodyReader, bodySeeker, Unmanaged.passUnretained(req.body).toOpaque()) == CURLE_OK
         }
         ok = ok && q3v_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.count)) == CURLE_OK
         ptr(CURLOPT_HTTPHEADER, UnsafeRawPointer(req.headers))
-        if let bearer = req.bearer {
-            ok = ok && bearer.withCString { q3v_easy_set_bearer(easy, $0) } == CURLE_OK
-        }
-        str(CURLOPT_USERAGENT, req.userAgent)
-        str(CURLOPT_ACCEPT_ENCODING, "")
-        long(CURLOPT_NOSIGNAL, 1)
         long(CURLOPT_TIMEOUT_MS, Int(timeoutMs))
         long(CURLOPT_CONNECTTIMEOUT_MS, Int(min(req.connectTimeoutMs, timeoutMs)))
-        ok = ok && q3v_easy_set_redirects(easy, 5) == CURLE_OK
-        long(CURLOPT_SSL_VERIFYPEER, 1)
-        long(CURLOPT_SSL_VERIFYHOST, 2)
-        long(CURLOPT_TCP_KEEPALIVE, 1)
-        ok = ok && q3v_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(req.maxResponseBytes)) == CURLE_OK
-        if let share { ptr(CURLOPT_SHARE, share) }
-        ptr(CURLOPT_ERRORBUFFER, errorBuffer)
         ok = ok && q3v_easy_set_sinks(easy, bodySink, headerSink, Unmanaged.passUnretained(sink).toOpaque()) == CURLE_OK
         return ok
     }

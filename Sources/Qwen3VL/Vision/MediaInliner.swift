@@ -171,6 +171,7 @@ struct MediaInliner {
 
     /// Cuts serialised JSON at the placeholders: text, file, text, ...
     mutating func segments(of text: UnsafeRawBufferPointer) -> [RequestBody.Segment] {
+        guard !files.isEmpty else { return [.bytes(text)] }
         var out: [RequestBody.Segment] = []
         let needle = Array(marker.utf8)
         var start = 0, i = 0

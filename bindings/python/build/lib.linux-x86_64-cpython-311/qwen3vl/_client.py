@@ -147,11 +147,12 @@ class _StreamWorker:
     """Runs one qwen3vl_chat_stream call on a thread of its own and hands its deltas to ``put``,
     ending with ("end", result). ``stop()`` cancels it; the C call then returns within ~100 ms."""
 
-    def __init__(self, client: "Client", body: bytes, put: Callable[[_Item], None]) -> None:
+    def __init__(self, client: "Client", body: bytes, put: Callable[[_Item], None], chunks: bool) -> None:
         self._handle = client._require_handle()
         self._client = client  # keeps the client alive as long as the call runs
         self._body = body
         self._put = put
+        self._chunks = chunks
         self._stopped = False
         self.token = _Token()
         # Held on self: a collected ctypes callback would crash the call still using it.
@@ -160,11 +161,15 @@ class _StreamWorker:
         _live_workers.add(self)
         self._thread.start()
 
-    def _on_delta(self, text: Optional[int], length: int, chunk: Optional[bytes], user: Optional[int]) -> int:
+    def _on_delta(self, text: Optional[int], length: int, chunk: Optional[int], user: Optional[int]) -> int:
         if self._stopped:
             return 1
-        piece = ctypes.string_at(text, length).decode("utf-8") if text and length else ""
-        self._put(("delta", piece, chunk or b""))
+        # Runs once per chunk with the GIL taken: do as little as possible.
+        if self._chunks:
+            self._put(("delta", ctypes.string_at(text, length).decode("utf-8") if length else "",
+                       ctypes.string_at(chunk) if chunk else b""))
+        elif length:
+            self._put(("delta", ctypes.string_at(text, length).decode("utf-8"), b""))
         return 0
 
     def _run(self) -> None:
@@ -192,18 +197,19 @@ class Stream(Generic[T]):
     has ended. Leaving the loop early (break, an exception, ``close()``) cancels the request."""
 
     def __init__(self, client: "Client", body: bytes, convert: Callable[[str, bytes], Optional[T]]) -> None:
-        self._queue: "queue.Queue[_Item]" = queue.Queue()
+        self._queue: "queue.SimpleQueue[_Item]" = queue.SimpleQueue()
+        self._get = self._queue.get
         self._convert = convert
         self._reply: Optional[Reply] = None
         self._done = False
-        self._worker = _StreamWorker(client, body, self._queue.put)
+        self._worker = _StreamWorker(client, body, self._queue.put, convert is not _text_delta)
 
     def __iter__(self) -> "Stream[T]":
         return self
 
     def __next__(self) -> T:
         while not self._done:
-            kind, a, b = self._queue.get()
+            kind, a, b = self._get()
             if kind == "delta":
                 out = self._convert(a, b)
                 if out is not None:
@@ -234,7 +240,7 @@ class Stream(Generic[T]):
         if sys.is_finalizing():
             return  # threads may be frozen now: the process is ending anyway
         while True:
-            kind, a, _ = self._queue.get()
+            kind, a, _ = self._get()
             if kind == "end":
                 break
         self._done = True
@@ -263,7 +269,7 @@ class AsyncStream(Generic[T]):
         self._convert = convert
         self._reply: Optional[Reply] = None
         self._done = False
-        self._worker = _StreamWorker(client, body, self._put)
+        self._worker = _StreamWorker(client, body, self._put, convert is not _text_delta)
 
     def _put(self, item: _Item) -> None:
         try:

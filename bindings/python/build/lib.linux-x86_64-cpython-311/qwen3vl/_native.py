@@ -38,7 +38,8 @@ c_cancel_p = ctypes.c_void_p
 
 # int (*)(const char *text, size_t text_len, const char *chunk_json, void *user_data)
 # text arrives as a raw pointer: it is read with its length, so no NUL-scan and no lossy conversion.
-DELTA_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p)
+# chunk_json likewise, read only by callers that want chunks.
+DELTA_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p)
 
 # (name, restype, argtypes); a c_void_p restype for strings the caller must free with qwen3vl_free.
 _SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
