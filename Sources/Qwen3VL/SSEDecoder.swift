@@ -10,6 +10,11 @@ public struct SSEEvent: Equatable, Sendable {
     }
 }
 
+/// A completed event as the decoder hands it over without copying: its name ("message" unless an
+/// `event:` line said otherwise) and its data, which is followed in memory by a NUL byte (so that
+/// it can go to C as is). Valid only during the callback.
+public typealias SSERawEmit = (_ name: String, _ data: UnsafeBufferPointer<UInt8>) -> Bool
+
 /// Decodes the text/event-stream format (HTML Living Standard, "Server-sent events" §9.2.6) from
 /// pieces of any size: a piece may end inside a line, between a CR and its LF, or inside a UTF-8
 /// sequence. Works on bytes, so text is only decoded once an event is whole. Memory is bounded:
@@ -35,6 +40,16 @@ public struct SSEDecoder {
     /// Feeds the next piece; `emit` gets each completed event and returns false to stop early
     /// (the rest of the piece is then dropped).
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (SSEEvent) -> Bool) throws(Failure) {
+        try feed(bytes, raw: { name, data in emit(SSEEvent(name: name, data: Array(data))) })
+    }
+
+    /// ``finish(emit:)`` for an ``SSERawEmit``.
+    public mutating func finish(emit: (SSEEvent) -> Bool) throws(Failure) {
+        try finish(raw: { name, data in emit(SSEEvent(name: name, data: Array(data))) })
+    }
+
+    /// ``feed(_:emit:)`` without a copy of each event's data.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, raw emit: SSERawEmit) throws(Failure) {
         guard !failed else { throw .eventTooLarge(limit: maxEventBytes) }
         var i = 0
         let n = bytes.count
@@ -62,7 +77,7 @@ public struct SSEDecoder {
 
     /// The stream has ended: a last line without its line end, and a last event without its blank
     /// line, still count (servers do end that way).
-    public mutating func finish(emit: (SSEEvent) -> Bool) throws(Failure) {
+    public mutating func finish(raw emit: SSERawEmit) throws(Failure) {
         guard !failed else { throw .eventTooLarge(limit: maxEventBytes) }
         if !line.isEmpty { guard try endLine(emit) else { return } }
         _ = dispatch(emit)
@@ -83,7 +98,7 @@ public struct SSEDecoder {
     }
 
     /// Processes the line just ended; false when `emit` asked to stop.
-    private mutating func endLine(_ emit: (SSEEvent) -> Bool) throws(Failure) -> Bool {
+    private mutating func endLine(_ emit: SSERawEmit) throws(Failure) -> Bool {
         defer { line.removeAll(keepingCapacity: true) }
         if line.isEmpty { return dispatch(emit) }
         if line[0] == UInt8(ascii: ":") { return true } // comment: keep-alive
@@ -104,13 +119,17 @@ public struct SSEDecoder {
         return true
     }
 
-    private mutating func dispatch(_ emit: (SSEEvent) -> Bool) -> Bool {
+    private mutating func dispatch(_ emit: SSERawEmit) -> Bool {
         defer {
             data.removeAll(keepingCapacity: true)
             hasData = false
             eventName = ""
         }
         guard hasData else { return true }
-        return emit(SSEEvent(name: eventName.isEmpty ? "message" : eventName, data: data))
+        let count = data.count
+        data.append(0)
+        return data.withUnsafeBufferPointer { all in
+            emit(eventName.isEmpty ? "message" : eventName, UnsafeBufferPointer(rebasing: all[0..<count]))
+        }
     }
 }

@@ -59,7 +59,7 @@ final class StreamAssembler {
     func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard failure == nil, !stoppedByCaller, !sawDone else { return false }
         do {
-            try decoder.feed(bytes) { handle($0) }
+            try decoder.feed(bytes, raw: handle)
         } catch {
             failure = Qwen3VLError(.protocol, "stream event larger than \(decoder.maxEventBytes) bytes")
         }
@@ -70,7 +70,7 @@ final class StreamAssembler {
     func finish() {
         guard failure == nil, !stoppedByCaller, !sawDone else { return }
         do {
-            try decoder.finish { handle($0) }
+            try decoder.finish(raw: handle)
         } catch {
             failure = Qwen3VLError(.protocol, "stream event larger than \(decoder.maxEventBytes) bytes")
         }
@@ -78,20 +78,20 @@ final class StreamAssembler {
 
     var isComplete: Bool { sawDone || sawFinish }
 
-    private func handle(_ event: SSEEvent) -> Bool {
-        if event.data.elementsEqual("[DONE]".utf8) {
+    private func handle(_ name: String, _ data: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawBufferPointer(data)
+        if raw.elementsEqual("[DONE]".utf8) {
             sawDone = true
             return false
         }
-        let parsed = event.data.withUnsafeBytes { JSONDocument.parse($0) }
-        if event.name == "error" {
-            let message = (try? parsed.get()).flatMap { ReplyParser.errorMessage(in: $0.root) }
-                ?? event.data.withUnsafeBytes { ReplyParser.excerpt($0) }
+        let parsed = JSONDocument.parse(raw)
+        if name == "error" {
+            let message = (try? parsed.get()).flatMap { ReplyParser.errorMessage(in: $0.root) } ?? ReplyParser.excerpt(raw)
             failure = Qwen3VLError(.protocol, "server sent an error event: \(message)")
             return false
         }
         guard case .success(let doc) = parsed else {
-            failure = Qwen3VLError(.protocol, "stream chunk is not JSON: \(event.data.withUnsafeBytes { ReplyParser.excerpt($0) })")
+            failure = Qwen3VLError(.protocol, "stream chunk is not JSON: \(ReplyParser.excerpt(raw))")
             return false
         }
         let root = doc.root
@@ -103,72 +103,72 @@ final class StreamAssembler {
             failure = Qwen3VLError(.protocol, "server reported an error in the stream: \(ReplyParser.errorMessage(in: root) ?? "(no message)")")
             return false
         }
-        absorb(root)
-        return deliver(root, raw: event.data)
+        let text = absorb(root)
+        // The chunk JSON is followed by a NUL in the decoder's buffer, as C wants it.
+        let json = UnsafeBufferPointer(start: UnsafeRawPointer(data.baseAddress)?.assumingMemoryBound(to: CChar.self), count: data.count)
+        let go = withEmptyCString { empty in
+            onDelta(StreamChunk(textBytes: UnsafeBufferPointer(start: text?.baseAddress ?? empty, count: text?.count ?? 0),
+                                jsonBytes: json))
+        }
+        deliveredAny = true
+        if !go { stoppedByCaller = true }
+        return go
     }
 
-    private func absorb(_ root: JSONRef) {
+    /// Takes in one chunk; returns choice 0's content delta as jansson holds it (valid while `root` is).
+    private func absorb(_ root: JSONRef) -> UnsafeBufferPointer<CChar>? {
         if id.isEmpty, let s = root["id"]?.string { id = s }
         if model.isEmpty, let s = root["model"]?.string { model = s }
         if created == nil { created = root["created"]?.int }
         if systemFingerprint == nil { systemFingerprint = root["system_fingerprint"]?.string }
         if let u = root["usage"], u.kind == .object { usage = JSONDocument(retaining: u) }
         if let m = root["meta"], m.kind == .object { meta = JSONDocument(retaining: m) }
-        for c in root["choices"]?.elements ?? [] {
+        var text: UnsafeBufferPointer<CChar>?
+        guard let list = root["choices"], list.kind == .array else { return nil }
+        for i in 0..<json_array_size(list.raw) {
+            guard let raw = json_array_get(list.raw, i) else { continue }
+            let c = JSONRef(raw: raw)
             let index = Int(c["index"]?.int ?? 0)
-            var choice = choices[index] ?? Choice()
-            if let delta = c["delta"], delta.kind == .object {
-                if let r = delta["role"]?.string { choice.role = r }
-                if let s = delta["content"] { append(s, to: &choice.content) }
-                if let s = delta["reasoning_content"] { append(s, to: &choice.reasoning) }
-                for (n, fragment) in (delta["tool_calls"]?.elements ?? []).enumerated() {
-                    let k = Int(fragment["index"]?.int ?? Int64(n))
-                    var call = choice.toolCalls[k] ?? ToolCall()
-                    if let s = fragment["id"]?.string { call.id += s }
-                    if let s = fragment["type"]?.string { call.type = s }
-                    if let f = fragment["function"] {
-                        if let s = f["name"]?.string { call.name += s }
-                        if let s = f["arguments"]?.string { call.arguments += s }
+            // In place: a copy out of the dictionary and back would copy the whole text so far.
+            update(index) { choice in
+                if let delta = c["delta"], delta.kind == .object {
+                    if let r = delta["role"], r.kind == .string, let s = r.string, s != choice.role { choice.role = s }
+                    if let s = delta["content"], s.kind == .string, let p = json_string_value(s.raw) {
+                        let n = json_string_length(s.raw)
+                        choice.content.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
+                        if index == 0 { text = UnsafeBufferPointer(start: p, count: n) }
                     }
-                    choice.toolCalls[k] = call
+                    if let s = delta["reasoning_content"] { append(s, to: &choice.reasoning) }
+                    if let calls = delta["tool_calls"], calls.kind == .array {
+                        for (n, fragment) in calls.elements.enumerated() {
+                            let k = Int(fragment["index"]?.int ?? Int64(n))
+                            var call = choice.toolCalls[k] ?? ToolCall()
+                            if let s = fragment["id"]?.string { call.id += s }
+                            if let s = fragment["type"]?.string { call.type = s }
+                            if let f = fragment["function"] {
+                                if let s = f["name"]?.string { call.name += s }
+                                if let s = f["arguments"]?.string { call.arguments += s }
+                            }
+                            choice.toolCalls[k] = call
+                        }
+                    }
+                }
+                if let fr = c["finish_reason"]?.string {
+                    choice.finishReason = fr
+                    sawFinish = true
                 }
             }
-            if let fr = c["finish_reason"]?.string {
-                choice.finishReason = fr
-                sawFinish = true
-            }
-            choices[index] = choice
         }
+        return text
+    }
+
+    private func update(_ index: Int, _ body: (inout Choice) -> Void) {
+        body(&choices[index, default: Choice()])
     }
 
     private func append(_ v: JSONRef, to buffer: inout [UInt8]) {
         guard v.kind == .string, let p = json_string_value(v.raw) else { return }
         buffer.append(contentsOf: UnsafeRawBufferPointer(start: p, count: json_string_length(v.raw)))
-    }
-
-    /// Hands the chunk to the caller with choice 0's content delta.
-    private func deliver(_ root: JSONRef, raw: [UInt8]) -> Bool {
-        var textPtr: UnsafePointer<CChar>? = nil
-        var textLen = 0
-        for c in root["choices"]?.elements ?? [] where (c["index"]?.int ?? 0) == 0 {
-            if let s = c["delta"]?["content"], s.kind == .string {
-                textPtr = json_string_value(s.raw)
-                textLen = json_string_length(s.raw)
-            }
-        }
-        var json = raw
-        json.append(0)
-        let go = json.withUnsafeBufferPointer { j -> Bool in
-            j.withMemoryRebound(to: CChar.self) { jc in
-                withEmptyCString { empty in
-                    let text = UnsafeBufferPointer(start: textPtr ?? empty, count: textPtr == nil ? 0 : textLen)
-                    return onDelta(StreamChunk(textBytes: text, jsonBytes: UnsafeBufferPointer(rebasing: jc.dropLast())))
-                }
-            }
-        }
-        deliveredAny = true
-        if !go { stoppedByCaller = true }
-        return go
     }
 
     // MARK: the assembled reply

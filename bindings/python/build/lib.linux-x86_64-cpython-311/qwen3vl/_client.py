@@ -165,11 +165,11 @@ class _StreamWorker:
         if self._stopped:
             return 1
         # Runs once per chunk with the GIL taken: do as little as possible.
+        piece = ctypes.string_at(text, length).decode("utf-8") if text and length else ""
         if self._chunks:
-            self._put(("delta", ctypes.string_at(text, length).decode("utf-8") if length else "",
-                       ctypes.string_at(chunk) if chunk else b""))
-        elif length:
-            self._put(("delta", ctypes.string_at(text, length).decode("utf-8"), b""))
+            self._put(("delta", piece, ctypes.string_at(chunk) if chunk else b""))
+        elif piece:
+            self._put(("delta", piece, b""))
         return 0
 
     def _run(self) -> None:
