@@ -94,6 +94,17 @@ typedef struct qwen3vl_result qwen3vl_result;
  *                               while it arrives (>= 1).
  *   headers             object  {}; extra request headers, name -> string value. Names must be HTTP
  *                               tokens; values must not contain CR or LF.
+ *   allow_insecure_http boolean false; plain http:// is refused unless the host is loopback
+ *                               (localhost, 127.0.0.0/8, [::1]) or this is true.
+ *   insecure_skip_verify boolean false; turns off TLS certificate and host-name checks (tests only).
+ *   ca_file, ca_path    string  a CA bundle file / directory to verify servers with.
+ *   proxy               string  a proxy URL; without it libcurl's proxy environment variables apply
+ *                               (http_proxy, https_proxy, no_proxy, ...).
+ *   (media options: see "Images and videos" below)
+ *
+ * Security policy: TLS verification is on unless insecure_skip_verify says otherwise; the key goes
+ * as libcurl credentials, so a redirect to another host never carries it; an https:// base URL
+ * never follows a redirect to plain http; the key never appears in error messages or logs.
  *
  * An unknown key, or a value of the wrong type or range, fails with a message naming the key.
  * On failure returns NULL and, when errbuf is not NULL and errbuf_size > 0, writes a NUL-terminated
@@ -108,6 +119,20 @@ qwen3vl_client *qwen3vl_client_new(const char *options_json, char *errbuf, size_
    memory is released when the last of them returns, as sqlite3_close_v2 does. Starting a new call
    on a client after freeing it is a use-after-free, as with any freed pointer. */
 void qwen3vl_client_free(qwen3vl_client *client);
+
+/* Log levels for qwen3vl_client_set_log. */
+#define QWEN3VL_LOG_ERROR   0  /* a call failed */
+#define QWEN3VL_LOG_WARNING 1  /* an attempt failed and is retried */
+#define QWEN3VL_LOG_INFO    2  /* each attempt's HTTP status and time */
+#define QWEN3VL_LOG_DEBUG   3  /* each request with its headers (Authorization redacted) */
+
+/* Receives one log line; message is valid only during the call. */
+typedef void (*qwen3vl_log_fn)(int level, const char *message, void *user_data);
+
+/* Sends the client's log lines of max_level and more severe to fn (NULL: no logging, the default).
+   fn runs on the thread of the call the line is about, possibly on several threads at once, so it
+   must be thread-safe. May be called at any time from any thread. The API key never appears. */
+void qwen3vl_client_set_log(qwen3vl_client *client, qwen3vl_log_fn fn, int max_level, void *user_data);
 
 /* Cancels every call in flight on this client, from any thread; each returns QWEN3VL_ERR_CANCELLED
    within about 100 ms with whatever text it had received. Calls started afterwards are not

@@ -44,12 +44,12 @@ CURLcode q3v_easy_set_bearer(CURL *h, const char *token) {
     return rc;
 }
 
-CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects) {
+CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects, int https_only) {
     CURLcode rc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_MAXREDIRS, max_redirects);
     if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
     if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, https_only ? "https" : "http,https");
     return rc;
 }
 

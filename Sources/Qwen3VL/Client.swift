@@ -19,6 +19,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
     private let url: String
     private let media: MediaPolicy
     private let inFlight = CallRegistry()
+    private let logger = Logger()
+    private let security: TransportSecurity
 
     public init(options: ClientOptions) throws(Qwen3VLError) {
         try options.validate()
@@ -40,6 +42,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
         streamHeaders = stream
         url = options.chatURL
         media = options.mediaPolicy
+        security = TransportSecurity(skipVerify: options.insecureSkipVerify, caFile: options.caFile, caPath: options.caPath,
+                                     proxy: options.proxy, httpsOnlyRedirects: options.baseURL.lowercased().hasPrefix("https://"))
         userAgent = "qwen3vl/\(Self.version) libcurl/\(String(cString: q3v_curl_version()))"
     }
 
@@ -64,6 +68,11 @@ public final class Qwen3VLClient: @unchecked Sendable {
         }
         return list
     }
+
+    /// Sends this client's log lines at `level` and more severe to `handler` (nil: no logging):
+    /// retries and their reasons, timeouts, failures, and at `.debug` each request with its headers
+    /// (Authorization redacted). Any thread, any time; the handler runs on the calling threads.
+    public func setLog(level: LogLevel, _ handler: LogHandler?) { logger.set(handler, level: level) }
 
     /// Cancels every call now in flight on this client (later calls are not affected). Any thread.
     public func cancelAll() { inFlight.cancelAll(forever: false) }
@@ -109,6 +118,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
         }
         result.error = redacted(result.error)
         result.elapsedMs = Double(Clock.nowNs() &- start) / 1e6
+        if result.status != .ok {
+            logger.log(.error, "\(result.status.name) after \(Int(result.elapsedMs)) ms: \(result.error)", redact: redacted)
+        }
         return result
     }
 
@@ -134,7 +146,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let request = HTTPRequest(
             url: url, body: body, headers: onDelta == nil ? plainHeaders : streamHeaders, bearer: options.apiKey,
             userAgent: userAgent, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: options.idleTimeoutMs,
-            idleFromStart: onDelta != nil, maxResponseBytes: options.maxResponseBytes)
+            idleFromStart: onDelta != nil, maxResponseBytes: options.maxResponseBytes, security: security)
 
         var result = ChatResult()
         while true {
@@ -148,8 +160,13 @@ public final class Qwen3VLClient: @unchecked Sendable {
                     return more
                 }
             }
+            logger.log(.debug, "POST \(url) (attempt \(result.attempts), \(body.count) bytes) with \(describeHeaders(streaming: onDelta != nil))",
+                       redact: redacted)
+            let attemptStart = Clock.nowNs()
             let outcome = conn.perform(request, sink: sink, deadlineNs: deadline, context: context)
             sink.onData = nil
+            logger.log(.info, "POST \(url): HTTP \(sink.httpStatus) after \((Clock.nowNs() &- attemptStart) / 1_000_000) ms (attempt \(result.attempts))",
+                       redact: redacted)
             result.httpStatus = sink.httpStatus
             result.requestID = sink.requestID ?? ""
 
@@ -181,6 +198,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
                 failure.message += " (no time left in timeout_ms for another attempt)"
                 return finish(result, failure)
             }
+            logger.log(.warning, "attempt \(result.attempts) failed (\(failure.status.name): \(failure.message)); retrying in \(delay) ms",
+                       redact: redacted)
             if !conn.sleep(ms: delay, context: context) {
                 return finish(result, Qwen3VLError(.cancelled, "cancelled while waiting to retry"))
             }
@@ -224,6 +243,15 @@ public final class Qwen3VLClient: @unchecked Sendable {
         }
         result.json = stream.completionJSON()
         return result
+    }
+
+    /// The request headers for a debug line, with the key never shown.
+    private func describeHeaders(streaming: Bool) -> String {
+        var names = ["Content-Type: application/json", streaming ? "Accept: text/event-stream" : "Accept: application/json",
+                     "User-Agent: \(userAgent)"]
+        if options.apiKey != nil { names.append("Authorization: Bearer [redacted]") }
+        names += options.headers.map { $0.name.lowercased() == "authorization" ? "\($0.name): [redacted]" : "\($0.name): \($0.value)" }
+        return names.joined(separator: ", ")
     }
 
     private func finish(_ partial: ChatResult, _ e: Qwen3VLError) -> ChatResult {

@@ -26,6 +26,17 @@ public struct ClientOptions: Sendable {
     /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts; nil means
     /// yes for the AI/ML API service (which takes images only) and no elsewhere.
     public var videoFramesAsImages: Bool?
+    /// Plain http:// is refused to anything but a loopback address unless this is set, so that a key
+    /// never crosses a network in the clear by mistake.
+    public var allowInsecureHTTP = false
+    /// Turns TLS certificate and host-name checks off. For test servers only.
+    public var insecureSkipVerify = false
+    /// CA bundle file and CA directory to verify servers with, instead of the system's.
+    public var caFile: String?
+    public var caPath: String?
+    /// Proxy URL (libcurl's syntax, e.g. http://proxy:3128); without it the usual proxy
+    /// environment variables apply, as libcurl defines them.
+    public var proxy: String?
 
     var mediaPolicy: MediaPolicy {
         let host = baseURL.lowercased().split(separator: "/").dropFirst().first ?? ""
@@ -93,6 +104,15 @@ public struct ClientOptions: Sendable {
             case "video_frames_as_images":
                 guard let b = value.bool else { throw wrongType(key, "a boolean", value) }
                 opts.videoFramesAsImages = b
+            case "allow_insecure_http":
+                guard let b = value.bool else { throw wrongType(key, "a boolean", value) }
+                opts.allowInsecureHTTP = b
+            case "insecure_skip_verify":
+                guard let b = value.bool else { throw wrongType(key, "a boolean", value) }
+                opts.insecureSkipVerify = b
+            case "ca_file", "ca_path", "proxy":
+                guard let s = value.string, !s.isEmpty else { throw wrongType(key, "a non-empty string", value) }
+                if key == "ca_file" { opts.caFile = s } else if key == "ca_path" { opts.caPath = s } else { opts.proxy = s }
             case "headers":
                 guard value.kind == .object else { throw wrongType(key, "an object of strings", value) }
                 var list: [(name: String, value: String)] = []
@@ -117,6 +137,15 @@ public struct ClientOptions: Sendable {
         }
         guard Self.isHTTPURL(baseURL) else {
             throw Qwen3VLError(.invalidArgument, "option base_url must be an http:// or https:// URL with a host")
+        }
+        if baseURL.lowercased().hasPrefix("http://") && !allowInsecureHTTP && !Self.isLoopback(baseURL) {
+            throw Qwen3VLError(.invalidArgument,
+                               "option base_url uses plain http:// to a host that is not loopback; the API key would cross the network unencrypted (use https://, or set allow_insecure_http)")
+        }
+        for (name, value) in [("ca_file", caFile), ("ca_path", caPath), ("proxy", proxy)] {
+            if let v = value, v.utf8.contains(where: { $0 < 32 }) {
+                throw Qwen3VLError(.invalidArgument, "option \(name) must not contain control characters")
+            }
         }
         guard !model.isEmpty else { throw Qwen3VLError(.invalidArgument, "option model must not be empty") }
         try Self.check("timeout_ms", timeoutMs, 1...Int64(Int32.max) * 1000)
@@ -159,6 +188,23 @@ public struct ClientOptions: Sendable {
                 && !s.utf8.contains(where: { $0 <= 32 || $0 == 127 })
         }
         return false
+    }
+
+    /// True for http(s) URLs whose host is localhost, 127.0.0.0/8 or [::1].
+    static func isLoopback(_ url: String) -> Bool {
+        guard let schemeEnd = url.firstRange(of: "://") else { return false }
+        var host = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] } // user:pass@
+        let h: Substring
+        if host.hasPrefix("[") {
+            h = host.dropFirst().prefix { $0 != "]" }
+        } else {
+            h = host.prefix { $0 != ":" }
+        }
+        let name = h.lowercased()
+        if name == "localhost" || name == "::1" || name.hasSuffix(".localhost") { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     /// RFC 9110 token characters.

@@ -18,6 +18,17 @@ struct HTTPRequest {
     /// since a model may think for minutes before its first byte.
     var idleFromStart: Bool
     var maxResponseBytes: Int64
+    var security: TransportSecurity
+}
+
+/// TLS, proxy and redirect settings that come from the client's options.
+struct TransportSecurity {
+    var skipVerify = false
+    var caFile: String?
+    var caPath: String?
+    var proxy: String?
+    /// An https base URL never follows a redirect down to plain http.
+    var httpsOnlyRedirects = true
 }
 
 /// Where a reply's bytes go while they arrive.
@@ -252,9 +263,12 @@ final class Connection: @unchecked Sendable {
             str(CURLOPT_USERAGENT, req.userAgent)
             str(CURLOPT_ACCEPT_ENCODING, "")
             long(CURLOPT_NOSIGNAL, 1)
-            ok = ok && q3v_easy_set_redirects(easy, 5) == CURLE_OK
-            long(CURLOPT_SSL_VERIFYPEER, 1)
-            long(CURLOPT_SSL_VERIFYHOST, 2)
+            ok = ok && q3v_easy_set_redirects(easy, 5, req.security.httpsOnlyRedirects ? 1 : 0) == CURLE_OK
+            long(CURLOPT_SSL_VERIFYPEER, req.security.skipVerify ? 0 : 1)
+            long(CURLOPT_SSL_VERIFYHOST, req.security.skipVerify ? 0 : 2)
+            if let f = req.security.caFile { str(CURLOPT_CAINFO, f) }
+            if let p = req.security.caPath { str(CURLOPT_CAPATH, p) }
+            if let p = req.security.proxy { str(CURLOPT_PROXY, p) }
             long(CURLOPT_TCP_KEEPALIVE, 1)
             ok = ok && q3v_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(req.maxResponseBytes)) == CURLE_OK
             if let share { ptr(CURLOPT_SHARE, share) }

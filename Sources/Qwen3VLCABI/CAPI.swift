@@ -53,6 +53,22 @@ public func qwen3vl_client_free(_ client: OpaquePointer?) {
     handle.release()
 }
 
+/// A C log function and its user pointer, which the host promises are usable from any thread.
+private struct CLogTarget: @unchecked Sendable {
+    let fn: qwen3vl_log_fn
+    let user: UnsafeMutableRawPointer?
+}
+
+@c @implementation
+public func qwen3vl_client_set_log(_ client: OpaquePointer?, _ fn: qwen3vl_log_fn?, _ max_level: Int32,
+                                   _ user_data: UnsafeMutableRawPointer?) {
+    guard let c = Qwen3VLCABI.client(client) else { return }
+    guard let fn else { c.setLog(level: .error, nil); return }
+    let target = CLogTarget(fn: fn, user: user_data)
+    let level = LogLevel(rawValue: max(0, min(max_level, LogLevel.debug.rawValue))) ?? .debug
+    c.setLog(level: level) { lvl, message in message.withCString { target.fn(lvl.rawValue, $0, target.user) } }
+}
+
 @c @implementation
 public func qwen3vl_client_cancel_all(_ client: OpaquePointer?) {
     Qwen3VLCABI.client(client)?.cancelAll()

@@ -120,9 +120,12 @@ static inline json_t *request_body(json_t *reqs, size_t n) {
 
 /* ---- the server's life ---- */
 
-static inline int start_server(void) {
+/* Starts a stand-in with an optional certificate and key (HTTPS); fills in its port, pid and the
+   pipe whose closing stops it. */
+static inline int spawn_stand_in(const char *cert, const char *key, int *port, pid_t *pid_out, FILE **in_out) {
     int in[2], out[2];
     if (pipe(in) != 0 || pipe(out) != 0) return -1;
+    fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
@@ -130,15 +133,17 @@ static inline int start_server(void) {
         dup2(out[1], 1);
         close(in[1]); close(out[0]);
         const char *script = getenv("QWEN3VL_STAND_IN");
-        execlp("python3", "python3", script ? script : "Tests/server/stand_in.py", "--lifetime", "3600", (char *)NULL);
+        if (!script) script = "Tests/server/stand_in.py";
+        if (cert) execlp("python3", "python3", script, "--lifetime", "3600", "--tls", cert, key, (char *)NULL);
+        else execlp("python3", "python3", script, "--lifetime", "3600", (char *)NULL);
         _exit(127);
     }
     close(in[0]); close(out[1]);
-    t_server_pid = pid;
-    t_server_in = fdopen(in[1], "w");
+    *pid_out = pid;
+    *in_out = fdopen(in[1], "w");
     FILE *from = fdopen(out[0], "r");
     char line[64] = {0};
-    if (!from || !fgets(line, sizeof line, from) || sscanf(line, "PORT %d", &t_port) != 1) {
+    if (!from || !fgets(line, sizeof line, from) || sscanf(line, "PORT %d", port) != 1) {
         fprintf(stderr, "stand-in server did not start\n");
         return -1;
     }
@@ -146,13 +151,17 @@ static inline int start_server(void) {
     return 0;
 }
 
-static inline void stop_server(void) {
-    if (t_server_in) fclose(t_server_in); /* the server exits when its stdin closes */
-    if (t_server_pid > 0) {
-        kill(t_server_pid, SIGTERM);
-        waitpid(t_server_pid, NULL, 0);
+static inline void stop_stand_in(pid_t pid, FILE *in) {
+    if (in) fclose(in); /* the server exits when its stdin closes */
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
     }
 }
+
+static inline int start_server(void) { return spawn_stand_in(NULL, NULL, &t_port, &t_server_pid, &t_server_in); }
+
+static inline void stop_server(void) { stop_stand_in(t_server_pid, t_server_in); }
 
 static inline int run_tests(const char *suite, const test_case *tests, size_t count, int argc, char **argv) {
     const char *slow = getenv("QWEN3VL_TEST_SLOW");

@@ -403,7 +403,7 @@ static void test_connect_error(void) {
     qwen3vl_result_free(r);
     qwen3vl_client_free(c);
 
-    c = qwen3vl_client_new("{\"base_url\":\"http://no-such-host.invalid/v1\",\"max_retries\":0}", NULL, 0);
+    c = qwen3vl_client_new("{\"base_url\":\"https://no-such-host.invalid/v1\",\"max_retries\":0}", NULL, 0);
     r = qwen3vl_chat(c, HELLO);
     CHECK_STATUS(r, QWEN3VL_ERR_CONNECT);
     qwen3vl_result_free(r);

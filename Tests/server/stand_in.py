@@ -165,6 +165,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(404, {"error": {"message": "no such page", "type": "not_found"}})
 
     def do_POST(self):
+        if self.path.startswith("http://"):  # asked as a proxy: serve it ourselves
+            self.path = "/" + self.path.split("/", 3)[3]
         length = int(self.headers.get("Content-Length", "0") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
         parts = self.path.split("/")
@@ -390,8 +392,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--lifetime", type=float, default=1800, help="exit after this many seconds")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     args = ap.parse_args()
     srv = Server(("127.0.0.1", args.port), Handler)
+    if args.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*args.tls)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print("PORT %d" % srv.server_address[1], flush=True)
     # Stop by ourselves: after the lifetime, or when whoever started us goes away (stdin closes).
     timer = threading.Timer(args.lifetime, lambda: os._exit(0))

@@ -29,8 +29,9 @@ CURLcode q3v_easy_set_reader(CURL *h, q3v_data_fn on_read, q3v_seek_fn on_seek, 
 
 /* Authorization as bearer credentials, which libcurl never sends to another host on a redirect. */
 CURLcode q3v_easy_set_bearer(CURL *h, const char *token);
-/* Follow up to max_redirects redirects over http(s) only, keeping POST as POST. */
-CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects);
+/* Follow up to max_redirects redirects over http(s) only (https only when https_only), keeping
+ * POST as POST. */
+CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects, int https_only);
 /* "7.88.1": the libcurl this process runs with. */
 const char *q3v_curl_version(void);
 

@@ -108,6 +108,9 @@ def test_errors(base: Callable[..., str], tmp_path: Path) -> None:
         qwen3vl.Client(max_retries=1000)
     with pytest.raises(qwen3vl.InvalidArgumentError, match="base_url"):
         qwen3vl.Client(base_url="ftp://x")
+    with pytest.raises(qwen3vl.InvalidArgumentError, match="allow_insecure_http"):
+        qwen3vl.Client(base_url="http://api.example.com/v1")
+    qwen3vl.Client(base_url="http://api.example.com/v1", allow_insecure_http=True, proxy="http://127.0.0.1:9").close()
     c = client(base)
     c.close()
     c.close()

@@ -340,13 +340,15 @@ def _chunk_object(text: str, chunk: bytes) -> Optional[ChatCompletionChunk]:
 def _options(api_key: Optional[str], base_url: Optional[str], model: Optional[str], timeout: Optional[float],
              max_retries: Optional[int], connect_timeout: Optional[float], idle_timeout: Optional[float],
              max_response_bytes: Optional[int], max_image_bytes: Optional[int],
-             video_frames_as_images: Optional[bool], headers: Optional[Mapping[str, str]]) -> bytes:
+             video_frames_as_images: Optional[bool], headers: Optional[Mapping[str, str]],
+             security: Mapping[str, Any]) -> bytes:
     def ms(seconds: Optional[float]) -> Optional[int]:
         return None if seconds is None else max(0, int(round(seconds * 1000)))
     opts = {"api_key": api_key, "base_url": base_url, "model": model, "timeout_ms": ms(timeout),
             "max_retries": max_retries, "connect_timeout_ms": ms(connect_timeout), "idle_timeout_ms": ms(idle_timeout),
             "max_response_bytes": max_response_bytes, "max_image_bytes": max_image_bytes,
             "video_frames_as_images": video_frames_as_images, "headers": dict(headers) if headers else None}
+    opts.update(security)
     return json.dumps({k: v for k, v in opts.items() if v is not None}).encode("utf-8")
 
 
@@ -359,11 +361,16 @@ class Client:
                  timeout: Optional[float] = None, max_retries: Optional[int] = None,
                  connect_timeout: Optional[float] = None, idle_timeout: Optional[float] = None,
                  max_response_bytes: Optional[int] = None, max_image_bytes: Optional[int] = None,
-                 video_frames_as_images: Optional[bool] = None, headers: Optional[Mapping[str, str]] = None) -> None:
+                 video_frames_as_images: Optional[bool] = None, headers: Optional[Mapping[str, str]] = None,
+                 allow_insecure_http: Optional[bool] = None, insecure_skip_verify: Optional[bool] = None,
+                 ca_file: Optional[str] = None, ca_path: Optional[str] = None, proxy: Optional[str] = None) -> None:
         self._handle: Optional[int] = None
         err = ctypes.create_string_buffer(512)
         handle = _lib.client_new(_options(api_key, base_url, model, timeout, max_retries, connect_timeout, idle_timeout,
-                                          max_response_bytes, max_image_bytes, video_frames_as_images, headers),
+                                          max_response_bytes, max_image_bytes, video_frames_as_images, headers,
+                                          {"allow_insecure_http": allow_insecure_http,
+                                           "insecure_skip_verify": insecure_skip_verify, "ca_file": ca_file,
+                                           "ca_path": ca_path, "proxy": proxy}),
                                  err, len(err))
         if not handle:
             raise for_status(n.ERR_INVALID_ARGUMENT)(err.value.decode("utf-8", "replace"))
