@@ -89,6 +89,7 @@ step "example against the stand-in" example_runs
 step "vision example (local image, tokens, grounding) against the stand-in" vision_example_runs
 step "Python binding: mypy --strict and pytest" python_binding
 step "make install into a temporary prefix + pkg-config" install_into_prefix
+step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "shipped .so: exports, runtime deps, SONAME" shipped_library
 
 ((failed == 0)) || printf 'failed step: %s\n' "${failures[@]}"

@@ -120,8 +120,8 @@ static inline json_t *request_body(json_t *reqs, size_t n) {
 
 /* ---- the server's life ---- */
 
-/* Starts a stand-in with an optional certificate and key (HTTPS); fills in its port, pid and the
-   pipe whose closing stops it. */
+/* Starts a stand-in with an optional certificate and key (HTTPS), on *port (0: a free one); fills
+   in its port, pid and the pipe whose closing stops it. */
 static inline int spawn_stand_in(const char *cert, const char *key, int *port, pid_t *pid_out, FILE **in_out) {
     int in[2], out[2];
     if (pipe(in) != 0 || pipe(out) != 0) return -1;
@@ -134,8 +134,10 @@ static inline int spawn_stand_in(const char *cert, const char *key, int *port, p
         close(in[1]); close(out[0]);
         const char *script = getenv("QWEN3VL_STAND_IN");
         if (!script) script = "Tests/server/stand_in.py";
-        if (cert) execlp("python3", "python3", script, "--lifetime", "3600", "--tls", cert, key, (char *)NULL);
-        else execlp("python3", "python3", script, "--lifetime", "3600", (char *)NULL);
+        char port_arg[16];
+        snprintf(port_arg, sizeof port_arg, "%d", *port);
+        if (cert) execlp("python3", "python3", script, "--lifetime", "3600", "--port", port_arg, "--tls", cert, key, (char *)NULL);
+        else execlp("python3", "python3", script, "--lifetime", "3600", "--port", port_arg, (char *)NULL);
         _exit(127);
     }
     close(in[0]); close(out[1]);

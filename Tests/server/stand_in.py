@@ -13,7 +13,8 @@ succeed") and every request is recorded, readable as JSON from GET /_requests/<u
 <scenario> is a list of steps separated by "," (attempt 1 uses the first step, and so on; the last
 step repeats). A step is a name and its arguments separated by ":", e.g.
 
-    ok                       a chat.completion echoing the last user text, then for each image or
+    ok                       (a stream, as sse, when the request asks for one, else) a chat.completion
+                             echoing the last user text, then for each image or
                              video: "[image_url image/png 1234 <crc32 hex>]" (data: URIs decoded)
     status:429:ra=1          HTTP 429 with Retry-After: 1 (ra_ms= for retry-after-ms)
     status:503               HTTP 503 in OpenAI's error shape
@@ -30,6 +31,10 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
     big:BYTES                a valid reply whose content is BYTES long
     gzip                     the echo reply, gzip-encoded (only if the client accepts gzip)
     redirect:HOST            307 to the same path on HOST (e.g. localhost:PORT)
+    reset | resetmid         a TCP reset before any reply / after the headers and part of the body
+    shortlength              a Content-Length shorter than the body that follows it
+    badchunked               broken chunked encoding
+    http10                   an HTTP/1.0 reply delimited by closing the connection
     echoauth                 401 whose message repeats the Authorization header (a careless server)
     slow:MS                  wait MS milliseconds, then the echo reply
     sse[:FLAG...]            a chat.completion.chunk stream of the echo (chunked encoding, written in
@@ -205,7 +210,9 @@ class Handler(BaseHTTPRequestHandler):
         ids = {"x-inference-id": "inf-%s" % os.urandom(4).hex(), "x-aimlapi-credits-used": "42"}
         opts = dict(a.split("=", 1) for a in args if "=" in a)
         pos = [a for a in args if "=" not in a]
-        if name == "ok":
+        if name == "ok" and isinstance(req, dict) and req.get("stream") is True:
+            self.sse(req, ["pieces=4096"], {"pieces": "4096"})  # a real server streams when asked
+        elif name == "ok":
             self.send_json(200, completion(req), ids)
         elif name == "slow":
             time.sleep(int(pos[0]) / 1000.0)
@@ -272,6 +279,38 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_bytes(200, gzip.compress(body), "application/json", dict(ids, **{"Content-Encoding": "gzip"}))
             else:
                 self.send_bytes(200, body, "application/json", ids)
+        elif name == "reset":
+            self.reset()
+        elif name == "resetmid":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "400")
+            self.end_headers()
+            self.wfile.write(b'{"id":"chatcmpl-reset","object":"chat.completion","choi')
+            self.wfile.flush()
+            time.sleep(0.05)
+            self.reset()
+        elif name == "shortlength":
+            body = json.dumps(completion(req)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "20")  # a lie: the body is longer
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+        elif name == "badchunked":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"10\r\n{\"id\":\"chatcmpl-x\r\nzz-not-hex\r\nmore\r\n0\r\n\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+        elif name == "http10":
+            body = json.dumps(completion(req)).encode()
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + body)
+            self.wfile.flush()
+            self.close_connection = True
         elif name == "echoauth":
             self.send_json(401, {"error": {"message": "Invalid key: " + self.headers.get("Authorization", ""),
                                            "type": "invalid_api_key"}})
@@ -289,6 +328,13 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_json(500, {"error": {"message": "stand-in: unknown scenario " + name}})
 
+
+    def reset(self):
+        """Closes with a TCP RST instead of a FIN."""
+        import struct
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
 
     def sse(self, req, flags, opts):
         flags = set(flags)
