@@ -60,7 +60,7 @@ python_binding() {
   # binding installed as a user installs it, the built .so inside.
   local venv=build/pyvenv
   [[ -x $venv/bin/python ]] || python3 -m venv "$venv" || return 1
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest mypy openai wheel "setuptools>=61" || return 1
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest mypy openai llmock==0.2.2 wheel "setuptools>=61" || return 1
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps \
     ./bindings/python || return 1
   (cd bindings/python && "../../$venv/bin/python" -m mypy --strict src/qwen3vl) || return 1
@@ -85,6 +85,7 @@ step "swift unit tests" swift test
 step "C tests build (-Wall -Wextra -Werror)" build_c_tests
 step "C tests" run_c_tests
 step "C tests under valgrind" valgrind_c_tests
+step "C tests under AddressSanitizer + UndefinedBehaviorSanitizer" ./scripts/sanitize.sh asan
 step "example against the stand-in" example_runs
 step "vision example (local image, tokens, grounding) against the stand-in" vision_example_runs
 step "Python binding: mypy --strict and pytest" python_binding

@@ -4,7 +4,9 @@
 #ifndef QWEN3VL_TEST_HARNESS_H
 #define QWEN3VL_TEST_HARNESS_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <curl/curl.h>
 #include <jansson.h>
 #include <signal.h>

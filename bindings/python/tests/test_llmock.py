@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -180,7 +179,8 @@ def test_429_twice_then_success_waits_for_retry_after(mock: Mock) -> None:
         took = time.monotonic() - t0
     assert r.text == TEXT and r.attempts == 3
     assert took >= 2 * wait - 0.02, took
-    assert took < 2 * wait + 2.0, took  # the 300 ms, not the whole-second Retry-After, nor a backoff
+    # retry-after-ms (300 ms) was honoured, not the whole-second Retry-After (2 s in all):
+    assert took < 1.4, took
     assert r.elapsed_ms >= 2 * wait * 1000 - 20
 
     # (8) The journal shows the three attempts of one call, spaced by at least Retry-After.
