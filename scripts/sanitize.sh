@@ -9,13 +9,18 @@ cd "$(dirname "$0")/.."
 mode=${1:-asan}
 ./scripts/deps.sh
 CLANG=$(dirname "$(command -v swiftc)")/clang
+extra=()
+c_extra=()
+swiftlib=$(dirname "$(command -v swiftc)")/../lib/swift/linux
 case $mode in
   asan) swift_san=address; c_san=address,undefined ;;
-  tsan) swift_san=thread; c_san=thread ;;
+  tsan) swift_san=thread; c_san=thread; extra=(-Xlinker -ldispatch -Xlinker -lBlocksRuntime)  # the TSan runtime wants libdispatch
+        c_extra=(-L"$swiftlib" -Wl,-rpath,"$swiftlib" -ldispatch -lBlocksRuntime) ;;
   *) echo "usage: $0 asan|tsan" >&2; exit 2 ;;
 esac
 scratch=.build-$mode
-swift build -c release --product qwen3vl --scratch-path "$scratch" -Xswiftc -sanitize=$swift_san -Xcc -fsanitize=$swift_san >/dev/null
+swift build -c release --product qwen3vl --scratch-path "$scratch" -Xswiftc -sanitize=$swift_san -Xcc -fsanitize=$swift_san \
+  ${extra[@]+"${extra[@]}"} >/dev/null
 out=build/$mode
 mkdir -p "$out/lib"
 cp "$scratch/release/libqwen3vl.so" "$out/lib/libqwen3vl.so.0"
@@ -23,11 +28,11 @@ ln -sf libqwen3vl.so.0 "$out/lib/libqwen3vl.so"
 build() {  # build SOURCE NAME
   "$CLANG" -fuse-ld=lld -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=$c_san -fno-omit-frame-pointer -fno-sanitize-recover=all \
     -Wall -Wextra -Werror -Iinclude "$1" -L"$out/lib" -lqwen3vl -lcurl -ljansson -lpthread \
-    -Wl,-rpath,"$PWD/$out/lib" -o "$out/$2" 2> >(grep -v "Cannot export local symbol" >&2)
+    -Wl,-rpath,"$PWD/$out/lib" ${c_extra[@]+"${c_extra[@]}"} -o "$out/$2" 2> >(grep -v "Cannot export local symbol" >&2)
 }
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=66
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-export TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1
+export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$PWD/Tests/tsan.supp"
 rc=0
 if [[ $mode == asan ]]; then
   for t in Tests/c/test_*.c; do

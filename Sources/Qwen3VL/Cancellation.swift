@@ -19,7 +19,7 @@ final class CallContext: Sendable {
 /// The calls currently running, so that another thread can stop them all at once.
 final class CallRegistry: Sendable {
     private struct State { var calls: [ObjectIdentifier: CallContext] = [:]; var cancelled = false }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Adds a call; false if the registry was already cancelled for good (the call must not start).
     func add(_ c: CallContext) -> Bool {

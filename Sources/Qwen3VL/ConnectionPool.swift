@@ -1,6 +1,5 @@
 import CCurl
 import CQwen3VLShims
-import Synchronization
 
 /// The client's idle connections. A call takes one (or makes one) and gives it back when done, so
 /// concurrent calls never share an easy handle and sequential calls reuse warm connections. Only DNS
@@ -9,7 +8,7 @@ final class ConnectionPool: @unchecked Sendable {
     /// Idle connections kept beyond this are closed.
     let maxIdle: Int
     private let share: OpaquePointer?
-    private let idle = Mutex<[Connection]>([])
+    private let idle = Locked<[Connection]>([])
 
     init?(maxIdle: Int = 32) {
         guard let s = q3v_share_new() else { return nil }

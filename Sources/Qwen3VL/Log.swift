@@ -1,4 +1,3 @@
-import Synchronization
 
 /// How much a client tells its log handler. The raw values match `QWEN3VL_LOG_*` in the C header.
 public enum LogLevel: Int32, Sendable, Comparable {
@@ -13,7 +12,7 @@ public typealias LogHandler = @Sendable (LogLevel, String) -> Void
 
 /// The client's log handler, swappable at any time from any thread.
 final class Logger: Sendable {
-    private let state = Mutex<(handler: LogHandler, level: LogLevel)?>(nil)
+    private let state = Locked<(handler: LogHandler, level: LogLevel)?>(nil)
 
     func set(_ handler: LogHandler?, level: LogLevel) {
         state.withLock { $0 = handler.map { ($0, level) } }

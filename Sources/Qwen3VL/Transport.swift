@@ -1,6 +1,5 @@
 import CCurl
 import CQwen3VLShims
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -83,11 +83,11 @@ static void *streamer(void *p) {
     return NULL;
 }
 
-typedef struct { worker *workers; int n; volatile int stop; unsigned seed; } canceller_arg;
+typedef struct { worker *workers; int n; int stop; unsigned seed; } canceller_arg;
 
 static void *canceller(void *p) {
     canceller_arg *a = p;
-    while (!a->stop) {
+    while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
         /* Mostly one call's token; now and then every call at once. */
         int k = (int)(rand_r(&a->seed) % (unsigned)(a->n * 20));
         if (k >= a->n * 20 - 1) {
@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 2; i++) pthread_create(&cth[i], NULL, canceller, &ca[i]);
         int ok = 0, cancelled = 0, other = 0;
         for (int i = 0; i < n; i++) { pthread_join(th[i], NULL); ok += w[i].ok; cancelled += w[i].cancelled; other += w[i].other; }
-        for (int i = 0; i < 2; i++) { ca[i].stop = 1; pthread_join(cth[i], NULL); }
+        for (int i = 0; i < 2; i++) { __atomic_store_n(&ca[i].stop, 1, __ATOMIC_RELEASE); pthread_join(cth[i], NULL); }
         printf("stress: %d threads x %d streams: %d completed, %d cancelled, %d other; open descriptors %ld -> %d\n",
                n, streams, ok, cancelled, other, fds0, open_fds());
         rc = other == 0 && ok + cancelled == n * streams && cancelled > 0 && ok > 0 ? 0 : 1;
