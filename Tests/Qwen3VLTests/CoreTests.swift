@@ -79,10 +79,10 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
     }
 
     @Test func environmentFallbacksInOrder() throws {
-        let env = ["AIMLAPI_API_KEY": "second", "AIML_API_KEY": "first", "AIMLAPI_API_BASE": "http://h:1/v9/"]
+        let env = ["AIMLAPI_API_KEY": "second", "AIML_API_KEY": "first", "AIMLAPI_API_BASE": "https://h:1/v9/"]
         let o = try ClientOptions.parse(json: "{}", environment: { env[$0] })
         #expect(o.apiKey == "first")
-        #expect(o.chatURL == "http://h:1/v9/chat/completions")
+        #expect(o.chatURL == "https://h:1/v9/chat/completions")
         let explicit = try ClientOptions.parse(json: #"{"api_key":"mine"}"#, environment: { env[$0] })
         #expect(explicit.apiKey == "mine")
     }
@@ -173,5 +173,18 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
         #expect(c.text == "ab" && c.finishReason == "length" && c.id == "c1" && c.totalTokens == 7)
         var bad = #"{"choices":[{"message":{"content":5}}]}"#
         #expect(throws: Qwen3VLError.self) { try bad.withUTF8 { try ReplyParser.completion(UnsafeRawBufferPointer($0)) } }
+    }
+}
+
+@Suite struct SecurityOptionTests {
+    @Test func loopbackHosts() {
+        for url in ["http://localhost/v1", "http://127.0.0.1:8000", "http://127.9.9.9/x", "http://[::1]:80/v1",
+                    "http://user:pw@localhost/v1", "http://LOCALHOST:1"] {
+            #expect(ClientOptions.isLoopback(url), "\(url)")
+        }
+        for url in ["http://example.com", "http://127.0.0.1.example.com", "http://localhost@evil.com/",
+                    "http://10.0.0.1", "http://[::2]", "http://1270.0.0.1"] {
+            #expect(!ClientOptions.isLoopback(url), "\(url)")
+        }
     }
 }
