@@ -1,0 +1,52 @@
+/// Doors for the fuzz targets in Fuzz/ into parsers that are internal to the library. SPI, so not
+/// part of the Swift API a user sees.
+@_spi(Fuzzing) public enum FuzzEntry {
+    /// Request validation and rewriting, as for a streaming call (the path with the most rewriting).
+    public static func request(_ bytes: UnsafeRawBufferPointer) {
+        let body = try? RequestValidator.prepare(bytes, defaultModel: "m", stream: true)
+        if let body {
+            var out = [UInt8](repeating: 0, count: min(body.count, 1 << 20))
+            _ = out.withUnsafeMutableBytes { body.read(into: $0) }
+        }
+    }
+
+    /// A successful reply, and the same bytes as an error body.
+    public static func reply(_ bytes: UnsafeRawBufferPointer) {
+        _ = try? ReplyParser.completion(bytes)
+        _ = ReplyParser.errorText(bytes)
+        _ = ReplyParser.errorRequestID(bytes)
+    }
+
+    /// The SSE decoder and stream assembly, fed in pieces whose sizes come from the first byte.
+    public static func stream(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return }
+        let step = Int(first % 16) + 1
+        let assembler = StreamAssembler(maxEventBytes: 4096) { _ in true }
+        var i = 1
+        while i < bytes.count {
+            let n = min(step, bytes.count - i)
+            if !assembler.feed(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + n)])) { break }
+            i += n
+        }
+        assembler.finish()
+        _ = assembler.completion()
+        _ = assembler.completionJSON()
+    }
+
+    /// The grounding parser on model-like text.
+    public static func grounding(_ bytes: UnsafeRawBufferPointer) {
+        _ = Grounding.parse(String(decoding: bytes, as: UTF8.self), width: 1920, height: 1080)
+    }
+
+    /// The type sniffer and the image header readers.
+    public static func sniff(_ bytes: UnsafeRawBufferPointer) {
+        _ = MediaType.sniff(bytes)
+        _ = try? ImageHeader.info(bytes)
+        for type in MediaType.allCases {
+            _ = ImageHeader.size(type: type) { offset, count in
+                guard offset >= 0, offset < bytes.count, count > 0 else { return [] }
+                return Array(bytes[offset..<min(bytes.count, offset + min(count, bytes.count - offset))])
+            }
+        }
+    }
+}
