@@ -104,7 +104,8 @@ typedef struct qwen3vl_result qwen3vl_result;
  *
  * Security policy: TLS verification is on unless insecure_skip_verify says otherwise; the key goes
  * as libcurl credentials, so a redirect to another host never carries it; an https:// base URL
- * never follows a redirect to plain http; the key never appears in error messages or logs.
+ * never follows a redirect to plain http; the key never appears in error messages or logs, and the
+ * library's own copy is wiped from memory when the client is freed.
  *
  * An unknown key, or a value of the wrong type or range, fails with a message naming the key.
  * On failure returns NULL and, when errbuf is not NULL and errbuf_size > 0, writes a NUL-terminated

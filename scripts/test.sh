@@ -86,6 +86,7 @@ step "C tests build (-Wall -Wextra -Werror)" build_c_tests
 step "C tests" run_c_tests
 step "C tests under valgrind" valgrind_c_tests
 step "C tests under AddressSanitizer + UndefinedBehaviorSanitizer" ./scripts/sanitize.sh asan
+step "fuzz targets, a short run each" ./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 step "example against the stand-in" example_runs
 step "vision example (local image, tokens, grounding) against the stand-in" vision_example_runs
 step "Python binding: mypy --strict and pytest" python_binding

@@ -9,7 +9,9 @@ import Glibc
 public final class Qwen3VLClient: @unchecked Sendable {
     public static let version = "0.1.0"
 
+    /// The options the client was made with, less the API key (kept apart, and wiped at the end).
     public let options: ClientOptions
+    private let key: SecretKey?
     private let pool: ConnectionPool
     /// curl_slists of the fixed request headers (plain and streamed calls differ in Accept),
     /// read-only after init and so shareable by all calls.
@@ -36,7 +38,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
             curl_slist_free_all(stream)
             throw Qwen3VLError(.internal, "out of memory")
         }
-        self.options = options
+        key = SecretKey(options.apiKey)
+        var kept = options
+        kept.apiKey = nil
+        self.options = kept
         self.pool = pool
         plainHeaders = plain
         streamHeaders = stream
@@ -144,7 +149,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
                           onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
         let deadline = Clock.deadline(afterMs: options.timeoutMs)
         let request = HTTPRequest(
-            url: url, body: body, headers: onDelta == nil ? plainHeaders : streamHeaders, bearer: options.apiKey,
+            url: url, body: body, headers: onDelta == nil ? plainHeaders : streamHeaders, bearer: key.map { UnsafePointer($0.cString) },
             userAgent: userAgent, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: options.idleTimeoutMs,
             idleFromStart: onDelta != nil, maxResponseBytes: options.maxResponseBytes, security: security)
 
@@ -249,7 +254,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     private func describeHeaders(streaming: Bool) -> String {
         var names = ["Content-Type: application/json", streaming ? "Accept: text/event-stream" : "Accept: application/json",
                      "User-Agent: \(userAgent)"]
-        if options.apiKey != nil { names.append("Authorization: Bearer [redacted]") }
+        if key != nil { names.append("Authorization: Bearer [redacted]") }
         names += options.headers.map { $0.name.lowercased() == "authorization" ? "\($0.name): [redacted]" : "\($0.name): \($0.value)" }
         return names.joined(separator: ", ")
     }
@@ -272,14 +277,6 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// Error text never carries the API key, whatever a server echoed back.
     private func redacted(_ s: String) -> String {
-        guard let key = options.apiKey, key.count >= 4, !s.isEmpty else { return s }
-        var out = ""
-        var rest = Substring(s)
-        while let r = rest.firstRange(of: key) {
-            out += rest[..<r.lowerBound]
-            out += "[redacted]"
-            rest = rest[r.upperBound...]
-        }
-        return out + rest
+        key?.redact(s) ?? s
     }
 }

@@ -9,7 +9,7 @@ struct HTTPRequest {
     var url: String
     var body: RequestBody
     var headers: UnsafeMutablePointer<curl_slist>?   // owned by the client
-    var bearer: String?
+    var bearer: UnsafePointer<CChar>?   // the client's SecretKey, alive for the whole call
     var userAgent: String
     var connectTimeoutMs: Int64
     var idleTimeoutMs: Int64
@@ -257,7 +257,7 @@ final class Connection: @unchecked Sendable {
             str(CURLOPT_URL, req.url)
             long(CURLOPT_POST, 1)
             if let bearer = req.bearer {
-                ok = ok && bearer.withCString { q3v_easy_set_bearer(easy, $0) } == CURLE_OK
+                ok = ok && q3v_easy_set_bearer(easy, bearer) == CURLE_OK
             }
             str(CURLOPT_USERAGENT, req.userAgent)
             str(CURLOPT_ACCEPT_ENCODING, "")

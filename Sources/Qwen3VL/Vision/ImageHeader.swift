@@ -52,7 +52,7 @@ public enum ImageHeader {
             while i + 16 <= window.count {
                 if window[i] == 0x69 && window[i + 1] == 0x73 && window[i + 2] == 0x70 && window[i + 3] == 0x65,
                    let s = checked(be(window, i + 8, 4), be(window, i + 12, 4)),
-                   s.width * s.height > (best.map { $0.width * $0.height } ?? 0) {
+                   area(s) > (best.map(area) ?? 0) {
                     best = s
                 }
                 i += 1
@@ -61,6 +61,12 @@ public enum ImageHeader {
         default:
             return nil
         }
+    }
+
+    /// width × height, saturating: header fields are 32-bit, so the product can pass Int.max.
+    private static func area(_ s: (width: Int, height: Int)) -> Int {
+        let (p, o) = s.width.multipliedReportingOverflow(by: s.height)
+        return o ? Int.max : p
     }
 
     /// Walks JPEG segments to the first start-of-frame marker.
