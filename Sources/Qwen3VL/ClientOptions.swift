@@ -86,14 +86,10 @@ public struct ClientOptions: Sendable {
         for (key, value) in root.members {
             switch key {
             case "api_key":
-                guard let s = value.string else { throw wrongType(key, "a string", value) }
+                let s = try string(key, value)
                 opts.apiKey = s.isEmpty ? nil : s
-            case "base_url":
-                guard let s = value.string else { throw wrongType(key, "a string", value) }
-                opts.baseURL = s
-            case "model":
-                guard let s = value.string else { throw wrongType(key, "a string", value) }
-                opts.model = s
+            case "base_url": opts.baseURL = try string(key, value)
+            case "model": opts.model = try string(key, value)
             case "timeout_ms": opts.timeoutMs = try integer(key, value)
             case "connect_timeout_ms": opts.connectTimeoutMs = try integer(key, value)
             case "idle_timeout_ms": opts.idleTimeoutMs = try integer(key, value)
@@ -101,15 +97,9 @@ public struct ClientOptions: Sendable {
             case "max_response_bytes": opts.maxResponseBytes = try integer(key, value)
             case "max_image_bytes": opts.maxImageBytes = try integer(key, value)
             case "max_video_bytes": opts.maxVideoBytes = try integer(key, value)
-            case "video_frames_as_images":
-                guard let b = value.bool else { throw wrongType(key, "a boolean", value) }
-                opts.videoFramesAsImages = b
-            case "allow_insecure_http":
-                guard let b = value.bool else { throw wrongType(key, "a boolean", value) }
-                opts.allowInsecureHTTP = b
-            case "insecure_skip_verify":
-                guard let b = value.bool else { throw wrongType(key, "a boolean", value) }
-                opts.insecureSkipVerify = b
+            case "video_frames_as_images": opts.videoFramesAsImages = try boolean(key, value)
+            case "allow_insecure_http": opts.allowInsecureHTTP = try boolean(key, value)
+            case "insecure_skip_verify": opts.insecureSkipVerify = try boolean(key, value)
             case "ca_file", "ca_path", "proxy":
                 guard let s = value.string, !s.isEmpty else { throw wrongType(key, "a non-empty string", value) }
                 if key == "ca_file" { opts.caFile = s } else if key == "ca_path" { opts.caPath = s } else { opts.proxy = s }
@@ -173,6 +163,16 @@ public struct ClientOptions: Sendable {
 
     private static func wrongType(_ key: String, _ want: String, _ got: JSONRef) -> Qwen3VLError {
         Qwen3VLError(.invalidArgument, "option \(key) must be \(want), not \(got.kindName)")
+    }
+
+    private static func string(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> String {
+        guard let s = v.string else { throw wrongType(key, "a string", v) }
+        return s
+    }
+
+    private static func boolean(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> Bool {
+        guard let b = v.bool else { throw wrongType(key, "a boolean", v) }
+        return b
     }
 
     private static func integer(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> Int64 {
