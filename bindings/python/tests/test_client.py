@@ -258,3 +258,17 @@ def test_callbacks_survive_garbage_collection(base: Callable[..., str]) -> None:
         gc.collect()
         assert "".join(s) == "echo: collect me please"
     assert ctypes.sizeof(ctypes.c_void_p) == 8
+
+
+def test_log_lines(base: Callable[..., str]) -> None:
+    lines: List[Any] = []
+    with qwen3vl.Client(api_key="secret-key-1", base_url=base("status:503:ra=0,ok")) as c:
+        c.set_log(lambda level, message: lines.append((level, message)), level=3)
+        c.chat("hi")
+        c.set_log(None)
+        c.chat("quiet now")
+    levels = [lvl for lvl, _ in lines]
+    assert levels.count(1) == 1 and levels.count(2) == 2 and levels.count(3) == 2
+    assert any("retrying" in m for _, m in lines)
+    assert all("secret-key-1" not in m for _, m in lines)
+    assert any("Authorization: Bearer [redacted]" in m for _, m in lines)

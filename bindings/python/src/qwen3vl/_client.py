@@ -365,6 +365,7 @@ class Client:
                  allow_insecure_http: Optional[bool] = None, insecure_skip_verify: Optional[bool] = None,
                  ca_file: Optional[str] = None, ca_path: Optional[str] = None, proxy: Optional[str] = None) -> None:
         self._handle: Optional[int] = None
+        self._log_callback: Any = None
         err = ctypes.create_string_buffer(512)
         handle = _lib.client_new(_options(api_key, base_url, model, timeout, max_retries, connect_timeout, idle_timeout,
                                           max_response_bytes, max_image_bytes, video_frames_as_images, headers,
@@ -389,6 +390,23 @@ class Client:
                **params: Any) -> Stream[str]:
         """Streams the reply: iterate for text deltas; ``.reply`` for the whole Reply at the end."""
         return Stream(self, build_request(prompt_or_messages, images, params), _text_delta)
+
+    def set_log(self, handler: Optional[Callable[[int, str], None]], level: int = n.LOG_INFO) -> None:
+        """Sends the library's log lines (retries, timeouts, failures; requests at LOG_DEBUG, with
+        Authorization redacted) to ``handler(level, message)``, e.g. a ``logging.Logger.log`` wrapper.
+        Levels: 0 error, 1 warning, 2 info, 3 debug. None turns logging off. The handler may run on
+        several threads at once."""
+        handle = self._require_handle()
+        if handler is None:
+            self._log_callback = None
+            _lib.client_set_log(handle, n.LOG_FN(), 0, None)
+            return
+
+        def forward(lvl: int, message: Optional[bytes], user: Optional[int]) -> None:
+            handler(lvl, (message or b"").decode("utf-8", "replace"))
+        # Held on self: the library calls it for as long as the client lives.
+        self._log_callback = n.LOG_FN(forward)
+        _lib.client_set_log(handle, self._log_callback, level, None)
 
     def cancel_all(self) -> None:
         """Cancels every call in flight on this client, from any thread."""

@@ -41,6 +41,10 @@ c_cancel_p = ctypes.c_void_p
 # chunk_json likewise, read only by callers that want chunks.
 DELTA_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p)
 
+# void (*)(int level, const char *message, void *user_data)
+LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG = 0, 1, 2, 3
+
 # (name, restype, argtypes); a c_void_p restype for strings the caller must free with qwen3vl_free.
 _SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("version", ctypes.c_char_p, []),
@@ -48,6 +52,7 @@ _SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("client_new", c_client_p, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
     ("client_free", None, [c_client_p]),
     ("client_cancel_all", None, [c_client_p]),
+    ("client_set_log", None, [c_client_p, LOG_FN, ctypes.c_int, ctypes.c_void_p]),
     ("chat", c_result_p, [c_client_p, ctypes.c_char_p]),
     ("chat_stream", c_result_p, [c_client_p, ctypes.c_char_p, DELTA_FN, ctypes.c_void_p]),
     ("chat_cancellable", c_result_p, [c_client_p, ctypes.c_char_p, c_cancel_p]),
