@@ -40,6 +40,10 @@ if [[ $mode == asan ]]; then
     build "$t" "$name"
     QWEN3VL_TEST_SLOW=3 "$out/$name" || rc=1
   done
+  # The stress run too: LeakSanitizer checks at exit that cancelled calls left nothing behind.
+  build Tests/stress/soak.c soak
+  (source scripts/stand-in.sh
+   "$out/soak" stress "http://127.0.0.1:$STAND_IN_PORT/s/sse:pieces=256:delay=1/asan/v1" 32 10) || rc=1
 else
   for t in test_core test_stream test_faults; do
     build "Tests/c/$t.c" "$t"
