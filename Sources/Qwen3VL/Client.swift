@@ -132,7 +132,11 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// Takes a connection, registers the call for cancellation, and runs the attempts.
     private func run(_ body: RequestBody, cancel: CancelToken?, onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
         guard let conn = pool.acquire() else { return ChatResult(error: Qwen3VLError(.internal, "could not create a libcurl handle")) }
-        defer { pool.release(conn) }
+        // Back to the pool only after a clean exchange. After a garbled, cut, timed-out or cancelled
+        // one, the connection may hold stray bytes (a Content-Length that lied, say) that would
+        // poison the next call, so it is closed instead.
+        var reusable = false
+        defer { if reusable { pool.release(conn) } }
         let context = CallContext(connection: conn)
         guard inFlight.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")) }
         defer { inFlight.remove(context) }
@@ -140,7 +144,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
             guard cancel.registry.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "cancelled before it started")) }
         }
         defer { cancel?.registry.remove(context) }
-        return attempts(body, conn: conn, context: context, onDelta: onDelta)
+        let result = attempts(body, conn: conn, context: context, onDelta: onDelta)
+        reusable = [.ok, .auth, .rateLimit, .badRequest, .server].contains(result.status)
+        return result
     }
 
     /// The retry loop: one HTTP attempt after another until success, a final failure, the deadline
