@@ -42,11 +42,7 @@
     public static func sniff(_ bytes: UnsafeRawBufferPointer) {
         _ = MediaType.sniff(bytes)
         _ = try? ImageHeader.info(bytes)
-        for type in MediaType.allCases {
-            _ = ImageHeader.size(type: type) { offset, count in
-                guard offset >= 0, offset < bytes.count, count > 0 else { return [] }
-                return Array(bytes[offset..<min(bytes.count, offset + min(count, bytes.count - offset))])
-            }
-        }
+        let read = ImageHeader.reader(bytes)
+        for type in MediaType.allCases { _ = ImageHeader.size(type: type, read: read) }
     }
 }

@@ -3,6 +3,14 @@ public enum ImageHeader {
     /// Random access to the image's bytes: `read(offset, count)` gives up to `count` bytes.
     public typealias Reader = (_ offset: Int, _ count: Int) -> [UInt8]
 
+    /// A Reader over bytes in memory, valid while they are.
+    public static func reader(_ bytes: UnsafeRawBufferPointer) -> Reader {
+        { offset, count in
+            guard offset >= 0, offset < bytes.count, count > 0 else { return [] }
+            return Array(bytes[offset..<(offset + min(count, bytes.count - offset))])
+        }
+    }
+
     /// Width and height in pixels, or nil when the header is missing, truncated or not understood.
     public static func size(type: MediaType, read: Reader) -> (width: Int, height: Int)? {
         let head = read(0, 64)
@@ -169,11 +177,7 @@ extension ImageHeader {
         guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))), type.isImage else {
             throw Qwen3VLError(.file, "the bytes are not an image of a known type")
         }
-        let reader: Reader = { offset, count in
-            guard offset >= 0, offset < bytes.count, count > 0 else { return [] }
-            return Array(bytes[offset..<min(bytes.count, offset + min(count, bytes.count - offset))])
-        }
-        guard let s = size(type: type, read: reader) else {
+        guard let s = size(type: type, read: reader(bytes)) else {
             throw Qwen3VLError(.file, "the \(type.mime) header is damaged or truncated")
         }
         return (type, s.width, s.height)
