@@ -258,6 +258,39 @@ static void test_bad_files(void) {
     json_decref(reqs);
 }
 
+static void fifo_timed_out(int sig) {
+    (void)sig;
+    static const char msg[] = "    FAIL: a call on a FIFO with no writer did not return\n";
+    if (write(2, msg, sizeof msg - 1) < 0) _exit(2);
+    _exit(1);
+}
+
+/* A FIFO with no writer makes a plain open() wait forever: both the size helper and a request
+   naming one must fail at once with QWEN3VL_ERR_FILE. The alarm turns a hang into a failure. */
+static void test_fifo(void) {
+    char fifo[300];
+    snprintf(fifo, sizeof fifo, "%s/pipe.png", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    signal(SIGALRM, fifo_timed_out);
+    alarm((unsigned)(10 * t_slow));
+    double t0 = now_ms();
+    char err[256];
+    int w, h;
+    CHECK(qwen3vl_image_size(fifo, &w, &h, err, sizeof err) == QWEN3VL_ERR_FILE);
+    CHECK_CONTAINS(err, "is not a regular file");
+    const char *uid = new_uid();
+    qwen3vl_client *c = client_for("ok", uid, "\"timeout_ms\":60000");
+    expect_file_error(c, fifo, "pipe.png: is not a regular file");
+    alarm(0);
+    signal(SIGALRM, SIG_DFL);
+    CHECK(now_ms() - t0 < 1000 * t_slow);
+    qwen3vl_client_free(c);
+    json_t *reqs = server_requests(uid);
+    CHECK(json_array_size(reqs) == 0);
+    json_decref(reqs);
+    unlink(fifo);
+}
+
 static void test_unreadable_file(void) {
     blob b = make_png(10, 10, 10);
     const char *path = write_file("secret.png", b);
@@ -598,6 +631,7 @@ int main(int argc, char **argv) {
         {"local_images", test_local_images},
         {"large_image_and_retry", test_large_image_and_retry},
         {"bad_files", test_bad_files},
+        {"fifo", test_fifo},
         {"unreadable_file", test_unreadable_file},
         {"data_and_remote_urls", test_data_and_remote_urls},
         {"video", test_video},

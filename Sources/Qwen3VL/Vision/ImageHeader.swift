@@ -185,13 +185,8 @@ extension ImageHeader {
 
     /// Type, width and height of an image file, from its first bytes only.
     public static func info(path: String) throws(Qwen3VLError) -> (type: MediaType, width: Int, height: Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Qwen3VLError(.file, "\(path): \(String(cString: strerror(errno)))") }
+        let (fd, _) = try MediaFile.openRegular(path) { Qwen3VLError(.file, "\(path): \($0)") }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw Qwen3VLError(.file, "\(path): is not a regular file")
-        }
         let head = MediaFile.read(fd, 0, MediaType.sniffLength)
         guard let type = head.withUnsafeBytes({ MediaType.sniff($0) }), type.isImage else {
             throw Qwen3VLError(.file, "\(path): is not an image of a known type")

@@ -18,15 +18,7 @@ final class MediaFile {
     /// Opens and checks `path`. `what` names the place in the request for messages.
     init(path: String, what: String, wantVideo: Bool, maxBytes: Int64, maxOption: String) throws(Qwen3VLError) {
         func fail(_ why: String) -> Qwen3VLError { Qwen3VLError(.file, "\(what): \(path): \(why)") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { let e = errno; close(fd); throw fail(String(cString: strerror(e))) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            throw fail((st.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "is not a regular file")
-        }
-        let size = Int(st.st_size)
+        let (fd, size) = try Self.openRegular(path, fail: fail)
         guard size > 0 else { close(fd); throw fail("is empty") }
         guard Int64(size) <= maxBytes else { close(fd); throw fail("is \(size) bytes, over \(maxOption) (\(maxBytes))") }
         var head = [UInt8](repeating: 0, count: 4096)
@@ -60,6 +52,27 @@ final class MediaFile {
     }
 
     deinit { close(fd) }
+
+    /// Opens `path` for reading if it is a regular file; returns the descriptor and the size.
+    /// O_NONBLOCK keeps open() from waiting for a writer when the path is a FIFO (or a device), so
+    /// anything that is not a regular file fails at once; it is cleared again before any read.
+    static func openRegular(_ path: String, fail: (String) -> Qwen3VLError) throws(Qwen3VLError) -> (fd: Int32, size: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { let e = errno; close(fd); throw fail(String(cString: strerror(e))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw fail((st.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "is not a regular file")
+        }
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+            let e = errno
+            close(fd)
+            throw fail(String(cString: strerror(e)))
+        }
+        return (fd, Int(st.st_size))
+    }
 
     static func read(_ fd: Int32, _ offset: Int, _ count: Int) -> [UInt8] {
         guard offset >= 0, count > 0 else { return [] }
