@@ -5,9 +5,10 @@
     print(client.chat("What is in this picture?", images=["cat.jpg"]).text)
 """
 from ._client import AsyncClient, AsyncStream, Client, Completions, Stream, build_request, image_data_uri
-from ._errors import (APIConnectionError, APITimeoutError, AuthenticationError, BadRequestError, FileError,
-                      InternalError, InternalServerError, InvalidArgumentError, InvalidRequestError, ProtocolError,
-                      Qwen3VLError, RateLimitError, RequestCancelledError, ResponseTooLargeError, ServerError)
+from ._errors import (APIConnectionError, APITimeoutError, AuthenticationError, BadRequestError, ClientClosedError,
+                      FileError, InternalError, InternalServerError, InvalidArgumentError, InvalidRequestError,
+                      ProtocolError, Qwen3VLError, RateLimitError, RequestCancelledError, ResponseTooLargeError,
+                      ServerError)
 from ._native import lib as _lib
 from .types import ChatCompletion, ChatCompletionChunk, Reply, Usage
 from .vision import grounding, image_size, image_tokens, pixels_data_uri
@@ -22,5 +23,6 @@ __all__ = [
     "ChatCompletionChunk", "build_request", "image_data_uri", "image_size", "image_tokens", "pixels_data_uri",
     "grounding", "Qwen3VLError", "InvalidArgumentError", "InvalidRequestError", "FileError", "APIConnectionError",
     "APITimeoutError", "AuthenticationError", "RateLimitError", "BadRequestError", "ServerError",
-    "InternalServerError", "ProtocolError", "ResponseTooLargeError", "RequestCancelledError", "InternalError",
+    "InternalServerError", "ProtocolError", "ResponseTooLargeError", "RequestCancelledError", "ClientClosedError",
+    "InternalError",
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import ctypes
 import json
 import os
@@ -10,10 +11,11 @@ import queue
 import sys
 import threading
 import weakref
-from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import (Any, Callable, Dict, Generic, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar,
+                    Union)
 
 from . import _native as n
-from ._errors import Qwen3VLError, for_status
+from ._errors import ClientClosedError, InvalidArgumentError, Qwen3VLError, for_status
 from .types import ChatCompletion, ChatCompletionChunk, Reply, Usage
 
 ImageInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
@@ -69,24 +71,29 @@ def build_request(prompt_or_messages: PromptOrMessages, images: Optional[Sequenc
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-def _raise_for(ptr: int) -> None:
+def _raise_for(ptr: int, closed: bool) -> None:
     status = _lib.result_status(ptr)
     if status == n.OK:
         return
     http = _lib.result_http_status(ptr)
-    raise for_status(status)(
-        (_lib.result_error(ptr) or b"").decode("utf-8", "replace"),
+    message = (_lib.result_error(ptr) or b"").decode("utf-8", "replace")
+    cls = for_status(status)
+    if closed and status == n.ERR_CANCELLED:
+        cls, message = ClientClosedError, f"the client was closed while the call was running ({message})"
+    raise cls(
+        message,
         status_code=http or None,
         request_id=(_lib.result_request_id(ptr) or b"").decode() or None,
         text=(_lib.result_text(ptr) or b"").decode("utf-8", "replace"))
 
 
-def _take_reply(ptr: Optional[int]) -> Reply:
-    """Turns a qwen3vl_result into a Reply (or raises its error), freeing it either way."""
+def _take_reply(ptr: Optional[int], closed: bool) -> Reply:
+    """Turns a qwen3vl_result into a Reply (or raises its error), freeing it either way. ``closed``:
+    the call's token was triggered by Client.close(), so a cancellation is a ClientClosedError."""
     if not ptr:
         raise MemoryError("qwen3vl: out of memory for a result")
     try:
-        _raise_for(ptr)
+        _raise_for(ptr, closed)
         raw_json = _lib.result_json(ptr) or b""
         raw = json.loads(raw_json) if raw_json else {}
         calls = _lib.result_tool_calls_json(ptr) or b""
@@ -109,26 +116,100 @@ def _take_reply(ptr: Optional[int]) -> Reply:
 
 
 class _Token:
-    """A qwen3vl_cancel token, freed deterministically."""
+    """A qwen3vl_cancel token, freed deterministically by the call that owns it. Any thread may
+    trigger it, even while the owner frees it: the lock makes a late trigger a no-op."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: Triggered by Client.close(): the call's cancellation is then a ClientClosedError.
+        self.by_close = False
         self.ptr: Optional[int] = _lib.cancel_new()
         if not self.ptr:
             raise MemoryError("qwen3vl: out of memory for a cancellation token")
 
-    def trigger(self) -> None:
-        if self.ptr:
-            _lib.cancel_trigger(self.ptr)
+    def trigger(self, by_close: bool = False) -> None:
+        with self._lock:
+            if self.ptr:
+                self.by_close = self.by_close or by_close
+                _lib.cancel_trigger(self.ptr)
 
     def free(self) -> None:
-        if self.ptr:
-            _lib.cancel_free(self.ptr)
-            self.ptr = None
+        with self._lock:
+            ptr, self.ptr = self.ptr, None
+        if ptr:
+            _lib.cancel_free(ptr)
+
+
+class _Native:
+    """The qwen3vl_client of a Client, shared by the Client and every call and stream using it.
+
+    Each call holds a reference (``use``) for as long as the library works with the pointer.
+    ``close()`` refuses new calls and cancels those running; qwen3vl_client_free is called once the
+    client is closed and the last call has let go, on whichever thread that happens. So no thread
+    ever passes a freed pointer to the library, whatever the order of close() and the calls."""
+
+    def __init__(self, ptr: int) -> None:
+        self._lock = threading.Lock()
+        self._ptr: Optional[int] = ptr
+        self._users = 0
+        self._tokens: Set[_Token] = set()  # of the calls now running, triggered by close()
+        self.closed = False
+
+    def acquire(self, token: Optional[_Token] = None) -> int:
+        """A reference to the native client for a call that runs past this function (a stream's
+        thread); ``release(token)`` when the call has returned. ``token`` is triggered by close()."""
+        with self._lock:
+            if self.closed or not self._ptr:
+                raise InvalidArgumentError("the client is closed")
+            self._users += 1
+            if token is not None:
+                self._tokens.add(token)
+            return self._ptr
+
+    def release(self, token: Optional[_Token] = None) -> None:
+        """Lets go of a reference taken with acquire()."""
+        with self._lock:
+            self._users -= 1
+            if token is not None:
+                self._tokens.discard(token)
+            ptr = self._unused_locked()
+        self._free(ptr)
+
+    def _unused_locked(self) -> Optional[int]:
+        """The pointer, taken, when the client is closed and nobody uses it any more."""
+        if not self.closed or self._users or not self._ptr:
+            return None
+        ptr, self._ptr = self._ptr, None
+        return ptr
+
+    def _free(self, ptr: Optional[int]) -> None:
+        if ptr:
+            _lib.client_free(ptr)  # no call is running: none can touch it afterwards
+
+    @contextlib.contextmanager
+    def use(self, token: Optional[_Token] = None) -> Iterator[int]:
+        """The native client, kept alive until the block ends. InvalidArgumentError once closed."""
+        ptr = self.acquire(token)
+        try:
+            yield ptr
+        finally:
+            self.release(token)
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            running = list(self._tokens)
+            ptr = self._unused_locked()
+        for token in running:
+            token.trigger(by_close=True)
+        self._free(ptr)
 
 
 # ---- streams ------------------------------------------------------------------------------------
 
-_Item = Tuple[str, Any, Any]  # ("delta", text, chunk_json) or ("end", result_ptr, None)
+_Item = Tuple[str, Any, Any]  # ("delta", text, chunk_json) or ("end", result_ptr, closed by close())
 
 
 _live_workers: "weakref.WeakSet[_StreamWorker]" = weakref.WeakSet()
@@ -148,8 +229,8 @@ class _StreamWorker:
     ending with ("end", result). ``stop()`` cancels it; the C call then returns within ~100 ms."""
 
     def __init__(self, client: "Client", body: bytes, put: Callable[[_Item], None], chunks: bool) -> None:
-        self._handle = client._require_handle()
-        self._client = client  # keeps the client alive as long as the call runs
+        self._client = client  # a client no longer referenced elsewhere lives on for its streams
+        self._native = client._native
         self._body = body
         self._put = put
         self._chunks = chunks
@@ -158,8 +239,20 @@ class _StreamWorker:
         # Held on self: a collected ctypes callback would crash the call still using it.
         self._callback = n.DELTA_FN(self._on_delta)
         self._thread = threading.Thread(target=self._run, name="qwen3vl-stream", daemon=True)
+        try:
+            # Taken here, not on the thread: a closed client fails now, and a close() from now on
+            # cancels this call instead of freeing the client under it.
+            self._handle = self._native.acquire(self.token)
+        except BaseException:
+            self.token.free()
+            raise
+        try:
+            self._thread.start()
+        except BaseException:
+            self._native.release(self.token)
+            self.token.free()
+            raise
         _live_workers.add(self)
-        self._thread.start()
 
     def _on_delta(self, text: Optional[int], length: int, chunk: Optional[int], user: Optional[int]) -> int:
         if self._stopped:
@@ -173,8 +266,11 @@ class _StreamWorker:
         return 0
 
     def _run(self) -> None:
-        ptr = _lib.chat_stream_cancellable(self._handle, self._body, self._callback, None, self.token.ptr)
-        self._put(("end", ptr, None))
+        try:
+            ptr = _lib.chat_stream_cancellable(self._handle, self._body, self._callback, None, self.token.ptr)
+        finally:
+            self._native.release(self.token)
+        self._put(("end", ptr, self.token.by_close))
 
     def stop(self) -> None:
         self._stopped = True
@@ -191,16 +287,37 @@ class _StreamWorker:
 T = TypeVar("T")
 
 
-class Stream(Generic[T]):
+class _Ending:
+    """What Stream and AsyncStream share: the end of the stream turned into its Reply, or into the
+    error that ended it, raised by the loop and again by every later look at the reply."""
+
+    _reply: Optional[Reply] = None
+    _error: Optional[Qwen3VLError] = None
+
+    def _end(self, ptr: Optional[int], closed: bool) -> None:
+        try:
+            self._reply = _take_reply(ptr, closed)
+        except Qwen3VLError as e:
+            self._error = e
+            raise
+
+    def _ended_reply(self) -> Reply:
+        if self._error is not None:
+            raise self._error
+        assert self._reply is not None
+        return self._reply
+
+
+class Stream(_Ending, Generic[T]):
     """Iterates over a streamed reply as it arrives: text deltas (``client.stream``) or
     ChatCompletionChunk objects (the facade). ``reply`` holds the assembled Reply once the stream
-    has ended. Leaving the loop early (break, an exception, ``close()``) cancels the request."""
+    has ended. Leaving the loop early (break, an exception, ``close()``) cancels the request.
+    Closing the client cancels the stream too (ClientClosedError) unless its reply had all arrived."""
 
     def __init__(self, client: "Client", body: bytes, convert: Callable[[str, bytes], Optional[T]]) -> None:
         self._queue: "queue.SimpleQueue[_Item]" = queue.SimpleQueue()
         self._get = self._queue.get
         self._convert = convert
-        self._reply: Optional[Reply] = None
         self._done = False
         self._worker = _StreamWorker(client, body, self._queue.put, convert is not _text_delta)
 
@@ -217,16 +334,15 @@ class Stream(Generic[T]):
                 continue
             self._done = True
             self._worker.join()
-            self._reply = _take_reply(a)
+            self._end(a, b)
         raise StopIteration
 
     @property
     def reply(self) -> Reply:
-        """The whole reply; reading it first finishes the stream."""
+        """The whole reply; reading it first finishes the stream. Raises what ended the stream."""
         for _ in self:
             pass
-        assert self._reply is not None
-        return self._reply
+        return self._ended_reply()
 
     @property
     def text(self) -> str:
@@ -260,14 +376,13 @@ class Stream(Generic[T]):
             pass
 
 
-class AsyncStream(Generic[T]):
+class AsyncStream(_Ending, Generic[T]):
     """``async for`` over a streamed reply; same contract as Stream."""
 
     def __init__(self, client: "Client", body: bytes, convert: Callable[[str, bytes], Optional[T]]) -> None:
         self._loop = asyncio.get_running_loop()
         self._queue: "asyncio.Queue[_Item]" = asyncio.Queue()
         self._convert = convert
-        self._reply: Optional[Reply] = None
         self._done = False
         self._worker = _StreamWorker(client, body, self._put, convert is not _text_delta)
 
@@ -293,7 +408,7 @@ class AsyncStream(Generic[T]):
                     continue
                 self._done = True
                 await asyncio.to_thread(self._worker.join)
-                self._reply = _take_reply(a)
+                self._end(a, b)
         except asyncio.CancelledError:
             await self.aclose()
             raise
@@ -302,8 +417,7 @@ class AsyncStream(Generic[T]):
     async def get_reply(self) -> Reply:
         async for _ in self:
             pass
-        assert self._reply is not None
-        return self._reply
+        return self._ended_reply()
 
     async def aclose(self) -> None:
         if self._done:
@@ -364,8 +478,6 @@ class Client:
                  video_frames_as_images: Optional[bool] = None, headers: Optional[Mapping[str, str]] = None,
                  allow_insecure_http: Optional[bool] = None, insecure_skip_verify: Optional[bool] = None,
                  ca_file: Optional[str] = None, ca_path: Optional[str] = None, proxy: Optional[str] = None) -> None:
-        self._handle: Optional[int] = None
-        self._log_callback: Any = None
         err = ctypes.create_string_buffer(512)
         handle = _lib.client_new(_options(api_key, base_url, model, timeout, max_retries, connect_timeout, idle_timeout,
                                           max_response_bytes, max_image_bytes, video_frames_as_images, headers,
@@ -375,16 +487,19 @@ class Client:
                                  err, len(err))
         if not handle:
             raise for_status(n.ERR_INVALID_ARGUMENT)(err.value.decode("utf-8", "replace"))
-        self._handle = handle
+        self._log_callback: Any = None
+        self._native = _Native(handle)
         self.chat = _Chat(self)
 
-    def _require_handle(self) -> int:
-        if not self._handle:
-            raise for_status(n.ERR_INVALID_ARGUMENT)("the client is closed")
-        return self._handle
-
     def _call(self, body: bytes, token: Optional[_Token] = None) -> Reply:
-        return _take_reply(_lib.chat_cancellable(self._require_handle(), body, token.ptr if token else None))
+        own = _Token() if token is None else token  # close() cancels the call through it
+        try:
+            with self._native.use(own) as handle:
+                ptr = _lib.chat_cancellable(handle, body, own.ptr)
+            return _take_reply(ptr, own.by_close)
+        finally:
+            if token is None:
+                own.free()
 
     def stream(self, prompt_or_messages: PromptOrMessages, *, images: Optional[Sequence[ImageInput]] = None,
                **params: Any) -> Stream[str]:
@@ -396,28 +511,29 @@ class Client:
         Authorization redacted) to ``handler(level, message)``, e.g. a ``logging.Logger.log`` wrapper.
         Levels: 0 error, 1 warning, 2 info, 3 debug. None turns logging off. The handler may run on
         several threads at once."""
-        handle = self._require_handle()
-        if handler is None:
-            self._log_callback = None
-            _lib.client_set_log(handle, n.LOG_FN(), 0, None)
-            return
+        with self._native.use() as handle:
+            if handler is None:
+                self._log_callback = None
+                _lib.client_set_log(handle, n.LOG_FN(), 0, None)
+                return
 
-        def forward(lvl: int, message: Optional[bytes], user: Optional[int]) -> None:
-            handler(lvl, (message or b"").decode("utf-8", "replace"))
-        # Held on self: the library calls it for as long as the client lives.
-        self._log_callback = n.LOG_FN(forward)
-        _lib.client_set_log(handle, self._log_callback, level, None)
+            def forward(lvl: int, message: Optional[bytes], user: Optional[int]) -> None:
+                handler(lvl, (message or b"").decode("utf-8", "replace"))
+            # Held on self: the library calls it for as long as the client lives.
+            self._log_callback = n.LOG_FN(forward)
+            _lib.client_set_log(handle, self._log_callback, level, None)
 
     def cancel_all(self) -> None:
         """Cancels every call in flight on this client, from any thread."""
-        if self._handle:
-            _lib.client_cancel_all(self._handle)
+        with contextlib.suppress(InvalidArgumentError), self._native.use() as handle:
+            _lib.client_cancel_all(handle)
 
     def close(self) -> None:
-        """Frees the native client. Calls still running in other threads are cancelled."""
-        handle, self._handle = self._handle, None
-        if handle:
-            _lib.client_free(handle)
+        """Closes the client: new calls fail with InvalidArgumentError, and calls and streams still
+        running (in other threads, or streams not yet read to their end) are cancelled and raise
+        ClientClosedError; a stream whose reply had all arrived still reads to its end. The native
+        client is freed once the last of them has returned. Any thread; closing twice is fine."""
+        self._native.close()
 
     def __enter__(self) -> "Client":
         return self
@@ -427,6 +543,7 @@ class Client:
 
     def __del__(self) -> None:
         # At interpreter shutdown module globals may already be gone; the process frees all then.
+        # (No _native: __init__ failed, and there is nothing to free.)
         try:
             self.close()
         except Exception:

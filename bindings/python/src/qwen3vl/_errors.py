@@ -74,6 +74,15 @@ class RequestCancelledError(Qwen3VLError):
     code = "QWEN3VL_ERR_CANCELLED"
 
 
+class ClientClosedError(RequestCancelledError, APIConnectionError):
+    """A call or stream that was still running when its client was closed, and was cancelled by it
+    (a stream whose reply had all arrived by then still reads to its end). Both a
+    RequestCancelledError (the library's status) and an APIConnectionError (what the openai package
+    raises once its HTTP client is closed)."""
+
+    code = "QWEN3VL_ERR_CANCELLED"
+
+
 class InternalError(Qwen3VLError):
     code = "QWEN3VL_ERR_INTERNAL"
 
