@@ -1,5 +1,5 @@
-"""Lifetimes across threads (issue 10, item 3): streams and calls that outlive or race their
-client's close().
+"""Lifetimes across threads (issue 10, items 2 and 3): streams and calls that outlive or race their
+client's close(), and log handlers swapped or removed while calls are logging.
 
 Each scenario runs in a child interpreter, so that a use-after-free (a segfault in the library, or a
 freed ctypes callback being called) fails the test instead of killing pytest. The child prints one
@@ -186,3 +186,129 @@ def test_stream_outliving_a_dropped_client_still_works(base: Callable[..., str])
         print(json.dumps({"good": sum(t == f"echo: temp {i}" for i, t in enumerate(texts))}))
     """, base("ok"), base("sse:delay=1"))
     assert got == {"good": 30}
+
+
+# ---- item 2: log handlers replaced or removed while calls log ---------------------------------
+
+def test_set_log_none_with_calls_in_flight(base: Callable[..., str]) -> None:
+    got = run_child("""
+        c = client()
+        lines = []
+        stop = threading.Event()
+        def caller():
+            while not stop.is_set():
+                c.chat("x")
+        threads = [threading.Thread(target=caller) for _ in range(3)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 2.0
+        swaps = 0
+        while time.monotonic() < deadline:
+            c.set_log(lambda level, message: lines.append(message), level=3)
+            time.sleep(0.002)
+            c.set_log(None)
+            gc.collect()  # the old handler's callback is collectable now
+            swaps += 1
+        stop.set()
+        for t in threads:
+            t.join(5)
+        before = len(lines)
+        for _ in range(20):
+            c.chat("after")
+        c.close()
+        print(json.dumps({"swaps": swaps, "lines": before, "after": len(lines) - before}))
+    """, base("slow:1"))
+    assert got["swaps"] > 20 and got["lines"] > 0, got
+    assert got["after"] == 0, got
+
+
+def test_set_log_swapped_from_threads_under_load(base: Callable[..., str]) -> None:
+    got = run_child("""
+        c = client()
+        stop = threading.Event()
+        received = collections.Counter()
+        bad = []
+        def handler(name):
+            def h(level, message):
+                if not (isinstance(message, str) and 0 <= level <= 3):
+                    bad.append((level, message))
+                received[name] += 1
+            return h
+        def caller():
+            while not stop.is_set():
+                assert "".join(c.stream("s")) == "echo: s"
+                assert c.chat("x").text == "echo: x"
+        def swapper(k):
+            j, deadline = 0, time.monotonic() + 1.5
+            while time.monotonic() < deadline:
+                c.set_log(handler(f"h{k}-{j}") if j % 3 else None, level=j % 4)
+                time.sleep(random.random() * 0.003)
+                if j % 50 == 0:
+                    gc.collect()
+                j += 1
+        callers = [threading.Thread(target=caller) for _ in range(3)]
+        swappers = [threading.Thread(target=swapper, args=(k,)) for k in range(3)]
+        for t in callers + swappers:
+            t.start()
+        for t in swappers:
+            t.join(20)
+        stop.set()
+        for t in callers:
+            t.join(5)
+        c.set_log(None)
+        gc.collect()
+        total = sum(received.values())
+        for _ in range(20):
+            c.chat("quiet")
+        c.close()
+        print(json.dumps({"handlers": len(received), "lines": total, "after": sum(received.values()) - total,
+                          "bad": len(bad)}))
+    """, base("ok"))
+    assert got["lines"] > 100 and got["handlers"] > 20 and got["bad"] == 0, got
+    assert got["after"] == 0, got
+
+
+def test_replaced_handler_gets_no_more_lines(base: Callable[..., str]) -> None:
+    got = run_child("""
+        first, second = [], []
+        with client() as c:
+            c.set_log(lambda level, message: first.append(message), level=3)
+            c.chat("one")
+            n_first = len(first)
+            c.set_log(lambda level, message: second.append(message), level=2)
+            c.chat("two")
+            c.set_log(None)
+            c.chat("three")
+        c.set_log(None)  # turning logging off on a closed client is harmless
+        print(json.dumps({"first": n_first, "first_after": len(first) - n_first, "second": second}))
+    """, base("ok"))
+    assert got["first"] >= 2 and got["first_after"] == 0, got  # a DEBUG and an INFO line
+    assert len(got["second"]) == 1 and "200" in got["second"][0], got  # INFO only
+
+
+def test_handler_may_swap_the_handler_itself(base: Callable[..., str]) -> None:
+    got = run_child("""
+        c = client()
+        seen = collections.Counter()
+        def make(k):
+            def h(level, message):
+                seen[k % 3] += 1
+                c.set_log(make(k + 1) if k % 3 else None, level=3)  # the next one, or off
+            return h
+        def caller():
+            for i in range(100):
+                c.chat("x")
+                if i % 3 == 0:
+                    c.set_log(make(1), level=3)
+                    gc.collect()  # replaced handlers' callbacks are collectable now
+        threads = [threading.Thread(target=caller) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+            assert not t.is_alive()
+        c.set_log(None)
+        c.close()
+        print(json.dumps({"lines": sum(seen.values()), "offs": seen[0]}))
+    """, base("ok"), timeout=30)
+    assert got["lines"] > 20 and got["offs"] > 0, got

@@ -140,13 +140,20 @@ class _Token:
             _lib.cancel_free(ptr)
 
 
+_LogHandler = Callable[[int, str], None]
+
+
 class _Native:
     """The qwen3vl_client of a Client, shared by the Client and every call and stream using it.
 
     Each call holds a reference (``use``) for as long as the library works with the pointer.
     ``close()`` refuses new calls and cancels those running; qwen3vl_client_free is called once the
     client is closed and the last call has let go, on whichever thread that happens. So no thread
-    ever passes a freed pointer to the library, whatever the order of close() and the calls."""
+    ever passes a freed pointer to the library, whatever the order of close() and the calls.
+
+    Logging goes through one ctypes callback made for the client's whole life, which forwards to
+    the current Python handler: a line the library delivers just after the handler was replaced or
+    removed is dropped, never sent to a freed callback."""
 
     def __init__(self, ptr: int) -> None:
         self._lock = threading.Lock()
@@ -154,17 +161,18 @@ class _Native:
         self._users = 0
         self._tokens: Set[_Token] = set()  # of the calls now running, triggered by close()
         self.closed = False
+        self._log: Optional[Tuple[_LogHandler, int]] = None  # read by _log_line without the lock
+        self._log_fn: Any = None
+        self._log_pending = False  # set_log's wish not yet given to the library
+        self._log_applying = False  # a thread is giving it to the library now
 
-    def acquire(self, token: Optional[_Token] = None) -> int:
-        """A reference to the native client for a call that runs past this function (a stream's
-        thread); ``release(token)`` when the call has returned. ``token`` is triggered by close()."""
-        with self._lock:
-            if self.closed or not self._ptr:
-                raise InvalidArgumentError("the client is closed")
-            self._users += 1
-            if token is not None:
-                self._tokens.add(token)
-            return self._ptr
+    def _acquire_locked(self, token: Optional[_Token]) -> int:
+        if self.closed or not self._ptr:
+            raise InvalidArgumentError("the client is closed")
+        self._users += 1
+        if token is not None:
+            self._tokens.add(token)
+        return self._ptr
 
     def release(self, token: Optional[_Token] = None) -> None:
         """Lets go of a reference taken with acquire()."""
@@ -184,7 +192,14 @@ class _Native:
 
     def _free(self, ptr: Optional[int]) -> None:
         if ptr:
-            _lib.client_free(ptr)  # no call is running: none can touch it afterwards
+            _lib.client_free(ptr)  # no call is running: none can log or touch it afterwards
+            self._log, self._log_fn = None, None
+
+    def acquire(self, token: Optional[_Token] = None) -> int:
+        """A reference to the native client for a call that runs past this function (a stream's
+        thread); ``release(token)`` when the call has returned. ``token`` is triggered by close()."""
+        with self._lock:
+            return self._acquire_locked(token)
 
     @contextlib.contextmanager
     def use(self, token: Optional[_Token] = None) -> Iterator[int]:
@@ -205,6 +220,40 @@ class _Native:
         for token in running:
             token.trigger(by_close=True)
         self._free(ptr)
+
+    def _log_line(self, level: int, message: Optional[bytes], user: Optional[int]) -> None:
+        current = self._log
+        if current is not None and level <= current[1]:
+            current[0](level, (message or b"").decode("utf-8", "replace"))
+
+    def set_log(self, handler: Optional[_LogHandler], level: int) -> None:
+        with self._lock:
+            if self.closed and handler is None:
+                return  # nothing logs any more
+            ptr = self._acquire_locked(None)
+            self._log = None if handler is None else (handler, level)
+            if handler is not None and self._log_fn is None:
+                self._log_fn = n.LOG_FN(self._log_line)
+            self._log_pending = True
+            mine = not self._log_applying
+            self._log_applying = True
+        # The library is told outside the lock: qwen3vl_client_set_log waits for log lines under
+        # way on other threads, and their handler may call set_log too. One thread at a time tells
+        # it, the latest wish last; a set_log meanwhile leaves its wish to that thread.
+        try:
+            while mine:
+                with self._lock:
+                    if not self._log_pending:
+                        self._log_applying = mine = False
+                        break
+                    self._log_pending = False
+                    wish, fn = self._log, self._log_fn
+                _lib.client_set_log(ptr, fn if wish else n.LOG_FN(), wish[1] if wish else 0, None)
+        finally:
+            if mine:  # interrupted: the next set_log tells the library
+                with self._lock:
+                    self._log_applying = False
+            self.release()
 
 
 # ---- streams ------------------------------------------------------------------------------------
@@ -487,7 +536,6 @@ class Client:
                                  err, len(err))
         if not handle:
             raise for_status(n.ERR_INVALID_ARGUMENT)(err.value.decode("utf-8", "replace"))
-        self._log_callback: Any = None
         self._native = _Native(handle)
         self.chat = _Chat(self)
 
@@ -510,18 +558,11 @@ class Client:
         """Sends the library's log lines (retries, timeouts, failures; requests at LOG_DEBUG, with
         Authorization redacted) to ``handler(level, message)``, e.g. a ``logging.Logger.log`` wrapper.
         Levels: 0 error, 1 warning, 2 info, 3 debug. None turns logging off. The handler may run on
-        several threads at once."""
-        with self._native.use() as handle:
-            if handler is None:
-                self._log_callback = None
-                _lib.client_set_log(handle, n.LOG_FN(), 0, None)
-                return
-
-            def forward(lvl: int, message: Optional[bytes], user: Optional[int]) -> None:
-                handler(lvl, (message or b"").decode("utf-8", "replace"))
-            # Held on self: the library calls it for as long as the client lives.
-            self._log_callback = n.LOG_FN(forward)
-            _lib.client_set_log(handle, self._log_callback, level, None)
+        several threads at once. Any thread may call this at any time, the handler itself included;
+        a line arriving after the swap goes to the new handler or nowhere, and once this returns no
+        other thread is still in the old one (unless another set_log was under way at the same
+        moment: the later one wins). None on a closed client does nothing."""
+        self._native.set_log(handler, level)
 
     def cancel_all(self) -> None:
         """Cancels every call in flight on this client, from any thread."""
