@@ -1,3 +1,4 @@
+import CJansson
 import Testing
 @testable import Qwen3VL
 
@@ -101,4 +102,90 @@ import Glibc
         #expect(Grounding.parse("[[[[[[", width: 1, height: 1) == [])
         #expect(Grounding.parse("x", width: 0, height: 1) == nil)
     }
+}
+
+
+@Suite struct GroundingTests {
+    /// The spans the scanner finds in `text`.
+    private func spans(_ text: String) -> [Range<Int>] {
+        var text = text
+        return text.withUTF8 { JSONSpans.find($0) }
+    }
+
+    private func janssonAccepts(_ text: String) -> Bool {
+        var err = json_error_t()
+        let bytes = Array(text.utf8)
+        guard let v = bytes.withUnsafeBytes({ json_loadb($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, Int(JSON_ALLOW_NUL), &err) }) else {
+            return false
+        }
+        json_decref(v)
+        return true
+    }
+
+    /// Random JSON, valid or nearly so, with the corners of jansson's grammar: numbers at the edges
+    /// of their ranges, surrogates, NULs, bad escapes, control characters, bare words.
+    @Test func scannerAcceptsExactlyWhatJanssonAccepts() {
+        let scalars = ["0", "-0", "01", "-", "1.5", "1.", ".5", "1e5", "1E+5", "1e", "2e-400", "1e400", "-1e400",
+                       "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+                       "true", "truex", "nul", "null", "false", "True", #""a""#, #""\u0000""#, #""\ud800""#,
+                       #""\ud800\udc00""#, #""\udc00""#, #""\ud800\u0041""#, #""\x""#, #""\/\b\f\n\r\t""#,
+                       "\"\u{1}\"", "\"\u{7F}é\"", #""\u00e9""#, #""\uGHIJ""#, "x"]
+        let keys = [#""k""#, #""\u0000""#, #""a\u0000b""#, #""bbox_2d""#, #""é""#, "k", #""\q""#]
+        let noise = ["", " ", "\t", "\n", ",", ":", "[", "]", "{", "}", "\"", "x"]
+        var rng = SplitMix(seed: 42)
+        func value(_ depth: Int) -> String {
+            switch rng.below(depth > 3 ? 1 : 4) {
+            case 0: return scalars[rng.below(scalars.count)]
+            case 1: return "[" + (0..<rng.below(4)).map { _ in value(depth + 1) }.joined(separator: ",") + "]"
+            default:
+                return "{" + (0..<rng.below(4)).map { _ in keys[rng.below(keys.count)] + ":" + value(depth + 1) }
+                    .joined(separator: ", ") + "}"
+            }
+        }
+        var mismatches: [String] = []
+        for _ in 0..<20_000 {
+            var v = Array(value(0))
+            for _ in 0..<rng.below(3) where !v.isEmpty { // a few mutations
+                let at = rng.below(v.count)
+                v.insert(contentsOf: noise[rng.below(noise.count)], at: at)
+                if rng.below(2) == 0 { v.remove(at: rng.below(v.count)) }
+            }
+            // After a complete object with an item key, so that the scanner reports the whole span.
+            let text = #"[{"bbox_2d":1},"# + String(v) + "]"
+            let whole = spans(text) == [0..<text.utf8.count]
+            if whole != janssonAccepts(text) && mismatches.count < 10 { mismatches.append(text) }
+        }
+        #expect(mismatches.isEmpty, "scanner and jansson disagree on \(mismatches)")
+    }
+
+    @Test func nestingAsDeepAsJanssonGoes() {
+        for depth in [JSONSpans.maxDepth - 2, JSONSpans.maxDepth - 1, JSONSpans.maxDepth, JSONSpans.maxDepth + 1] {
+            let object = #"{"bbox_2d":[1,2,3,4]}"#
+            for inner in [object, "[]", "1", #""s""#] {
+                let text = String(repeating: "[", count: depth - 1) + #"{"point_2d":[1,2]},"# + inner + String(repeating: "]", count: depth - 1)
+                #expect((spans(text) == [0..<text.utf8.count]) == janssonAccepts(text), "depth \(depth), \(inner)")
+            }
+        }
+    }
+
+    @Test func keptWhereTheJSONBreaksOff() {
+        let text = #"Here: [{"bbox_2d": [100, 200, 300, 400], "label": "a"}, {"point_2d": [5"#
+            + #" and {"b": {"point_2d": [500, 500]}} [x {"bbox\u005f2d": [0, 0, 1000, 1000]}"#
+        let items = Grounding.parse(text, width: 10, height: 10) ?? []
+        #expect(items.map(\.shape) == [.box(x1: 1, y1: 2, x2: 3, y2: 4), .point(x: 5, y: 5), .box(x1: 0, y1: 0, x2: 10, y2: 10)])
+    }
+}
+
+/// A small deterministic generator, so that a failure repeats.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
 }

@@ -623,6 +623,53 @@ static void test_grounding(void) {
     CHECK(qwen3vl_grounding_parse(NULL, 10, 10, err, sizeof err) == NULL);
 }
 
+/* size bytes: `unit` again and again after `head`, NUL-terminated. */
+static char *repeated(const char *head, const char *unit, size_t size) {
+    size_t h = strlen(head), u = strlen(unit);
+    char *s = malloc(size + 1);
+    if (!s) abort();
+    memcpy(s, head, h);
+    for (size_t at = h; at < size; at += u) memcpy(s + at, unit, at + u <= size ? u : size - at);
+    s[size] = 0;
+    return s;
+}
+
+/* Hostile answers cost time in proportion to their length: trying a parse at every bracket once
+   took seconds for 100 KB of unclosed brackets. Each shape takes milliseconds natively and well
+   under a second under valgrind. The last two are a quarter MiB: every object in them is parsed
+   and looked at, whose many small allocations valgrind slows most. */
+static void test_grounding_is_linear(void) {
+    static const struct { const char *head, *unit; size_t size, items; } shapes[] = {
+        {"[", "0,0,0,0,0,0,0,[", 1u << 20, 0}, /* unclosed arrays, each a little deeper */
+        {"", "[", 1u << 20, 0},
+        {"", "{", 1u << 20, 0},
+        {"", "{\"a\":", 1u << 20, 0},
+        {"", "[{\"a\":[1,{\"b\":", 1u << 20, 0},
+        {"", "```json\n[\n", 1u << 20, 0},
+        {"", "[\"", 1u << 20, 0},             /* strings that never end where a value does */
+        {"[\"", "a", 1u << 20, 0},            /* one string that never ends */
+        {"[1.", "7", 1u << 20, 0},            /* one long number */
+        {"", "[}{]", 1u << 20, 0},
+        {"", "{}", 1u << 20, 0},
+        {"", "{\"bbox_2d\":0}", 1u << 18, 0},  /* item keys without items: each object is parsed */
+        {"[", "{\"bbox_2d\":[1,2,3,4],\"label\":\"x\"},", 1u << 18, 7710}, /* a cut-short answer, many boxes */
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        char *text = repeated(shapes[i].head, shapes[i].unit, shapes[i].size), err[128];
+        double t0 = now_ms();
+        char *got = qwen3vl_grounding_parse(text, 1000, 1000, err, sizeof err);
+        double ms = now_ms() - t0;
+        json_t *items = json_loads(got ? got : "null", 0, NULL);
+        if (ms > 1000 * t_slow || json_array_size(items) != shapes[i].items)
+            fprintf(stderr, "    shape %zu (%s...): %.0f ms, %zu items\n", i, shapes[i].unit, ms, json_array_size(items));
+        CHECK(ms < 1000 * t_slow);
+        CHECK(json_is_array(items) && json_array_size(items) == shapes[i].items);
+        json_decref(items);
+        qwen3vl_free(got);
+        free(text);
+    }
+}
+
 int main(int argc, char **argv) {
     snprintf(dir, sizeof dir, "/tmp/qwen3vl-vision-%d", (int)getpid());
     mkdir(dir, 0755);
@@ -640,6 +687,7 @@ int main(int argc, char **argv) {
         {"image_sizes", test_image_sizes},
         {"image_tokens", test_image_tokens},
         {"grounding", test_grounding},
+        {"grounding_is_linear", test_grounding_is_linear},
     };
     int rc = RUN_TESTS("vision", tests);
     char cmd[300];
