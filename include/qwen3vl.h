@@ -284,11 +284,12 @@ int64_t qwen3vl_image_tokens(int width, int height, int64_t min_pixels, int64_t 
 
 /* Boxes and points from a grounding answer: finds the bbox_2d / point_2d objects in text (bare JSON,
  * a ```json fence, or JSON amid prose; in an answer cut short, the objects completed before the cut),
- * and maps Qwen3-VL's 0-1000 relative coordinates to pixels of a width × height image, clamped to
- * it. Returns a JSON array of the objects as the model wrote them with bbox_2d ([x1, y1, x2, y2],
- * x1 <= x2, y1 <= y2) and point_2d ([x, y]) in pixels, e.g. [{"bbox_2d":[77,28,243,384],"label":"cat"}];
- * "[]" when there are none; NULL with a message on bad arguments. Time grows in proportion to the
- * text's length, whatever the text holds. */
+ * and maps Qwen3-VL's 0-1000 relative coordinates to pixels of a width × height image as Qwen's own
+ * cookbooks do, int(v / 1000 * size): in floating point, truncated (not rounded), then clamped to
+ * the image. Returns a JSON array of the objects as the model wrote them with bbox_2d ([x1, y1, x2,
+ * y2], x1 <= x2, y1 <= y2) and point_2d ([x, y]) in pixels, e.g.
+ * [{"bbox_2d":[77,28,243,384],"label":"cat"}]; "[]" when there are none; NULL with a message on bad
+ * arguments. Time grows in proportion to the text's length, whatever the text holds. */
 char *qwen3vl_grounding_parse(const char *text, int width, int height, char *errbuf, size_t errbuf_size);
 
 #ifdef __cplusplus

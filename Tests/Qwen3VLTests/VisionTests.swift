@@ -174,6 +174,15 @@ import Glibc
         let items = Grounding.parse(text, width: 10, height: 10) ?? []
         #expect(items.map(\.shape) == [.box(x1: 1, y1: 2, x2: 3, y2: 4), .point(x: 5, y: 5), .box(x1: 0, y1: 0, x2: 10, y2: 10)])
     }
+
+    /// int(v / 1000 * size), as Qwen's cookbooks compute it.
+    @Test func pixelsTruncateInFloatingPoint() {
+        #expect(Grounding.pixel(15, 640) == 9)     // 9.6
+        #expect(Grounding.pixel(290, 100) == 28)   // 28.999999999999996
+        #expect(Grounding.pixel(999, 1080) == 1078)
+        #expect(Grounding.pixel(1000, 1080) == 1080)
+        #expect(Grounding.pixel(-3, 100) == 0 && Grounding.pixel(1200, 100) == 100)
+    }
 }
 
 /// A small deterministic generator, so that a failure repeats.

@@ -605,7 +605,7 @@ static void test_grounding(void) {
                      "[{\"bbox_2d\":[120,36,380,480],\"label\":\"cat\"},{\"bbox_2d\":[500,80,900,560],\"label\":\"dog\"}]");
     expect_grounding("Sure! The cat is here: {\"bbox_2d\": [10, 20, 30, 40], \"label\": \"cat\"}, and the dog's nose is "
                      "at {\"point_2d\": [500, 500], \"label\": \"dog nose\"}. Anything else?", 640, 480,
-                     "[{\"bbox_2d\":[6,10,19,19],\"label\":\"cat\"},{\"point_2d\":[320,240],\"label\":\"dog nose\"}]");
+                     "[{\"bbox_2d\":[6,9,19,19],\"label\":\"cat\"},{\"point_2d\":[320,240],\"label\":\"dog nose\"}]");
     /* Outside the image and corners given the wrong way round: clamped and put in order. */
     expect_grounding("[{\"bbox_2d\": [1100, 900, -5, 10], \"label\": \"edge\"}]", 200, 100,
                      "[{\"bbox_2d\":[0,1,200,90],\"label\":\"edge\"}]");
@@ -621,6 +621,16 @@ static void test_grounding(void) {
     CHECK(qwen3vl_grounding_parse("[]", 0, 100, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, "positive");
     CHECK(qwen3vl_grounding_parse(NULL, 10, 10, err, sizeof err) == NULL);
+}
+
+/* Pixels as Qwen's cookbooks compute them, int(v / 1000 * size): truncated, in floating point in
+   that order. Every coordinate here comes out differently when rounded (15 on 640 px is 9.6) or
+   when computed exactly (290 on 100 px is 28.999999999999996 in floating point). */
+static void test_grounding_truncates_like_qwen(void) {
+    expect_grounding("[{\"bbox_2d\": [15, 30, 999, 501], \"label\": \"a\"}]", 640, 480,
+                     "[{\"bbox_2d\":[9,14,639,240],\"label\":\"a\"}]");
+    expect_grounding("[{\"bbox_2d\": [290, 9, 570, 141], \"label\": \"b\"}, {\"point_2d\": [580, 71], \"label\": \"c\"}]",
+                     100, 3000, "[{\"bbox_2d\":[28,26,56,422],\"label\":\"b\"},{\"point_2d\":[57,212],\"label\":\"c\"}]");
 }
 
 /* size bytes: `unit` again and again after `head`, NUL-terminated. */
@@ -687,6 +697,7 @@ int main(int argc, char **argv) {
         {"image_sizes", test_image_sizes},
         {"image_tokens", test_image_tokens},
         {"grounding", test_grounding},
+        {"grounding_truncates_like_qwen", test_grounding_truncates_like_qwen},
         {"grounding_is_linear", test_grounding_is_linear},
     };
     int rc = RUN_TESTS("vision", tests);

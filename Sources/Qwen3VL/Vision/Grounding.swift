@@ -55,9 +55,10 @@ public enum Grounding {
         }
     }
 
-    /// A 0–1000 coordinate in pixels, clamped to the image.
+    /// A 0–1000 coordinate in pixels, computed as Qwen's own cookbooks do, `int(v / 1000 * size)`:
+    /// in floating point in that order, truncated (so 290 on a 100 px side is 28); then clamped.
     static func pixel(_ rel: Double, _ size: Int) -> Int {
-        let p = (rel / 1000 * Double(size)).rounded()
+        let p = (rel / 1000 * Double(size)).rounded(.towardZero)
         return Int(min(max(p, 0), Double(size)))
     }
 
