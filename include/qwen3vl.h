@@ -277,9 +277,10 @@ int qwen3vl_image_size(const char *path, int *width, int *height, char *errbuf, 
 int qwen3vl_image_size_from_bytes(const void *bytes, size_t len, int *width, int *height);
 
 /* Vision tokens Qwen3-VL spends on a width × height image: both sides rounded to multiples of 32 px,
-   the pixel count kept within [min_pixels, max_pixels] (0 for the defaults 4·32·32 and 16384·32·32),
-   one token per 32 × 32 block. -1 for sizes the model refuses (not positive, aspect ratio over 200)
-   or limits that make no sense. */
+   the pixel count kept within [min_pixels, max_pixels], one token per 32 × 32 block. 0 for
+   min_pixels or max_pixels means the limits of the model's own processor, 65536 (64·32·32) and
+   16777216 (16384·32·32); qwen-vl-utils uses a minimum of 4096. -1 for sizes the model refuses (not
+   positive, aspect ratio over 200) or limits that make no sense. */
 int64_t qwen3vl_image_tokens(int width, int height, int64_t min_pixels, int64_t max_pixels);
 
 /* Boxes and points from a grounding answer: finds the bbox_2d / point_2d objects in text (bare JSON,

@@ -89,7 +89,8 @@ import Glibc
 
     @Test func tokens() {
         #expect(VisionTokens.count(width: 640, height: 480) == 300)
-        #expect(VisionTokens.count(width: 80, height: 80) == 4)
+        #expect(VisionTokens.count(width: 80, height: 80) == 64)
+        #expect(VisionTokens.count(width: 80, height: 80, minPixels: 4096) == 4)
         #expect(VisionTokens.count(width: 10_000, height: 10_000) == 16_384)
         #expect(VisionTokens.count(width: Int.max, height: 1) == nil)
         #expect(VisionTokens.count(width: 201, height: 1) == nil)

@@ -560,13 +560,14 @@ static void test_image_tokens(void) {
         {640, 480, 0, 0, 300},       /* 20 × 15 blocks, no resizing */
         {1920, 1080, 0, 0, 2040},    /* 1080 / 32 = 33.75 -> 34 rows, 60 columns */
         {1000, 1000, 0, 0, 961},     /* 31.25 -> 31 */
-        {48, 48, 0, 0, 4},           /* 1.5 -> 2 (to even) */
-        {80, 80, 0, 0, 4},           /* 2.5 -> 2 (to even), not 3 */
-        {32, 32, 0, 0, 4},           /* below min_pixels: scaled up to 64 × 64 */
-        {1, 1, 0, 0, 4},             /* tiny */
+        {48, 48, 4096, 0, 4},        /* 1.5 -> 2 (to even), with qwen-vl-utils' smaller minimum */
+        {80, 80, 4096, 0, 4},        /* 2.5 -> 2 (to even), not 3 */
+        {32, 32, 0, 0, 64},          /* below min_pixels (65536 by default): scaled up to 256 × 256 */
+        {100, 80, 0, 0, 72},         /* as transformers serve counted it */
+        {1, 1, 0, 0, 64},            /* tiny */
         {10000, 10000, 0, 0, 16384}, /* huge: scaled down to 4096 × 4096 */
         {4000, 3000, 0, 0, 11750},   /* 12 MP photo: 125 × 94 blocks after scaling */
-        {200, 1, 0, 0, 6},           /* aspect ratio 200, the most allowed */
+        {200, 1, 0, 0, 114},         /* aspect ratio 200, the most allowed */
         {8000, 40, 0, 0, 250},
         {100, 20000, 0, 0, 1875},
         {1920, 1080, 0, 1003520, 943},        /* a smaller max_pixels */

@@ -132,7 +132,9 @@ public enum ImageHeader {
 /// of halves to even.
 public enum VisionTokens {
     public static let factor = 32
-    public static let defaultMinPixels = 4 * 32 * 32
+    /// `size.shortest_edge` and `size.longest_edge` of Qwen3-VL's preprocessor_config.json, the
+    /// limits its processor resizes to (qwen-vl-utils uses a smaller minimum, 4·32·32).
+    public static let defaultMinPixels = 64 * 32 * 32
     public static let defaultMaxPixels = 16384 * 32 * 32
     /// The model's processor refuses images more elongated than this.
     public static let maxAspectRatio = 200.0
