@@ -276,11 +276,15 @@ int qwen3vl_image_size(const char *path, int *width, int *height, char *errbuf, 
 /* The same for encoded image bytes in memory. */
 int qwen3vl_image_size_from_bytes(const void *bytes, size_t len, int *width, int *height);
 
-/* Vision tokens Qwen3-VL spends on a width × height image: both sides rounded to multiples of 32 px,
-   the pixel count kept within [min_pixels, max_pixels], one token per 32 × 32 block. 0 for
-   min_pixels or max_pixels means the limits of the model's own processor, 65536 (64·32·32) and
-   16777216 (16384·32·32); qwen-vl-utils uses a minimum of 4096. -1 for sizes the model refuses (not
-   positive, aspect ratio over 200) or limits that make no sense. */
+/* Vision tokens Qwen3-VL spends on a width × height image, as the model's own processor counts them
+   (transformers' smart_resize with Qwen3-VL's published settings, followed exactly): both sides
+   rounded to multiples of 32 px (halves to even), the image scaled to keep its pixel count within
+   [min_pixels, max_pixels], one token per 32 × 32 block. 0 for min_pixels or max_pixels means the
+   model's own limits, 65536 (64·32·32) and 16777216 (16384·32·32); qwen-vl-utils uses a minimum of
+   4096. A side of 16 px or less rounds to 0 and the image is then scaled up to min_pixels, as in
+   transformers (3000 × 15 is 114 tokens). -1 for sizes the model refuses (not positive, aspect
+   ratio over 200, where transformers raises an error) or limits that make no sense (negative, or
+   min_pixels over max_pixels). */
 int64_t qwen3vl_image_tokens(int width, int height, int64_t min_pixels, int64_t max_pixels);
 
 /* Boxes and points from a grounding answer: finds the bbox_2d / point_2d objects in text (bare JSON,

@@ -94,6 +94,37 @@ import Glibc
         #expect(VisionTokens.count(width: 10_000, height: 10_000) == 16_384)
         #expect(VisionTokens.count(width: Int.max, height: 1) == nil)
         #expect(VisionTokens.count(width: 201, height: 1) == nil)
+        #expect(VisionTokens.count(width: 10, height: 10, minPixels: 0) == nil)
+    }
+
+    /// Every row of the table scripts/gen_image_tokens.py made with transformers' own smart_resize.
+    @Test func tokensMatchTransformers() throws {
+        let path = #filePath.split(separator: "/").dropLast(2).joined(separator: "/") + "/data/image_tokens.tsv"
+        let f = try #require(fopen("/" + path, "r"))
+        defer { fclose(f) }
+        var rows = 0, wrong: [String] = []
+        var line: UnsafeMutablePointer<CChar>?
+        var cap = 0
+        defer { free(line) }
+        while getline(&line, &cap, f) > 0, let l = line {
+            let fields = String(cString: l).split(whereSeparator: { $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+            guard fields.count == 5 else { continue }
+            rows += 1
+            let got = VisionTokens.count(width: fields[0], height: fields[1], minPixels: fields[2], maxPixels: fields[3]) ?? -1
+            if got != fields[4] && wrong.count < 10 { wrong.append("\(fields): \(got)") }
+        }
+        #expect(rows > 4000)
+        #expect(wrong.isEmpty, "differ from transformers: \(wrong)")
+    }
+
+    /// Python's int / int: exact, then one rounding. Past 2^53, Double(a) / Double(b) rounds three
+    /// times and can be one bit off (values from Python).
+    @Test func integerQuotientRoundsOnce() {
+        #expect(VisionTokens.quotient(1, 3) == 1.0 / 3.0)
+        #expect(VisionTokens.quotient(3_944_103_319_811_185_177, 1_052_415_274_840) == 3747668.2580560343)
+        #expect(VisionTokens.quotient(1_667_438_003_399_637_586, 431_444_118_714_651_563) == 3.864783250185982)
+        #expect(VisionTokens.quotient(325_825_277_789_635_669, 4_435_733_795_651_820_009) == 0.07345465097770965)
+        #expect(VisionTokens.quotient(Int.max, 1) == 9_223_372_036_854_775_808.0)
     }
 
     @Test func groundingItems() {

@@ -555,7 +555,7 @@ static void test_image_sizes(void) {
 }
 
 static void test_image_tokens(void) {
-    /* Worked by hand from the model's smart_resize (factor 32, Python's round-half-to-even). */
+    /* Worked by hand from transformers' smart_resize (factor 32, Python's round-half-to-even). */
     static const struct { int w, h; int64_t min, max, tokens; } cases[] = {
         {640, 480, 0, 0, 300},       /* 20 × 15 blocks, no resizing */
         {1920, 1080, 0, 0, 2040},    /* 1080 / 32 = 33.75 -> 34 rows, 60 columns */
@@ -565,6 +565,8 @@ static void test_image_tokens(void) {
         {32, 32, 0, 0, 64},          /* below min_pixels (65536 by default): scaled up to 256 × 256 */
         {100, 80, 0, 0, 72},         /* as transformers serve counted it */
         {1, 1, 0, 0, 64},            /* tiny */
+        {3000, 15, 0, 0, 114},       /* a side of 16 px or less rounds to 0, then all is scaled up */
+        {16, 112, 4096, 0, 6},
         {10000, 10000, 0, 0, 16384}, /* huge: scaled down to 4096 × 4096 */
         {4000, 3000, 0, 0, 11750},   /* 12 MP photo: 125 × 94 blocks after scaling */
         {200, 1, 0, 0, 114},         /* aspect ratio 200, the most allowed */
@@ -585,6 +587,31 @@ static void test_image_tokens(void) {
                     (long long)cases[i].min, (long long)cases[i].max, (long long)got, (long long)cases[i].tokens);
         CHECK(got == cases[i].tokens);
     }
+}
+
+/* Every row of Tests/data/image_tokens.tsv, which scripts/gen_image_tokens.py made with transformers'
+   own smart_resize: sides of 16 px or less, aspect ratios about 200, sides up to 2^31 - 1, limits
+   from 1 to 2^63 - 1. Rows with the model's own limits are asked again with 0, 0 (the defaults). */
+static void test_image_tokens_match_transformers(void) {
+    FILE *f = fopen("Tests/data/image_tokens.tsv", "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char line[256];
+    int rows = 0, wrong = 0;
+    while (fgets(line, sizeof line, f)) {
+        long long w, h, lo, hi, want;
+        if (line[0] == '#' || sscanf(line, "%lld %lld %lld %lld %lld", &w, &h, &lo, &hi, &want) != 5) continue;
+        rows++;
+        int64_t got = qwen3vl_image_tokens((int)w, (int)h, lo, hi);
+        int64_t by_default = lo == 65536 && hi == 16777216 ? qwen3vl_image_tokens((int)w, (int)h, 0, 0) : got;
+        if ((got != want || by_default != want) && ++wrong <= 10)
+            fprintf(stderr, "    tokens(%lld, %lld, %lld, %lld) = %lld (with 0, 0: %lld), transformers: %lld\n",
+                    w, h, lo, hi, (long long)got, (long long)by_default, want);
+    }
+    fclose(f);
+    if (wrong) fprintf(stderr, "    %d of %d rows differ from transformers\n", wrong, rows);
+    CHECK(rows > 4000);
+    CHECK(wrong == 0);
 }
 
 /* ---- grounding ---- */
@@ -697,6 +724,7 @@ int main(int argc, char **argv) {
         {"in_memory_images", test_in_memory_images},
         {"image_sizes", test_image_sizes},
         {"image_tokens", test_image_tokens},
+        {"image_tokens_match_transformers", test_image_tokens_match_transformers},
         {"grounding", test_grounding},
         {"grounding_truncates_like_qwen", test_grounding_truncates_like_qwen},
         {"grounding_is_linear", test_grounding_is_linear},
