@@ -239,8 +239,10 @@ void        qwen3vl_result_free(qwen3vl_result *r);
  * Client options for media:
  *   max_image_bytes         integer 20 MiB; largest local image or frame.
  *   max_video_bytes         integer 256 MiB; largest local video.
- *   video_frames_as_images  boolean true for the AI/ML API service (which takes images only), else
- *                           false; sends each frame list as successive image_url parts.
+ *   video_frames_as_images  boolean true; sends each frame list as successive image_url parts.
+ *                           A frame list is Qwen's own form, not an OpenAI content part: servers
+ *                           that do not know it (the AI/ML API, transformers serve) drop it
+ *                           silently. false sends it as written, for servers that take it.
  *
  * The functions below are for hosts that hold images in memory, and for planning. None needs a
  * client; all are thread-safe. Strings they return are the caller's, freed with qwen3vl_free. */

@@ -23,9 +23,10 @@ public struct ClientOptions: Sendable {
     public var maxImageBytes: Int64 = 20 << 20
     /// Largest local video file sent inline.
     public var maxVideoBytes: Int64 = 256 << 20
-    /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts; nil means
-    /// yes for the AI/ML API service (which takes images only) and no elsewhere.
-    public var videoFramesAsImages: Bool?
+    /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts. That form is
+    /// Qwen's own, not an OpenAI content part, and servers that do not know it (the AI/ML API,
+    /// transformers serve) drop it without a word; false keeps it for servers that take it.
+    public var videoFramesAsImages = true
     /// Plain http:// is refused to anything but a loopback address unless this is set, so that a key
     /// never crosses a network in the clear by mistake.
     public var allowInsecureHTTP = false
@@ -39,10 +40,7 @@ public struct ClientOptions: Sendable {
     public var proxy: String?
 
     var mediaPolicy: MediaPolicy {
-        let host = baseURL.lowercased().split(separator: "/").dropFirst().first ?? ""
-        let aimlapi = host == "api.aimlapi.com" || host.hasSuffix(".aimlapi.com")
-        return MediaPolicy(maxImageBytes: maxImageBytes, maxVideoBytes: maxVideoBytes,
-                           framesAsImages: videoFramesAsImages ?? aimlapi)
+        MediaPolicy(maxImageBytes: maxImageBytes, maxVideoBytes: maxVideoBytes, framesAsImages: videoFramesAsImages)
     }
 
     /// Defaults, with `api_key` and `base_url` taken from the environment as the vendor's SDK does.

@@ -230,3 +230,15 @@ struct SplitMix {
     }
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
 }
+
+@Suite struct MediaOptionTests {
+    /// Frame lists go out as image_url parts unless asked otherwise, whatever the server.
+    @Test func framesAsImagesByDefault() throws {
+        for base in ["https://api.aimlapi.com/v1", "http://127.0.0.1:8000/v1", "https://example.com/v1"] {
+            let opts = try ClientOptions.parse(json: #"{"base_url": "\#(base)"}"#, environment: { _ in nil })
+            #expect(opts.mediaPolicy.framesAsImages)
+        }
+        let native = try ClientOptions.parse(json: #"{"video_frames_as_images": false}"#, environment: { _ in nil })
+        #expect(!native.mediaPolicy.framesAsImages)
+    }
+}

@@ -366,10 +366,39 @@ static void test_video(void) {
                        "{\"type\":\"video\",\"video\":[\"%s\",\"file://%s\",\"https://example.com/f3.jpg\"]},"
                        "{\"type\":\"text\",\"text\":\"what happens?\"}]}]}", clip, p1, p2) < 0) abort();
 
-    /* As vLLM takes them: a video_url data URI and a frame list with local frames inlined. */
-    const char *uid = new_uid();
-    qwen3vl_client *c = client_for("ok", uid, "\"video_frames_as_images\":false");
-    qwen3vl_result *r = qwen3vl_chat(c, req);
+    /* By default (and when asked) the frames become successive image_url parts, which every
+       OpenAI-compatible server takes: a frame list is Qwen's own form, which many drop silently. */
+    static const char *const as_images[] = {NULL, "\"video_frames_as_images\":true"};
+    const char *uid;
+    qwen3vl_client *c;
+    qwen3vl_result *r;
+    for (size_t k = 0; k < sizeof as_images / sizeof as_images[0]; k++) {
+        uid = new_uid();
+        c = client_for("ok", uid, as_images[k]);
+        r = qwen3vl_chat(c, req);
+        CHECK_STATUS(r, QWEN3VL_OK);
+        expect_media(qwen3vl_result_text(r), "video_url", "video/mp4", mp4);
+        expect_media(qwen3vl_result_text(r), "image_url", "image/png", f1);
+        expect_media(qwen3vl_result_text(r), "image_url", "image/jpeg", f2);
+        CHECK_CONTAINS(qwen3vl_result_text(r), "[image_url https://example.com/f3.jpg]");
+        CHECK(strstr(qwen3vl_result_text(r), "[frame") == NULL);
+        qwen3vl_result_free(r);
+        qwen3vl_client_free(c);
+        json_t *reqs = server_requests(uid);
+        json_t *body = request_body(reqs, 0);
+        json_t *content = json_object_get(json_array_get(json_object_get(body, "messages"), 0), "content");
+        CHECK(json_array_size(content) == 5); /* video_url, three image_url frames, text */
+        for (size_t j = 1; j <= 3; j++)
+            CHECK_STR(json_string_value(json_object_get(json_array_get(content, j), "type")), "image_url");
+        CHECK_STR(json_string_value(json_object_get(json_array_get(content, 4), "type")), "text");
+        json_decref(body);
+        json_decref(reqs);
+    }
+
+    /* Qwen's own form kept when asked, for servers that take it, with local frames inlined. */
+    uid = new_uid();
+    c = client_for("ok", uid, "\"video_frames_as_images\":false");
+    r = qwen3vl_chat(c, req);
     CHECK_STATUS(r, QWEN3VL_OK);
     expect_media(qwen3vl_result_text(r), "video_url", "video/mp4", mp4);
     expect_media(qwen3vl_result_text(r), "frame", "image/png", f1);
@@ -377,24 +406,12 @@ static void test_video(void) {
     CHECK_CONTAINS(qwen3vl_result_text(r), "[frame https://example.com/f3.jpg]");
     qwen3vl_result_free(r);
     qwen3vl_client_free(c);
-
-    /* For a service that takes images only: the frames become successive image_url parts. */
-    uid = new_uid();
-    c = client_for("ok", uid, "\"video_frames_as_images\":true");
-    r = qwen3vl_chat(c, req);
-    CHECK_STATUS(r, QWEN3VL_OK);
-    expect_media(qwen3vl_result_text(r), "image_url", "image/png", f1);
-    expect_media(qwen3vl_result_text(r), "image_url", "image/jpeg", f2);
-    CHECK_CONTAINS(qwen3vl_result_text(r), "[image_url https://example.com/f3.jpg]");
-    CHECK(strstr(qwen3vl_result_text(r), "[frame") == NULL);
-    qwen3vl_result_free(r);
-    qwen3vl_client_free(c);
     json_t *reqs = server_requests(uid);
     json_t *body = request_body(reqs, 0);
     json_t *content = json_object_get(json_array_get(json_object_get(body, "messages"), 0), "content");
-    CHECK(json_array_size(content) == 5); /* video_url, three image_url frames, text */
-    CHECK_STR(json_string_value(json_object_get(json_array_get(content, 1), "type")), "image_url");
-    CHECK_STR(json_string_value(json_object_get(json_array_get(content, 4), "type")), "text");
+    CHECK(json_array_size(content) == 3);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(content, 1), "type")), "video");
+    CHECK(json_array_size(json_object_get(json_array_get(content, 1), "video")) == 3);
     json_decref(body);
     json_decref(reqs);
 

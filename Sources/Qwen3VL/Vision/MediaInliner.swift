@@ -8,7 +8,7 @@ struct MediaPolicy {
     var maxImageBytes: Int64 = 20 << 20
     var maxVideoBytes: Int64 = 256 << 20
     /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts.
-    var framesAsImages = false
+    var framesAsImages = true
 }
 
 /// Finds the local files a request refers to (a `file://` URL or a path without a scheme in
