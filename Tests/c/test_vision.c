@@ -356,6 +356,30 @@ static void test_data_and_remote_urls(void) {
     json_decref(reqs);
 }
 
+/* Sends req (a video_url clip, then frames f1, f2 and a remote one) through a client with these
+   options, checks that the stand-in got each byte for byte, the frames as frame_kind parts, and
+   returns the content array it received (the caller decrefs). */
+static json_t *send_video(const char *req, const char *options, const char *frame_kind, blob mp4, blob f1, blob f2) {
+    const char *uid = new_uid();
+    qwen3vl_client *c = client_for("ok", uid, options);
+    qwen3vl_result *r = qwen3vl_chat(c, req);
+    CHECK_STATUS(r, QWEN3VL_OK);
+    const char *text = qwen3vl_result_text(r);
+    expect_media(text, "video_url", "video/mp4", mp4);
+    expect_media(text, frame_kind, "image/png", f1);
+    expect_media(text, frame_kind, "image/jpeg", f2);
+    char remote[64];
+    snprintf(remote, sizeof remote, "[%s https://example.com/f3.jpg]", frame_kind);
+    CHECK_CONTAINS(text, remote);
+    qwen3vl_result_free(r);
+    qwen3vl_client_free(c);
+    json_t *reqs = server_requests(uid), *body = request_body(reqs, 0);
+    json_t *content = json_incref(json_object_get(json_array_get(json_object_get(body, "messages"), 0), "content"));
+    json_decref(body);
+    json_decref(reqs);
+    return content;
+}
+
 static void test_video(void) {
     blob mp4 = make_mp4(), f1 = make_png(64, 64, 50), f2 = make_jpeg(64, 64);
     const char *clip = write_file("clip.bin", mp4);
@@ -369,57 +393,26 @@ static void test_video(void) {
     /* By default (and when asked) the frames become successive image_url parts, which every
        OpenAI-compatible server takes: a frame list is Qwen's own form, which many drop silently. */
     static const char *const as_images[] = {NULL, "\"video_frames_as_images\":true"};
-    const char *uid;
-    qwen3vl_client *c;
-    qwen3vl_result *r;
     for (size_t k = 0; k < sizeof as_images / sizeof as_images[0]; k++) {
-        uid = new_uid();
-        c = client_for("ok", uid, as_images[k]);
-        r = qwen3vl_chat(c, req);
-        CHECK_STATUS(r, QWEN3VL_OK);
-        expect_media(qwen3vl_result_text(r), "video_url", "video/mp4", mp4);
-        expect_media(qwen3vl_result_text(r), "image_url", "image/png", f1);
-        expect_media(qwen3vl_result_text(r), "image_url", "image/jpeg", f2);
-        CHECK_CONTAINS(qwen3vl_result_text(r), "[image_url https://example.com/f3.jpg]");
-        CHECK(strstr(qwen3vl_result_text(r), "[frame") == NULL);
-        qwen3vl_result_free(r);
-        qwen3vl_client_free(c);
-        json_t *reqs = server_requests(uid);
-        json_t *body = request_body(reqs, 0);
-        json_t *content = json_object_get(json_array_get(json_object_get(body, "messages"), 0), "content");
+        json_t *content = send_video(req, as_images[k], "image_url", mp4, f1, f2);
         CHECK(json_array_size(content) == 5); /* video_url, three image_url frames, text */
         for (size_t j = 1; j <= 3; j++)
             CHECK_STR(json_string_value(json_object_get(json_array_get(content, j), "type")), "image_url");
         CHECK_STR(json_string_value(json_object_get(json_array_get(content, 4), "type")), "text");
-        json_decref(body);
-        json_decref(reqs);
+        json_decref(content);
     }
-
     /* Qwen's own form kept when asked, for servers that take it, with local frames inlined. */
-    uid = new_uid();
-    c = client_for("ok", uid, "\"video_frames_as_images\":false");
-    r = qwen3vl_chat(c, req);
-    CHECK_STATUS(r, QWEN3VL_OK);
-    expect_media(qwen3vl_result_text(r), "video_url", "video/mp4", mp4);
-    expect_media(qwen3vl_result_text(r), "frame", "image/png", f1);
-    expect_media(qwen3vl_result_text(r), "frame", "image/jpeg", f2);
-    CHECK_CONTAINS(qwen3vl_result_text(r), "[frame https://example.com/f3.jpg]");
-    qwen3vl_result_free(r);
-    qwen3vl_client_free(c);
-    json_t *reqs = server_requests(uid);
-    json_t *body = request_body(reqs, 0);
-    json_t *content = json_object_get(json_array_get(json_object_get(body, "messages"), 0), "content");
+    json_t *content = send_video(req, "\"video_frames_as_images\":false", "frame", mp4, f1, f2);
     CHECK(json_array_size(content) == 3);
     CHECK_STR(json_string_value(json_object_get(json_array_get(content, 1), "type")), "video");
     CHECK(json_array_size(json_object_get(json_array_get(content, 1), "video")) == 3);
-    json_decref(body);
-    json_decref(reqs);
+    json_decref(content);
 
     /* An image where a video belongs. */
-    c = client_for("ok", new_uid(), NULL);
+    qwen3vl_client *c = client_for("ok", new_uid(), NULL);
     free(req);
     if (asprintf(&req, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"video_url\",\"video_url\":{\"url\":\"%s\"}}]}]}", p1) < 0) abort();
-    r = qwen3vl_chat(c, req);
+    qwen3vl_result *r = qwen3vl_chat(c, req);
     CHECK_STATUS(r, QWEN3VL_ERR_FILE);
     CHECK_CONTAINS(qwen3vl_result_error(r), "messages[0].content[0].video_url.url");
     CHECK_CONTAINS(qwen3vl_result_error(r), "not a video");
