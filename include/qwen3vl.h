@@ -233,7 +233,8 @@ void        qwen3vl_result_free(qwen3vl_result *r);
  * WebM, Matroska, AVI for video_url), and sent as a base64 data: URI, encoded while the request is
  * sent so that no whole copy is held in memory. A file that is missing, unreadable, empty, damaged,
  * of no known type, or larger than max_image_bytes / max_video_bytes is QWEN3VL_ERR_FILE with the
- * JSON path and the file's path in the message. http(s):// URLs pass through; data: URIs are checked
+ * JSON path and the file's path in the message; so is anything but a regular file (a directory, a
+ * FIFO, a device), at once, without waiting for a writer. http(s):// URLs pass through; data: URIs are checked
  * to be well-formed base64 of a known type (else QWEN3VL_ERR_INVALID_REQUEST).
  *
  * Client options for media:
@@ -272,7 +273,8 @@ char *qwen3vl_pixels_data_uri(const void *pixels, int width, int height, size_t 
                               char *errbuf, size_t errbuf_size);
 
 /* Width and height of an image file read from its header, without decoding it. Returns QWEN3VL_OK,
-   QWEN3VL_ERR_FILE (message in errbuf) or QWEN3VL_ERR_INVALID_ARGUMENT. */
+   QWEN3VL_ERR_FILE (message in errbuf; at once for anything but a regular file, a FIFO included)
+   or QWEN3VL_ERR_INVALID_ARGUMENT. */
 int qwen3vl_image_size(const char *path, int *width, int *height, char *errbuf, size_t errbuf_size);
 
 /* The same for encoded image bytes in memory. */
