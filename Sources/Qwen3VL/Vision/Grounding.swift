@@ -28,7 +28,7 @@ public enum Grounding {
             guard let base = bytes.baseAddress else { return }
             for span in JSONSpans.find(bytes) {
                 var err = json_error_t()
-                // The scanner accepted the span as jansson would, so this parse succeeds.
+                // The scanner accepted the span as jansson would, so this fails only without memory.
                 guard let v = base.withMemoryRebound(to: CChar.self, capacity: bytes.count, {
                     json_loadb($0 + span.lowerBound, span.count, Int(JSON_ALLOW_NUL), &err)
                 }) else { continue }
