@@ -213,6 +213,10 @@ int         qwen3vl_result_status(const qwen3vl_result *r);        /* QWEN3VL_OK
 const char *qwen3vl_result_error(const qwen3vl_result *r);         /* human-readable; "" when OK */
 int         qwen3vl_result_http_status(const qwen3vl_result *r);   /* last HTTP status; 0 if none */
 const char *qwen3vl_result_text(const qwen3vl_result *r);          /* assistant content; "" if none */
+/* Length in bytes of qwen3vl_result_text. The text may itself contain NUL bytes (a reply may carry
+   "\u0000", which is valid JSON and passed through as is): C code that must see all of it uses this
+   length rather than strlen. qwen3vl_result_json keeps such NULs escaped, so it is always whole. */
+size_t      qwen3vl_result_text_len(const qwen3vl_result *r);
 const char *qwen3vl_result_finish_reason(const qwen3vl_result *r); /* "stop", "length", "tool_calls", ... */
 const char *qwen3vl_result_json(const qwen3vl_result *r);          /* the whole chat.completion object; "" if none */
 const char *qwen3vl_result_request_id(const qwen3vl_result *r);    /* x-inference-id / x-request-id header, else the reply's id */

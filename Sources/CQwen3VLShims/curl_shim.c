@@ -2,16 +2,45 @@
 #define _GNU_SOURCE
 #include "qwen3vl_shims.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <stdint.h>
+#include <string.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;
 
-static void global_init_once(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+/* OpenSSL registers an atexit handler that tears its state down while other threads may still be
+ * in a handshake (a host's daemon threads at exit): a crash in someone else's exit(). Initialising
+ * it first with OPENSSL_INIT_NO_ATEXIT leaves its state to the end of the process instead. The
+ * library is already loaded (libcurl needs it), so it is looked up rather than linked: nothing is
+ * added to our run-time dependencies, and other TLS backends are left alone. Too late, and then
+ * harmless, if the host has initialised OpenSSL itself. */
+static void openssl_without_atexit(void) {
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    if (!v || !v->ssl_version || strncmp(v->ssl_version, "OpenSSL/", 8) != 0) return;
+    static const char *const names[] = {"libcrypto.so.3", "libcrypto.so.1.1"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        void *lib = dlopen(names[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (!lib) continue;
+        int (*init)(uint64_t, const void *) = (int (*)(uint64_t, const void *))dlsym(lib, "OPENSSL_init_crypto");
+        if (init) init(0x00080000L /* OPENSSL_INIT_NO_ATEXIT */, NULL);
+        dlclose(lib);
+        return;
+    }
+}
+
+static void global_init_once(void) {
+    openssl_without_atexit();
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 int q3v_curl_global_init(void) {
     pthread_once(&global_once, global_init_once);
@@ -58,8 +87,46 @@ const char *q3v_curl_version(void) {
     return v && v->version ? v->version : "unknown";
 }
 
-CURLcode q3v_easy_getinfo_long(CURL *h, CURLINFO info, long *out) { return curl_easy_getinfo(h, info, out); }
-CURLcode q3v_easy_getinfo_double(CURL *h, CURLINFO info, double *out) { return curl_easy_getinfo(h, info, out); }
+CURLcode q3v_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out) { return curl_easy_getinfo(h, info, out); }
+
+struct q3v_sockets {
+    int n;
+    curl_socket_t fds[8];
+};
+
+q3v_sockets *q3v_sockets_new(void) { return calloc(1, sizeof(q3v_sockets)); }
+void q3v_sockets_free(q3v_sockets *s) { free(s); }
+
+static int socket_opened(void *user, curl_socket_t fd, curlsocktype purpose) {
+    q3v_sockets *s = user;
+    if (purpose == CURLSOCKTYPE_IPCXN && s->n < (int)(sizeof s->fds / sizeof s->fds[0])) s->fds[s->n++] = fd;
+    return CURL_SOCKOPT_OK;
+}
+
+static int socket_closing(void *user, curl_socket_t fd) {
+    q3v_sockets *s = user;
+    for (int i = 0; i < s->n; i++) {
+        if (s->fds[i] == fd) { s->fds[i] = s->fds[--s->n]; break; }
+    }
+    return close(fd);
+}
+
+CURLcode q3v_easy_track_sockets(CURL *h, q3v_sockets *s) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, socket_opened);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, s);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, socket_closing);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, s);
+    return rc;
+}
+
+long q3v_sockets_unacked(const q3v_sockets *s) {
+    long total = 0;
+    for (int i = 0; s && i < s->n; i++) {
+        int queued = 0;
+        if (ioctl(s->fds[i], SIOCOUTQ, &queued) == 0 && queued > 0) total += queued;
+    }
+    return total;
+}
 
 struct q3v_share {
     CURLSH *sh;
@@ -126,3 +193,4 @@ void q3v_sigpipe_restore(const q3v_sigpipe_state *st) {
     }
     if (!st->was_blocked) pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);
 }
+

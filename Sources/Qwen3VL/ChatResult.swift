@@ -5,15 +5,15 @@ public struct ChatResult: Sendable {
     public var error = ""
     /// The last HTTP status received; 0 if none.
     public var httpStatus = 0
-    /// The assistant's content.
-    public var text = ""
+    /// The assistant's content, which may contain NULs (valid JSON can carry "\u0000").
+    public var textBytes = Bytes.empty
     public var finishReason = ""
     /// The whole chat.completion object as JSON; "" if the call failed.
-    public var json = ""
+    public var jsonBytes = Bytes.empty
     /// `x-inference-id` / `x-request-id` header, else the reply's id.
     public var requestID = ""
     /// The reply's tool calls as a JSON array; "" if none.
-    public var toolCallsJSON = ""
+    public var toolCallsBytes = Bytes.empty
     public var promptTokens: Int64 = -1
     public var completionTokens: Int64 = -1
     public var totalTokens: Int64 = -1
@@ -26,15 +26,22 @@ public struct ChatResult: Sendable {
 
     public var isSuccess: Bool { status == .ok }
 
+    /// The assistant's content as a Swift string.
+    public var text: String { textBytes.string }
+    /// The chat.completion object as a Swift string.
+    public var json: String { jsonBytes.string }
+    /// The tool calls array as a Swift string.
+    public var toolCallsJSON: String { toolCallsBytes.string }
+
     init(error: Qwen3VLError) {
         status = error.status
         self.error = error.message
     }
 
     mutating func apply(_ c: Completion) {
-        text = c.text
+        textBytes = c.text
         finishReason = c.finishReason
-        toolCallsJSON = c.toolCallsJSON
+        toolCallsBytes = c.toolCallsJSON
         promptTokens = c.promptTokens
         completionTokens = c.completionTokens
         totalTokens = c.totalTokens

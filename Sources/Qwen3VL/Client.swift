@@ -12,6 +12,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// The options the client was made with, less the API key (kept apart, and wiped at the end).
     public let options: ClientOptions
     private let key: SecretKey?
+    /// Secrets no log line or error text may carry: the key, and a password in base_url.
+    private let secrets: [SecretKey]
     private let pool: ConnectionPool
     /// curl_slists of the fixed request headers (plain and streamed calls differ in Accept),
     /// read-only after init and so shareable by all calls.
@@ -19,6 +21,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
     private let streamHeaders: UnsafeMutablePointer<curl_slist>?
     private let userAgent: String
     private let url: String
+    /// `url` as log lines show it: a password in it replaced, however short.
+    private let logURL: String
     private let media: MediaPolicy
     private let inFlight = CallRegistry()
     private let logger = Logger()
@@ -39,13 +43,16 @@ public final class Qwen3VLClient: @unchecked Sendable {
             throw Qwen3VLError(.internal, "out of memory")
         }
         key = SecretKey(options.apiKey)
+        secrets = [key, SecretKey(ClientOptions.urlPassword(options.baseURL))].compactMap { $0 }
         var kept = options
         kept.apiKey = nil
         self.options = kept
         self.pool = pool
         plainHeaders = plain
         streamHeaders = stream
-        url = options.chatURL
+        let url = options.chatURL
+        self.url = url
+        logURL = ClientOptions.urlPassword(url).map { url.replacing(":\($0)@", with: ":[redacted]@") } ?? url
         media = options.mediaPolicy
         security = TransportSecurity(skipVerify: options.insecureSkipVerify, caFile: options.caFile, caPath: options.caPath,
                                      proxy: options.proxy, httpsOnlyRedirects: options.baseURL.lowercased().hasPrefix("https://"))
@@ -77,6 +84,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// Sends this client's log lines at `level` and more severe to `handler` (nil: no logging):
     /// retries and their reasons, timeouts, failures, and at `.debug` each request with its headers
     /// (Authorization redacted). Any thread, any time; the handler runs on the calling threads.
+    /// Once this returns, the previous handler is never called again.
     public func setLog(level: LogLevel, _ handler: LogHandler?) { logger.set(handler, level: level) }
 
     /// Cancels every call now in flight on this client (later calls are not affected). Any thread.
@@ -84,7 +92,11 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// Cancels the calls in flight and refuses new ones: what the C layer does when a host frees a
     /// client that other threads are still using. The memory goes when the last call returns.
-    public func close() { inFlight.cancelAll(forever: true) }
+    /// Once it returns the log handler is never called again, even by calls still winding down.
+    public func close() {
+        logger.close()
+        inFlight.cancelAll(forever: true)
+    }
 
     /// Sends a chat-completions request (JSON text) and waits for the whole reply.
     public func chat(_ requestJSON: String, cancel: CancelToken? = nil) -> ChatResult {
@@ -163,7 +175,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
         while true {
             result.attempts += 1
             let sink = ResponseSink(limit: options.maxResponseBytes)
-            let stream = onDelta.map { StreamAssembler(maxEventBytes: Int(clamping: options.maxResponseBytes), onDelta: $0) }
+            let stream = onDelta.map { StreamAssembler(maxEventBytes: Int(clamping: options.maxResponseBytes),
+                                                            isCancelled: { context.isCancelled }, onDelta: $0) }
             if let stream {
                 sink.onData = { [unowned sink] bytes in
                     let more = stream.feed(bytes)
@@ -171,12 +184,12 @@ public final class Qwen3VLClient: @unchecked Sendable {
                     return more
                 }
             }
-            logger.log(.debug, "POST \(url) (attempt \(result.attempts), \(body.count) bytes) with \(describeHeaders(streaming: onDelta != nil))",
+            logger.log(.debug, "POST \(logURL) (attempt \(result.attempts), \(body.count) bytes) with \(describeHeaders(streaming: onDelta != nil))",
                        redact: redacted)
             let attemptStart = Clock.nowNs()
             let outcome = conn.perform(request, sink: sink, deadlineNs: deadline, context: context)
             sink.onData = nil
-            logger.log(.info, "POST \(url): HTTP \(sink.httpStatus) after \((Clock.nowNs() &- attemptStart) / 1_000_000) ms (attempt \(result.attempts))",
+            logger.log(.info, "POST \(logURL): HTTP \(sink.httpStatus) after \((Clock.nowNs() &- attemptStart) / 1_000_000) ms (attempt \(result.attempts))",
                        redact: redacted)
             result.httpStatus = sink.httpStatus
             result.requestID = sink.requestID ?? ""
@@ -186,17 +199,15 @@ public final class Qwen3VLClient: @unchecked Sendable {
             switch outcome {
             case .completed where (200..<300).contains(sink.httpStatus):
                 if let stream, sink.streamed { return finishStream(result, stream, failure: nil) }
-                return sink.body.withUnsafeBytes { raw in completed(result, body: raw, onDelta: onDelta) }
+                return completed(result, body: sink.body, context: context, onDelta: onDelta)
             case .completed:
-                (failure, retryable) = sink.body.withUnsafeBytes { raw in
-                    if result.requestID.isEmpty { result.requestID = ReplyParser.errorRequestID(raw) ?? "" }
-                    return Self.httpFailure(status: sink.httpStatus, body: raw)
-                }
+                if result.requestID.isEmpty { result.requestID = ReplyParser.errorRequestID(sink.body.bytes) ?? "" }
+                (failure, retryable) = Self.httpFailure(status: sink.httpStatus, body: sink.body.bytes)
             case .failed(let e, let r):
                 (failure, retryable) = (e, r)
             }
             // Never replay deltas the caller has already seen; an error inside the stream is final.
-            if let stream, stream.deliveredAny || stream.failure != nil {
+            if let stream, stream.deliveredAny || stream.failure != nil || stream.cancelled {
                 return finishStream(result, stream, failure: failure)
             }
             if !retryable || result.attempts > options.maxRetries {
@@ -219,19 +230,17 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// A whole non-streamed reply (also what a server that ignores "stream": true sends): parsed, and
     /// for a streaming caller handed over as a single chunk.
-    private func completed(_ partial: ChatResult, body: UnsafeRawBufferPointer, onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
+    private func completed(_ partial: ChatResult, body: ByteBuffer, context: CallContext,
+                           onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
         var result = partial
         do throws(Qwen3VLError) {
-            let c = try ReplyParser.completion(body)
+            let c = try ReplyParser.completion(body.bytes)
             result.apply(c)
-            result.json = String(decoding: body, as: UTF8.self)
+            result.jsonBytes = body.take() // the reply as received, without a copy
             if let onDelta {
-                let go = c.text.withCString { t in
-                    result.json.withCString { j in
-                        onDelta(StreamChunk(textBytes: UnsafeBufferPointer(start: t, count: strlen(t)),
-                                            jsonBytes: UnsafeBufferPointer(start: j, count: strlen(j))))
-                    }
-                }
+                if context.isCancelled { return finish(result, Qwen3VLError(.cancelled, "cancelled")) }
+                let go = onDelta(StreamChunk(textBytes: UnsafeBufferPointer(start: c.text.base, count: c.text.count),
+                                             jsonBytes: UnsafeBufferPointer(start: result.jsonBytes.base, count: result.jsonBytes.count)))
                 if !go { return finish(result, Qwen3VLError(.cancelled, "stopped by the stream callback")) }
             }
         } catch {
@@ -245,14 +254,17 @@ public final class Qwen3VLClient: @unchecked Sendable {
     private func finishStream(_ partial: ChatResult, _ stream: StreamAssembler, failure: Qwen3VLError?) -> ChatResult {
         var result = partial
         if failure == nil { stream.finish() }
-        result.apply(stream.completion())
+        guard let assembled = stream.completion() else { return finish(result, Qwen3VLError(.internal, "out of memory")) }
+        result.apply(assembled)
         if let e = stream.failure { return finish(result, e) }
+        if stream.cancelled { return finish(result, Qwen3VLError(.cancelled, "cancelled")) }
         if stream.stoppedByCaller { return finish(result, Qwen3VLError(.cancelled, "stopped by the stream callback")) }
         if let failure { return finish(result, failure) }
         guard stream.isComplete else {
             return finish(result, Qwen3VLError(.protocol, "stream ended before any finish_reason and without [DONE]"))
         }
-        result.json = stream.completionJSON()
+        guard let json = stream.completionJSON() else { return finish(result, Qwen3VLError(.internal, "out of memory")) }
+        result.jsonBytes = json
         return result
     }
 
@@ -281,8 +293,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
         return (e, RetryPolicy.isRetryable(httpStatus: status))
     }
 
-    /// Error text never carries the API key, whatever a server echoed back.
+    /// Error text and log lines never carry a secret, whatever a server echoed back.
     private func redacted(_ s: String) -> String {
-        key?.redact(s) ?? s
+        secrets.reduce(s) { $1.redact($0) }
     }
 }

@@ -130,8 +130,14 @@ public struct ClientOptions: Sendable {
             throw Qwen3VLError(.invalidArgument,
                                "option base_url uses plain http:// to a host that is not loopback; the API key would cross the network unencrypted (use https://, or set allow_insecure_http)")
         }
-        for (name, value) in [("ca_file", caFile), ("ca_path", caPath), ("proxy", proxy)] {
-            if let v = value, v.utf8.contains(where: { $0 < 32 }) {
+        // Bounded here rather than found out at call time: libcurl refuses longer strings, and no
+        // server takes a URL this long.
+        for (name, value) in [("base_url", baseURL), ("ca_file", caFile), ("ca_path", caPath), ("proxy", proxy)] {
+            guard let v = value else { continue }
+            if v.utf8.count > Self.maxURLBytes {
+                throw Qwen3VLError(.invalidArgument, "option \(name) is longer than \(Self.maxURLBytes) bytes")
+            }
+            if v.utf8.contains(where: { $0 < 32 }) {
                 throw Qwen3VLError(.invalidArgument, "option \(name) must not contain control characters")
             }
         }
@@ -188,11 +194,27 @@ public struct ClientOptions: Sendable {
         return false
     }
 
+    /// Longest base_url, proxy, ca_file or ca_path accepted.
+    static let maxURLBytes = 8192
+
+    /// The user-info and host[:port] parts of a URL's authority ("user:pass" and "host:443").
+    private static func authority(_ url: String) -> (userinfo: Substring?, host: Substring)? {
+        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
+        let all = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = all.lastIndex(of: "@") else { return (nil, all) }
+        return (all[..<at], all[all.index(after: at)...])
+    }
+
+    /// The password in a URL's user-info (`https://user:pass@host/`), which logs must not show.
+    static func urlPassword(_ url: String) -> String? {
+        guard let info = authority(url)?.userinfo, let colon = info.firstIndex(of: ":") else { return nil }
+        let pass = info[info.index(after: colon)...]
+        return pass.isEmpty ? nil : String(pass)
+    }
+
     /// True for http(s) URLs whose host is localhost, 127.0.0.0/8 or [::1].
     static func isLoopback(_ url: String) -> Bool {
-        guard let schemeEnd = url.firstRange(of: "://") else { return false }
-        var host = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] } // user:pass@
+        guard let host = authority(url)?.host else { return false }
         let h: Substring
         if host.hasPrefix("[") {
             h = host.dropFirst().prefix { $0 != "]" }

@@ -76,6 +76,12 @@ struct JSONRef {
         }
     }
 
+    /// A string's bytes as jansson holds them (NULs included), valid while the value is.
+    var stringBytes: UnsafeRawBufferPointer? {
+        guard kind == .string, let p = json_string_value(raw) else { return nil }
+        return UnsafeRawBufferPointer(start: p, count: json_string_length(raw))
+    }
+
     var int: Int64? { kind == .integer ? Int64(json_integer_value(raw)) : nil }
 
     /// Integers and reals alike, as JSON numbers are.
@@ -90,10 +96,11 @@ struct JSONRef {
     var isNull: Bool { kind == .null }
 
     /// Compact serialisation; nil only when jansson runs out of memory.
-    func dump() -> String? {
-        guard let p = json_dumps(raw, Int(JSON_COMPACT | JSON_ENCODE_ANY)) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
+    func dump() -> String? { dumpBytes()?.string }
+
+    /// The same, in jansson's own buffer (no copy, and no trap when memory is short).
+    func dumpBytes() -> Bytes? {
+        json_dumps(raw, Int(JSON_COMPACT | JSON_ENCODE_ANY)).map { Bytes.adopting($0) }
     }
 }
 
@@ -110,17 +117,33 @@ final class JSONDocument {
 
     deinit { q3v_json_decref(raw) }
 
-    /// Parses bytes as JSON. The error says what and where, in jansson's words.
+    /// Parses bytes as JSON. The error says what and where, in jansson's words. "\u0000" in
+    /// strings is valid JSON and accepted: readers take strings with their length.
     static func parse(_ bytes: UnsafeRawBufferPointer, rejectDuplicates: Bool = false) -> Result<JSONDocument, ParseError> {
         var err = json_error_t()
-        let flags = rejectDuplicates ? Int(JSON_REJECT_DUPLICATES) : 0
+        let flags = Int(JSON_ALLOW_NUL) | (rejectDuplicates ? Int(JSON_REJECT_DUPLICATES) : 0)
         let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
         guard let base, bytes.count > 0 else { return .failure(ParseError(text: "empty input", line: 1, column: 0)) }
+        // jansson keeps going after a failed allocation inside a string, retrying for every byte
+        // that follows (minutes for tens of MB). At its peak it holds a token's text in a buffer
+        // grown by doubling (up to twice the input) and the decoded value (up to the input) at
+        // once, so a large input is only handed over if both could be had together.
+        if bytes.count > 1 << 20 {
+            let (twice, o) = bytes.count.multipliedReportingOverflow(by: 2)
+            let text = o ? nil : malloc(twice)
+            let value = text == nil ? nil : malloc(bytes.count)
+            free(text)
+            free(value)
+            guard value != nil else {
+                return .failure(ParseError(text: "out of memory", line: 1, column: 0, outOfMemory: true))
+            }
+        }
         guard let v = json_loadb(base, bytes.count, flags, &err) else {
             let text = withUnsafeBytes(of: &err.text) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            return .failure(ParseError(text: text, line: Int(err.line), column: Int(err.column)))
+            return .failure(ParseError(text: text, line: Int(err.line), column: Int(err.column),
+                                       outOfMemory: Self.failedForMemory(&err, size: bytes.count)))
         }
         return .success(JSONDocument(owning: v))
     }
@@ -130,11 +153,25 @@ final class JSONDocument {
         return text.withUTF8 { parse(UnsafeRawBufferPointer($0), rejectDuplicates: rejectDuplicates) }
     }
 
+    /// Whether a failed parse was jansson running out of memory. It says so for most allocations,
+    /// but a string it cannot allocate comes back as "invalid token"; then, if a block as large as
+    /// the input cannot be had either, memory is the likelier cause than the text.
+    private static func failedForMemory(_ err: inout json_error_t, size: Int) -> Bool {
+        let code = withUnsafeBytes(of: &err.text) { $0.last ?? 0 } // json_error_code(): the text's last byte
+        if code == UInt8(json_error_out_of_memory.rawValue) { return true }
+        guard code == UInt8(json_error_invalid_syntax.rawValue) || code == UInt8(json_error_invalid_format.rawValue) else { return false }
+        guard let probe = malloc(max(1, size)) else { return true }
+        free(probe)
+        return false
+    }
+
     struct ParseError: Error {
         var text: String
         var line: Int
         var column: Int
-        var description: String { "\(text) (line \(line), column \(column))" }
+        /// jansson ran out of memory: not the input's fault.
+        var outOfMemory = false
+        var description: String { outOfMemory ? "out of memory" : "\(text) (line \(line), column \(column))" }
     }
 }
 
@@ -142,11 +179,12 @@ final class JSONDocument {
 enum JSONBuild {
     static func string(_ s: String) -> UnsafeMutablePointer<json_t>? {
         var s = s
-        return s.withUTF8 { buf in
-            buf.withMemoryRebound(to: CChar.self) { chars -> UnsafeMutablePointer<json_t>? in
-                guard let base = chars.baseAddress else { return json_string("") }
-                return json_stringn(base, chars.count)
-            }
-        }
+        return s.withUTF8 { string(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// UTF-8 bytes, NULs allowed.
+    static func string(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutablePointer<json_t>? {
+        guard let base = bytes.baseAddress else { return json_string("") }
+        return json_stringn(base.assumingMemoryBound(to: CChar.self), bytes.count)
     }
 }

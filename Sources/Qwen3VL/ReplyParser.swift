@@ -1,9 +1,9 @@
 /// What a chat.completion reply says, taken apart with jansson.
 struct Completion {
     var id = ""
-    var text = ""
+    var text = Bytes.empty
     var finishReason = ""
-    var toolCallsJSON = ""
+    var toolCallsJSON = Bytes.empty
     var promptTokens: Int64 = -1
     var completionTokens: Int64 = -1
     var totalTokens: Int64 = -1
@@ -15,6 +15,8 @@ enum ReplyParser {
         let doc: JSONDocument
         switch JSONDocument.parse(body) {
         case .success(let d): doc = d
+        case .failure(let e) where e.outOfMemory:
+            throw Qwen3VLError(.internal, "out of memory for a reply of \(body.count) bytes")
         case .failure(let e):
             throw Qwen3VLError(.protocol, "reply is not JSON: \(e.description): \(excerpt(body))")
         }
@@ -39,19 +41,28 @@ enum ReplyParser {
             guard let s = fr.string else { throw Qwen3VLError(.protocol, "reply's choices[0].finish_reason is \(fr.kindName)") }
             c.finishReason = s
         }
-        if let tc = message["tool_calls"], tc.kind == .array, tc.count > 0 { c.toolCallsJSON = tc.dump() ?? "" }
+        if let tc = message["tool_calls"], tc.kind == .array, tc.count > 0 {
+            guard let dumped = tc.dumpBytes() else { throw Qwen3VLError(.internal, "out of memory") }
+            c.toolCallsJSON = dumped
+        }
         readUsage(root["usage"], into: &c)
         return c
     }
 
     /// Text of a message content: a string, null, or (some servers) an array of text parts.
-    static func contentText(_ v: JSONRef?, path: String) throws(Qwen3VLError) -> String {
-        guard let v, !v.isNull else { return "" }
-        if let s = v.string { return s }
+    static func contentText(_ v: JSONRef?, path: String) throws(Qwen3VLError) -> Bytes {
+        guard let v, !v.isNull else { return .empty }
+        let oom = Qwen3VLError(.internal, "out of memory")
+        if let s = v.stringBytes {
+            guard let copy = Bytes.copy(s) else { throw oom }
+            return copy
+        }
         guard v.kind == .array else { throw Qwen3VLError(.protocol, "reply's \(path) is \(v.kindName)") }
-        var out = ""
-        for p in v.elements { if let t = p["text"]?.string { out += t } }
-        return out
+        let out = ByteBuffer()
+        for p in v.elements {
+            if let t = p["text"]?.stringBytes, !out.append(t) { throw oom }
+        }
+        return out.take()
     }
 
     static func readUsage(_ usage: JSONRef?, into c: inout Completion) {
@@ -64,16 +75,32 @@ enum ReplyParser {
     /// The server's own words about an error. Understands OpenAI's `{"error": {"message"}}`, the
     /// vendor's flat `{"message", "statusCode", ...}` (message sometimes a list), `{"error": "..."}`
     /// and `{"detail": ...}`; anything else gives a short excerpt of the body.
+    /// An error body framed as server-sent events (`event: error` / `data: {...}`) gives the message
+    /// of its first event that carries one.
     static func errorText(_ body: UnsafeRawBufferPointer) -> String {
         if body.isEmpty { return "(empty body)" }
         if case .success(let doc) = JSONDocument.parse(body), let m = errorMessage(in: doc.root) { return m }
+        if let m = sseErrorMessage(body) { return m }
         return excerpt(body)
     }
 
-    /// The vendor's `requestId` from a flat error body, if any.
+    private static func sseErrorMessage(_ body: UnsafeRawBufferPointer) -> String? {
+        guard body.starts(with: "event:".utf8) || body.starts(with: "data:".utf8) || body.starts(with: ":".utf8) else { return nil }
+        var decoder = SSEDecoder(maxEventBytes: body.count + 1)
+        var found: String?
+        let take: SSERawEmit = { _, data in
+            if case .success(let doc) = JSONDocument.parse(UnsafeRawBufferPointer(data)) { found = errorMessage(in: doc.root) }
+            return found == nil
+        }
+        try? decoder.feed(body, raw: take)
+        if found == nil { try? decoder.finish(raw: take) }
+        return found
+    }
+
+    /// The request id an error body carries: the vendor's `requestId`, DashScope's `request_id`.
     static func errorRequestID(_ body: UnsafeRawBufferPointer) -> String? {
         guard !body.isEmpty, case .success(let doc) = JSONDocument.parse(body) else { return nil }
-        return doc.root["requestId"]?.string
+        return doc.root["requestId"]?.string ?? doc.root["request_id"]?.string
     }
 
     static func errorMessage(in root: JSONRef) -> String? {

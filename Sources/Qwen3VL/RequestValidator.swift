@@ -17,6 +17,7 @@ enum RequestValidator {
         let doc: JSONDocument
         switch JSONDocument.parse(bytes, rejectDuplicates: true) {
         case .success(let d): doc = d
+        case .failure(let e) where e.outOfMemory: throw Qwen3VLError(.internal, "out of memory for a request of \(bytes.count) bytes")
         case .failure(let e): throw Qwen3VLError(.invalidRequest, "request JSON does not parse: \(e.description)")
         }
         let root = doc.root

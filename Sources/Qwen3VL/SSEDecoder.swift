@@ -19,19 +19,26 @@ public typealias SSERawEmit = (_ name: String, _ data: UnsafeBufferPointer<UInt8
 /// pieces of any size: a piece may end inside a line, between a CR and its LF, or inside a UTF-8
 /// sequence. Works on bytes, so text is only decoded once an event is whole. Memory is bounded:
 /// a line or an event longer than `maxEventBytes` is an error, not an ever-growing buffer.
+///
+/// Its buffers are sized by the network and grown without trapping: when memory runs out the
+/// decoder fails with `.outOfMemory`. It holds them by reference, so a copy of a decoder shares its
+/// state: use one decoder per stream, never a copy.
 public struct SSEDecoder {
-    public enum Failure: Error, Equatable { case eventTooLarge(limit: Int) }
+    public enum Failure: Error, Equatable {
+        case eventTooLarge(limit: Int)
+        case outOfMemory
+    }
 
     public let maxEventBytes: Int
-    private var line: [UInt8] = []
-    private var data: [UInt8] = []
+    private let line = ByteBuffer()
+    private let data = ByteBuffer()
     private var hasData = false
     private var eventName = ""
     private var lastWasCR = false
     /// Bytes of a leading UTF-8 BOM seen so far, which may arrive split like anything else;
     /// nil once the start of the stream is behind us.
     private var bomSeen: Int? = 0
-    private var failed = false
+    private var failed: Failure?
 
     public init(maxEventBytes: Int = 8 << 20) {
         self.maxEventBytes = max(1, maxEventBytes)
@@ -50,10 +57,13 @@ public struct SSEDecoder {
 
     /// ``feed(_:emit:)`` without a copy of each event's data.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, raw emit: SSERawEmit) throws(Failure) {
-        guard !failed else { throw .eventTooLarge(limit: maxEventBytes) }
+        if let failed { throw failed }
         var i = 0
         let n = bytes.count
-        if let seen = bomSeen { i = skipBOM(bytes, seen: seen) }
+        if let seen = bomSeen {
+            i = skipBOM(bytes, seen: seen)
+            if let failed { throw failed }
+        }
         while i < n {
             let b = bytes[i]
             if lastWasCR {
@@ -69,8 +79,8 @@ public struct SSEDecoder {
             // Take the run of ordinary bytes up to the next line end in one append.
             var j = i + 1
             while j < n && bytes[j] != 0x0A && bytes[j] != 0x0D { j += 1 }
-            guard line.count + (j - i) <= maxEventBytes else { failed = true; throw .eventTooLarge(limit: maxEventBytes) }
-            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
+            guard line.count + (j - i) <= maxEventBytes else { throw fail(.eventTooLarge(limit: maxEventBytes)) }
+            guard line.append(UnsafeRawBufferPointer(rebasing: bytes[i..<j])) else { throw fail(.outOfMemory) }
             i = j
         }
     }
@@ -78,7 +88,7 @@ public struct SSEDecoder {
     /// The stream has ended: a last line without its line end, and a last event without its blank
     /// line, still count (servers do end that way).
     public mutating func finish(raw emit: SSERawEmit) throws(Failure) {
-        guard !failed else { throw .eventTooLarge(limit: maxEventBytes) }
+        if let failed { throw failed }
         if !line.isEmpty { guard try endLine(emit) else { return } }
         _ = dispatch(emit)
     }
@@ -93,24 +103,29 @@ public struct SSEDecoder {
         if i == bytes.count { bomSeen = matched; return i } // still possibly a BOM
         // Not a BOM after all: the bytes taken so far were text.
         bomSeen = nil
-        line.append(contentsOf: bom[0..<matched])
+        if !bom[0..<matched].withUnsafeBytes({ line.append($0) }) { failed = .outOfMemory }
         return i
+    }
+
+    private mutating func fail(_ f: Failure) -> Failure {
+        failed = f
+        return f
     }
 
     /// Processes the line just ended; false when `emit` asked to stop.
     private mutating func endLine(_ emit: SSERawEmit) throws(Failure) -> Bool {
-        defer { line.removeAll(keepingCapacity: true) }
-        if line.isEmpty { return dispatch(emit) }
-        if line[0] == UInt8(ascii: ":") { return true } // comment: keep-alive
-        let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.count
-        var valueStart = min(colon + 1, line.count)
-        if valueStart < line.count && line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
-        let field = line[0..<colon]
-        let value = line[valueStart...]
+        defer { line.removeAll() }
+        let text = line.bytes
+        if text.isEmpty { return dispatch(emit) }
+        if text[0] == UInt8(ascii: ":") { return true } // comment: keep-alive
+        let colon = text.firstIndex(of: UInt8(ascii: ":")) ?? text.count
+        var valueStart = min(colon + 1, text.count)
+        if valueStart < text.count && text[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+        let field = UnsafeRawBufferPointer(rebasing: text[0..<colon])
+        let value = UnsafeRawBufferPointer(rebasing: text[valueStart...])
         if field.elementsEqual("data".utf8) {
-            guard data.count + value.count + 1 <= maxEventBytes else { failed = true; throw .eventTooLarge(limit: maxEventBytes) }
-            if hasData { data.append(0x0A) }
-            data.append(contentsOf: value)
+            guard data.count + value.count + 1 <= maxEventBytes else { throw fail(.eventTooLarge(limit: maxEventBytes)) }
+            guard (!hasData || data.append(byte: 0x0A)) && data.append(value) else { throw fail(.outOfMemory) }
             hasData = true
         } else if field.elementsEqual("event".utf8) {
             eventName = String(decoding: value, as: UTF8.self)
@@ -121,15 +136,11 @@ public struct SSEDecoder {
 
     private mutating func dispatch(_ emit: SSERawEmit) -> Bool {
         defer {
-            data.removeAll(keepingCapacity: true)
+            data.removeAll()
             hasData = false
             eventName = ""
         }
         guard hasData else { return true }
-        let count = data.count
-        data.append(0)
-        return data.withUnsafeBufferPointer { all in
-            emit(eventName.isEmpty ? "message" : eventName, UnsafeBufferPointer(rebasing: all[0..<count]))
-        }
+        return data.withNULTerminated { emit(eventName.isEmpty ? "message" : eventName, $0) }
     }
 }

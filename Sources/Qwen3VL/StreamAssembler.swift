@@ -23,13 +23,17 @@ final class StreamAssembler {
     private struct ToolCall { var id = ""; var type = ""; var name = ""; var arguments = "" }
     private struct Choice {
         var role = "assistant"
-        var content: [UInt8] = []
-        var reasoning: [UInt8] = []
+        // Sized by the network, so grown without trapping when memory runs short.
+        let content = ByteBuffer()
+        let reasoning = ByteBuffer()
         var finishReason: String?
         var toolCalls: [Int: ToolCall] = [:]
     }
 
     private let onDelta: (StreamChunk) -> Bool
+    /// Asked before and after each delta goes to the caller, so that a cancel stops delivery at
+    /// once even when many events arrived in one read.
+    private let isCancelled: () -> Bool
     private var decoder: SSEDecoder
     private var choices: [Int: Choice] = [:]
     private var id = ""
@@ -47,40 +51,70 @@ final class StreamAssembler {
     private(set) var deliveredAny = false
     /// The callback asked to stop.
     private(set) var stoppedByCaller = false
+    /// The call was cancelled (token, cancel_all, client freed) while events were being handed over.
+    private(set) var cancelled = false
     /// What went wrong in the stream itself (an error event, a malformed chunk, an oversized event).
     private(set) var failure: Qwen3VLError?
 
-    init(maxEventBytes: Int, onDelta: @escaping (StreamChunk) -> Bool) {
+    init(maxEventBytes: Int, isCancelled: @escaping () -> Bool, onDelta: @escaping (StreamChunk) -> Bool) {
         self.onDelta = onDelta
+        self.isCancelled = isCancelled
         decoder = SSEDecoder(maxEventBytes: maxEventBytes)
     }
 
     /// Feeds bytes from the network; false means stop receiving.
     func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard failure == nil, !stoppedByCaller, !sawDone else { return false }
+        guard !stopped else { return false }
+        if !sawEvent && head.count < Self.headLimit { head.append(contentsOf: bytes.prefix(Self.headLimit - head.count)) }
         do {
             try decoder.feed(bytes, raw: handle)
         } catch {
-            failure = Qwen3VLError(.protocol, "stream event larger than \(decoder.maxEventBytes) bytes")
+            failure = Self.error(error)
         }
-        return failure == nil && !stoppedByCaller
+        return !stopped
     }
+
+    /// The first bytes of a stream in which no event has come yet: a server that answers a stream
+    /// request with a bare JSON error body (under a text/event-stream type) has its message there.
+    private var head: [UInt8] = []
+    private var sawEvent = false
+    private static let headLimit = 64 << 10
+
+    /// Nothing more is to be taken in: failed, stopped, cancelled or whole.
+    private var stopped: Bool { failure != nil || stoppedByCaller || cancelled || sawDone }
 
     /// The connection ended cleanly: flush a last event that had no blank line after it.
     func finish() {
-        guard failure == nil, !stoppedByCaller, !sawDone else { return }
+        guard !stopped else { return }
         do {
             try decoder.finish(raw: handle)
         } catch {
-            failure = Qwen3VLError(.protocol, "stream event larger than \(decoder.maxEventBytes) bytes")
+            failure = Self.error(error)
         }
+        if !sawEvent, failure == nil, let message = head.withUnsafeBytes({ bareErrorMessage($0) }) {
+            failure = Qwen3VLError(.protocol, "server reported an error: \(message)")
+        }
+    }
+
+    private static func error(_ f: SSEDecoder.Failure) -> Qwen3VLError {
+        switch f {
+        case .eventTooLarge(let limit): return Qwen3VLError(.protocol, "stream event larger than \(limit) bytes")
+        case .outOfMemory: return Qwen3VLError(.internal, "out of memory while reading the stream")
+        }
+    }
+
+    private func bareErrorMessage(_ body: UnsafeRawBufferPointer) -> String? {
+        guard case .success(let doc) = JSONDocument.parse(body), let e = doc.root["error"], !e.isNull else { return nil }
+        return ReplyParser.errorMessage(in: doc.root) ?? "(no message)"
     }
 
     var isComplete: Bool { sawDone || sawFinish }
 
     private func handle(_ name: String, _ data: UnsafeBufferPointer<UInt8>) -> Bool {
+        sawEvent = true
         let raw = UnsafeRawBufferPointer(data)
-        if raw.elementsEqual("[DONE]".utf8) {
+        // As openai-python does: anything starting with [DONE] ends the stream ("[DONE] " included).
+        if raw.starts(with: "[DONE]".utf8) {
             sawDone = true
             return false
         }
@@ -91,6 +125,7 @@ final class StreamAssembler {
             return false
         }
         guard case .success(let doc) = parsed else {
+            if case .failure(let e) = parsed, e.outOfMemory { outOfMemory(); return false }
             failure = Qwen3VLError(.protocol, "stream chunk is not JSON: \(ReplyParser.excerpt(raw))")
             return false
         }
@@ -104,6 +139,7 @@ final class StreamAssembler {
             return false
         }
         let text = absorb(root)
+        if isCancelled() { cancelled = true; return false }
         // The chunk JSON is followed by a NUL in the decoder's buffer, as C wants it.
         let json = UnsafeBufferPointer(start: UnsafeRawPointer(data.baseAddress)?.assumingMemoryBound(to: CChar.self), count: data.count)
         let go = withEmptyCString { empty in
@@ -111,8 +147,9 @@ final class StreamAssembler {
                                 jsonBytes: json))
         }
         deliveredAny = true
-        if !go { stoppedByCaller = true }
-        return go
+        if !go { stoppedByCaller = true; return false }
+        if isCancelled() { cancelled = true; return false }
+        return true
     }
 
     /// Takes in one chunk; returns choice 0's content delta as jansson holds it (valid while `root` is).
@@ -133,12 +170,11 @@ final class StreamAssembler {
             update(index) { choice in
                 if let delta = c["delta"], delta.kind == .object {
                     if let r = delta["role"], r.kind == .string, let s = r.string, s != choice.role { choice.role = s }
-                    if let s = delta["content"], s.kind == .string, let p = json_string_value(s.raw) {
-                        let n = json_string_length(s.raw)
-                        choice.content.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
-                        if index == 0 { text = UnsafeBufferPointer(start: p, count: n) }
+                    if let s = delta["content"]?.stringBytes {
+                        if !choice.content.append(s) { outOfMemory() }
+                        if index == 0 { text = UnsafeBufferPointer(start: s.baseAddress?.assumingMemoryBound(to: CChar.self), count: s.count) }
                     }
-                    if let s = delta["reasoning_content"] { append(s, to: &choice.reasoning) }
+                    if let s = delta["reasoning_content"]?.stringBytes, !choice.reasoning.append(s) { outOfMemory() }
                     if let calls = delta["tool_calls"], calls.kind == .array {
                         for (n, fragment) in calls.elements.enumerated() {
                             let k = Int(fragment["index"]?.int ?? Int64(n))
@@ -166,31 +202,34 @@ final class StreamAssembler {
         body(&choices[index, default: Choice()])
     }
 
-    private func append(_ v: JSONRef, to buffer: inout [UInt8]) {
-        guard v.kind == .string, let p = json_string_value(v.raw) else { return }
-        buffer.append(contentsOf: UnsafeRawBufferPointer(start: p, count: json_string_length(v.raw)))
+    private func outOfMemory() {
+        if failure == nil { failure = Qwen3VLError(.internal, "out of memory while assembling the stream") }
     }
 
     // MARK: the assembled reply
 
-    var text: String { String(decoding: choices[0]?.content ?? [], as: UTF8.self) }
-
-    func completion() -> Completion {
+    /// What has arrived so far, as if it had not been streamed; nil when memory runs out (the
+    /// result then keeps no text rather than trapping).
+    func completion() -> Completion? {
         var c = Completion()
         c.id = id
-        c.text = text
+        if let content = choices[0]?.content {
+            guard let text = Bytes.copy(content.bytes) else { return nil }
+            c.text = text
+        }
         c.finishReason = choices[0]?.finishReason ?? ""
         if let choice = choices[0], let calls = toolCallsJSON(choice) {
-            c.toolCallsJSON = JSONRef(raw: calls).dump() ?? ""
-            q3v_json_decref(calls)
+            defer { q3v_json_decref(calls) }
+            guard let dumped = JSONRef(raw: calls).dumpBytes() else { return nil }
+            c.toolCallsJSON = dumped
         }
         ReplyParser.readUsage(usage?.root, into: &c)
         return c
     }
 
-    /// The chat.completion object the server would have sent without streaming; "" if out of memory.
-    func completionJSON() -> String {
-        guard let root = json_object() else { return "" }
+    /// The chat.completion object the server would have sent without streaming; nil if out of memory.
+    func completionJSON() -> Bytes? {
+        guard let root = json_object() else { return nil }
         defer { q3v_json_decref(root) }
         set(root, "id", JSONBuild.string(id))
         set(root, "object", JSONBuild.string("chat.completion"))
@@ -202,10 +241,9 @@ final class StreamAssembler {
             guard let choice = choices[index], let obj = json_object(), let message = json_object() else { continue }
             set(message, "role", JSONBuild.string(choice.role))
             let calls = toolCallsJSON(choice)
-            let content = String(decoding: choice.content, as: UTF8.self)
-            set(message, "content", content.isEmpty && calls != nil ? json_null() : JSONBuild.string(content))
+            set(message, "content", choice.content.isEmpty && calls != nil ? json_null() : JSONBuild.string(choice.content.bytes))
             if !choice.reasoning.isEmpty {
-                set(message, "reasoning_content", JSONBuild.string(String(decoding: choice.reasoning, as: UTF8.self)))
+                set(message, "reasoning_content", JSONBuild.string(choice.reasoning.bytes))
             }
             if let calls { set(message, "tool_calls", calls) }
             set(obj, "index", json_integer(json_int_t(index)))
@@ -217,7 +255,7 @@ final class StreamAssembler {
         set(root, "choices", list)
         if let usage { set(root, "usage", json_deep_copy(usage.raw)) }
         if let meta { set(root, "meta", json_deep_copy(meta.raw)) }
-        return JSONRef(raw: root).dump() ?? ""
+        return JSONRef(raw: root).dumpBytes()
     }
 
     /// A new JSON array of the choice's tool calls in index order, or nil if it has none.

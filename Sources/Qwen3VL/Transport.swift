@@ -37,7 +37,10 @@ final class ResponseSink {
     var retryAfter: String?
     var retryAfterMs: String?
     var contentType = ""
-    var body: [UInt8] = []
+    /// A reply's body, sized by the server: grown without trapping when memory runs short.
+    let body = ByteBuffer()
+    /// Memory ran out while the body arrived.
+    var outOfMemory = false
     let limit: Int64
     var received: Int64 = 0
     var tooLarge = false
@@ -86,7 +89,11 @@ final class ResponseSink {
             while b > a && (text[b - 1] == 32 || text[b - 1] == 9) { b -= 1 }
             return String(decoding: text[a..<b], as: UTF8.self)
         }
-        if named("x-inference-id") { requestID = value() }
+        if named("content-length") {
+            // Room for the whole body at once, rather than doubling towards it (within the limit).
+            if let n = Int64(value()), n > 0, n <= limit, !body.reserve(Int(n)) { outOfMemory = true }
+        }
+        else if named("x-inference-id") { requestID = value() }
         else if named("x-request-id") { if requestID == nil { requestID = value() } }
         else if named("retry-after") { retryAfter = value() }
         else if named("retry-after-ms") { retryAfterMs = value() }
@@ -108,7 +115,7 @@ final class ResponseSink {
             }
             return true
         }
-        body.append(contentsOf: chunk)
+        guard body.append(chunk) else { outOfMemory = true; return false }
         return true
     }
 }
@@ -156,16 +163,22 @@ final class Connection: @unchecked Sendable {
     private let easy: UnsafeMutableRawPointer
     private let multi: UnsafeMutableRawPointer
     private let share: UnsafeMutableRawPointer?
+    /// The process that made it: a pool never lends a connection across fork().
+    let pid = getpid()
     /// The client-wide options are set (see `configure`).
     private var configured = false
+    /// This connection's sockets, for asking the kernel how much of an upload is still unsent.
+    private let sockets: OpaquePointer
     /// libcurl writes its detailed error text here during a transfer, so it must not move.
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     init?(share: UnsafeMutableRawPointer?) {
         guard let e = curl_easy_init() else { return nil }
         guard let m = curl_multi_init() else { curl_easy_cleanup(e); return nil }
+        guard let s = q3v_sockets_new() else { curl_easy_cleanup(e); curl_multi_cleanup(m); return nil }
         easy = e
         multi = m
+        sockets = s
         self.share = share
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
@@ -173,6 +186,7 @@ final class Connection: @unchecked Sendable {
     deinit {
         curl_easy_cleanup(easy)
         curl_multi_cleanup(multi)
+        q3v_sockets_free(sockets) // last: the cleanups above close sockets through it
         errorBuffer.deallocate()
     }
 
@@ -211,11 +225,21 @@ final class Connection: @unchecked Sendable {
         sink.lastActivityNs = start
         var running: Int32 = 1
         var graceUntil: UInt64 = 0
+        var uploaded: curl_off_t = 0
+        var unacked = 0
         while true {
             guard curl_multi_perform(multi, &running) == CURLM_OK else {
                 return .failed(Qwen3VLError(.internal, "libcurl multi interface failed"), retryable: false)
             }
             if running == 0 { break }
+            // Idle means no progress either way: a large image going out slowly is not silence,
+            // neither while libcurl hands it over nor while the kernel still sends what it holds.
+            var up: curl_off_t = 0
+            if q3v_easy_getinfo_off(easy, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK, up != uploaded {
+                uploaded = up
+                unacked = q3v_sockets_unacked(sockets)
+                sink.lastActivityNs = Clock.nowNs()
+            }
             if context.isCancelled {
                 return .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false)
             }
@@ -225,9 +249,13 @@ final class Connection: @unchecked Sendable {
                 let graceLeft = Clock.msUntil(graceUntil)
                 if graceLeft <= 0 { return .completed }
                 waitMs = min(waitMs, graceLeft)
-            } else if req.idleTimeoutMs > 0 && (req.idleFromStart || sink.gotHeaders) {
-                let idleDeadline = sink.lastActivityNs &+ UInt64(req.idleTimeoutMs) &* 1_000_000
-                let idleLeft = Clock.msUntil(idleDeadline)
+            } else if req.idleTimeoutMs > 0 && (req.idleFromStart || sink.gotHeaders || (uploaded > 0 && uploaded < Int64(req.body.count))) {
+                var idleLeft = Clock.msUntil(sink.lastActivityNs &+ UInt64(req.idleTimeoutMs) &* 1_000_000)
+                if idleLeft <= 0, uploaded > 0, case let queued = q3v_sockets_unacked(sockets), queued != unacked {
+                    unacked = queued // the peer took some of what was queued (all of it, maybe): progress
+                    sink.lastActivityNs = Clock.nowNs()
+                    idleLeft = req.idleTimeoutMs
+                }
                 if idleLeft <= 0 {
                     return .failed(Qwen3VLError(.timeout, "no data from the server for \(req.idleTimeoutMs) ms (idle_timeout_ms)"), retryable: false)
                 }
@@ -272,6 +300,7 @@ final class Connection: @unchecked Sendable {
             ok = ok && q3v_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(req.maxResponseBytes)) == CURLE_OK
             if let share { ptr(CURLOPT_SHARE, share) }
             ptr(CURLOPT_ERRORBUFFER, errorBuffer)
+            ok = ok && q3v_easy_track_sockets(easy, sockets) == CURLE_OK
             configured = ok
         }
         if let bytes = req.body.contiguous {
@@ -316,6 +345,9 @@ final class Connection: @unchecked Sendable {
             if sink.tooLarge || code == CURLE_FILESIZE_EXCEEDED {
                 return .failed(Qwen3VLError(.tooLarge, "reply is larger than max_response_bytes (\(req.maxResponseBytes) bytes)"), retryable: false)
             }
+            if sink.outOfMemory {
+                return .failed(Qwen3VLError(.internal, "out of memory for a reply of over \(sink.received) bytes"), retryable: false)
+            }
             if sink.consumerStopped { return .failed(Qwen3VLError(.cancelled, "stopped by the stream callback"), retryable: false) }
             return .failed(Qwen3VLError(.internal, detail), retryable: false)
         case CURLE_BAD_CONTENT_ENCODING:
@@ -325,6 +357,9 @@ final class Connection: @unchecked Sendable {
             return .failed(Qwen3VLError(.protocol, detail), retryable: false)
         case CURLE_ABORTED_BY_CALLBACK, CURLE_READ_ERROR:
             return .failed(req.body.readError ?? Qwen3VLError(.internal, detail), retryable: false)
+        case CURLE_OUT_OF_MEMORY where sink.gotHeaders && sink.received == 0:
+            // libcurl reports a header line over its 100 KB limit as out of memory: the server's fault.
+            return .failed(Qwen3VLError(.protocol, "a response header is larger than libcurl accepts"), retryable: false)
         case CURLE_OUT_OF_MEMORY:
             return .failed(Qwen3VLError(.internal, "out of memory"), retryable: false)
         default:

@@ -174,8 +174,11 @@ public func qwen3vl_result_http_status(_ r: OpaquePointer?) -> Int32 { ResultBox
 
 @c @implementation
 public func qwen3vl_result_text(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { UnsafePointer($0.text) } ?? emptyCString
+    ResultBox.from(r).map { $0.text.base } ?? emptyCString
 }
+
+@c @implementation
+public func qwen3vl_result_text_len(_ r: OpaquePointer?) -> Int { ResultBox.from(r)?.text.count ?? 0 }
 
 @c @implementation
 public func qwen3vl_result_finish_reason(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
@@ -184,7 +187,7 @@ public func qwen3vl_result_finish_reason(_ r: OpaquePointer?) -> UnsafePointer<C
 
 @c @implementation
 public func qwen3vl_result_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { UnsafePointer($0.json) } ?? emptyCString
+    ResultBox.from(r).map { $0.json.base } ?? emptyCString
 }
 
 @c @implementation
@@ -194,7 +197,7 @@ public func qwen3vl_result_request_id(_ r: OpaquePointer?) -> UnsafePointer<CCha
 
 @c @implementation
 public func qwen3vl_result_tool_calls_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { UnsafePointer($0.toolCalls) } ?? emptyCString
+    ResultBox.from(r).map { $0.toolCalls.base } ?? emptyCString
 }
 
 @c @implementation

@@ -12,16 +12,16 @@ final class ResultBox {
     let tokens: (prompt: Int64, completion: Int64, total: Int64)
     let elapsedMs: Double
     let error: UnsafeMutablePointer<CChar>
-    let text: UnsafeMutablePointer<CChar>
     let finishReason: UnsafeMutablePointer<CChar>
-    let json: UnsafeMutablePointer<CChar>
     let requestID: UnsafeMutablePointer<CChar>
-    let toolCalls: UnsafeMutablePointer<CChar>
+    // Already NUL-terminated C memory, immutable: held, not copied.
+    let text: Bytes
+    let json: Bytes
+    let toolCalls: Bytes
 
     /// Nil only when memory for the copies runs out.
     init?(_ r: ChatResult) {
-        guard let e = cCopy(r.error), let t = cCopy(r.text), let f = cCopy(r.finishReason), let j = cCopy(r.json),
-              let id = cCopy(r.requestID), let tc = cCopy(r.toolCallsJSON) else {
+        guard let e = cCopy(r.error), let f = cCopy(r.finishReason), let id = cCopy(r.requestID) else {
             return nil
         }
         status = r.status.rawValue
@@ -29,11 +29,12 @@ final class ResultBox {
         attempts = Int32(clamping: r.attempts)
         tokens = (r.promptTokens, r.completionTokens, r.totalTokens)
         elapsedMs = r.elapsedMs
-        (error, text, finishReason, json, requestID, toolCalls) = (e, t, f, j, id, tc)
+        (error, finishReason, requestID) = (e, f, id)
+        (text, json, toolCalls) = (r.textBytes, r.jsonBytes, r.toolCallsBytes)
     }
 
     deinit {
-        for p in [error, text, finishReason, json, requestID, toolCalls] { free(p) }
+        for p in [error, finishReason, requestID] { free(p) }
     }
 
     /// Hands the box to C as a `qwen3vl_result *`, or NULL when even that is impossible.

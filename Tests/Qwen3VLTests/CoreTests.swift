@@ -170,9 +170,32 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
     @Test func completions() throws {
         var s = #"{"id":"c1","choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]},"finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#
         let c = try s.withUTF8 { try ReplyParser.completion(UnsafeRawBufferPointer($0)) }
-        #expect(c.text == "ab" && c.finishReason == "length" && c.id == "c1" && c.totalTokens == 7)
+        #expect(c.text.string == "ab" && c.finishReason == "length" && c.id == "c1" && c.totalTokens == 7)
         var bad = #"{"choices":[{"message":{"content":5}}]}"#
         #expect(throws: Qwen3VLError.self) { try bad.withUTF8 { try ReplyParser.completion(UnsafeRawBufferPointer($0)) } }
+    }
+}
+
+@Suite struct ByteStorageTests {
+    @Test func bytesKeepNULsAndEndInOne() throws {
+        let b = try #require(Bytes.copy("a\u{0}b"))
+        #expect(b.count == 3 && b.base[3] == 0 && b.string == "a\u{0}b")
+        #expect(Bytes.empty.count == 0 && Bytes.empty.base[0] == 0)
+    }
+
+    @Test func bufferGrowsAndHandsOverWithoutCopy() {
+        let buf = ByteBuffer()
+        for i in 0..<1000 { #expect(withUnsafeBytes(of: UInt8(i & 0x7F)) { buf.append($0) }) }
+        #expect(buf.count == 1000 && buf.reserve(5000))
+        let taken = buf.take()
+        #expect(taken.count == 1000 && taken.base[1000] == 0 && taken.base[999] == CChar(999 & 0x7F))
+        #expect(buf.isEmpty)
+    }
+
+    @Test func replyTextWithNUL() throws {
+        var s = #"{"choices":[{"message":{"content":"x\u0000y"}}]}"#
+        let c = try s.withUTF8 { try ReplyParser.completion(UnsafeRawBufferPointer($0)) }
+        #expect(c.text.count == 3 && c.text.string == "x\u{0}y")
     }
 }
 

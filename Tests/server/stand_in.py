@@ -55,7 +55,13 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
                              delay=MS              MS between events
                              pieces=N              write at most N bytes at a time (default 7)
                              text=T                stream T instead of the echo
+                             donespace             "data: [DONE] " (a trailing space) as the end
     json-for-stream          a plain chat.completion even when the request asked for a stream
+    sseerror:CODE            HTTP CODE whose body is an SSE "event: error" frame
+    bareerror                200 text/event-stream whose body is a bare JSON error object, no SSE framing
+    dashscope:CODE           HTTP CODE in DashScope's native error shape (code, message, request_id)
+    bigheader:BYTES          the echo reply with one response header BYTES long
+    slowread:BPS             read the request body at BPS bytes a second (small receive buffer), answer "read"
     grounding                a Qwen3-VL grounding answer: a ```json fence with a bbox_2d and a point_2d
 """
 import argparse
@@ -173,8 +179,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("http://"):  # asked as a proxy: serve it ourselves
             self.path = "/" + self.path.split("/", 3)[3]
         length = int(self.headers.get("Content-Length", "0") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
         parts = self.path.split("/")
+        if len(parts) >= 4 and parts[1] == "s" and parts[2].startswith("slowread:"):
+            raw = self.read_slowly(length, int(parts[2].split(":")[1].split(",")[0]))
+        else:
+            raw = self.rfile.read(length) if length > 0 else b""
         # /s/<scenario>/<uid>/v1/chat/completions
         if len(parts) >= 4 and parts[1] == "s":
             # Split before unquoting, so that an argument may carry an escaped "," or ":".
@@ -320,6 +329,21 @@ class Handler(BaseHTTPRequestHandler):
             answer = ('```json\n[\n\t{"bbox_2d": [100, 200, 500, 800], "label": "cat"},\n'
                       '\t{"point_2d": [750, 250], "label": "bird"}\n]\n```')
             self.send_json(200, completion(req, content=answer), ids)
+        elif name == "slowread":  # a short answer: the upload is what is being tested
+            if req.get("stream") is True:
+                self.sse(req, ["pieces=4096"], {"pieces": "4096", "text": "read"})
+            else:
+                self.send_json(200, completion(req, content="read"), ids)
+        elif name == "sseerror":
+            body = b'event: error\ndata: {"error": {"message": "model overloaded (sse)", "type": "server_error"}}\n\n'
+            self.send_bytes(int(pos[0]), body, "text/event-stream")
+        elif name == "bareerror":
+            self.send_bytes(200, b'{"error":{"message":"Overloaded, try again"}}', "text/event-stream")
+        elif name == "dashscope":
+            self.send_json(int(pos[0]), {"code": "Throttling", "message": "Requests rate limit exceeded",
+                                         "request_id": "ds-req-42"})
+        elif name == "bigheader":
+            self.send_json(200, completion(req), dict(ids, **{"x-big": "b" * int(pos[0])}))
         elif name == "json-for-stream":
             self.send_json(200, completion(req), ids)
         elif name == "redirect":
@@ -328,6 +352,20 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_json(500, {"error": {"message": "stand-in: unknown scenario " + name}})
 
+
+    def read_slowly(self, length, per_second):
+        """Reads the body in small pieces at per_second bytes a second, with a small receive buffer
+        so that the sender feels it (an uplink slower than the upload)."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        piece = max(1, per_second // 20)
+        out = bytearray()
+        while len(out) < length:
+            data = self.rfile.read(min(piece, length - len(out)))
+            if not data:
+                break
+            out += data
+            time.sleep(0.05)
+        return bytes(out)
 
     def reset(self):
         """Closes with a TCP RST instead of a FIN."""
@@ -384,7 +422,7 @@ class Handler(BaseHTTPRequestHandler):
             sep = "data:" if "nospace" in flags else "data: "
             out.append(sep + body + nl + nl)
         if not any(f in flags for f in ("nodone", "nofinalblank", "nofinish", "errorevent", "errorobj")):
-            out.append("data: [DONE]" + nl + nl)
+            out.append("data: [DONE]" + (" " if "donespace" in flags else "") + nl + nl)
         if "nofinalblank" in flags:
             out[-1] = out[-1][: -2 * len(nl)] if out[-1].endswith(nl + nl) else out[-1]
 

@@ -35,8 +35,18 @@ CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects, int https_only);
 /* "7.88.1": the libcurl this process runs with. */
 const char *q3v_curl_version(void);
 
-CURLcode q3v_easy_getinfo_long(CURL *h, CURLINFO info, long *out);
-CURLcode q3v_easy_getinfo_double(CURL *h, CURLINFO info, double *out);
+CURLcode q3v_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out);
+/* The sockets an easy handle has open, followed through libcurl's open and close callbacks (a
+ * handle driven by its own multi handle owns every socket it opens). Freed only after the easy
+ * and multi handles, whose cleanup still closes sockets through it. */
+typedef struct q3v_sockets q3v_sockets;
+q3v_sockets *q3v_sockets_new(void);
+void q3v_sockets_free(q3v_sockets *s);
+CURLcode q3v_easy_track_sockets(CURL *h, q3v_sockets *s);
+/* Bytes sent on those sockets that the peer has not yet acknowledged (SIOCOUTQ). A request body
+ * sits in the kernel's buffers long after libcurl handed it over; while this number falls, the
+ * upload is still making progress. */
+long q3v_sockets_unacked(const q3v_sockets *s);
 
 /* A share handle for DNS and TLS sessions, with its own pthread locks so that many easy handles on
  * many threads may use it at once. Connections are deliberately not shared (libcurl documents the
@@ -60,3 +70,4 @@ json_t *q3v_json_incref(json_t *j);
 int q3v_json_typeof(const json_t *j);   /* json_type, or -1 for NULL */
 
 #endif
+
