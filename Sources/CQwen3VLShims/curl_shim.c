@@ -47,6 +47,8 @@ int q3v_curl_global_init(void) {
     return (int)global_rc;
 }
 
+void q3v_on_exit(void (*fn)(void)) { atexit(fn); }
+
 CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value) { return curl_easy_setopt(h, opt, value); }
 CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value) { return curl_easy_setopt(h, opt, value); }
 CURLcode q3v_easy_setopt_ptr(CURL *h, CURLoption opt, const void *value) { return curl_easy_setopt(h, opt, value); }

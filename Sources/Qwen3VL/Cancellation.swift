@@ -1,4 +1,7 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One call in flight: its cancellation flag and the connection to wake when the flag goes up.
 final class CallContext: Sendable {
@@ -44,6 +47,13 @@ final class CallRegistry: Sendable {
     }
 
     var isCancelledForever: Bool { state.withLock { $0.cancelled } }
+
+    /// Calls in flight on threads of this process (after fork() the parent's stay listed, and
+    /// never end here).
+    var countInThisProcess: Int {
+        let pid = getpid()
+        return state.withLock { s in s.calls.values.reduce(0) { $0 + ($1.connection.pid == pid ? 1 : 0) } }
+    }
 }
 
 /// A one-shot switch that stops the calls it was given to, from any thread: pass it to

@@ -30,6 +30,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     public init(options: ClientOptions) throws(Qwen3VLError) {
         try options.validate()
+        ProcessExit.installed
+        guard !ProcessExit.isExiting else { throw Qwen3VLError(.cancelled, "the process is exiting") }
         guard q3v_curl_global_init() == Int32(CURLE_OK.rawValue) else {
             throw Qwen3VLError(.internal, "libcurl failed to initialise")
         }
@@ -152,6 +154,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let context = CallContext(connection: conn)
         guard inFlight.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")) }
         defer { inFlight.remove(context) }
+        guard ProcessExit.calls.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "the process is exiting")) }
+        defer { ProcessExit.calls.remove(context) }
         if let cancel {
             guard cancel.registry.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "cancelled before it started")) }
         }

@@ -30,7 +30,8 @@ final class ConnectionPool: @unchecked Sendable {
 
     deinit {
         state.withLock { s in
-            guard s.pid == getpid() else { return } // inherited: never ours to close
+            // Inherited, never ours to close; or the process is exiting (see ProcessExit).
+            guard s.pid == getpid(), !ProcessExit.isExiting else { return }
             s.idle.removeAll() // connections go before the share handle they use
             q3v_share_free(s.share)
         }

@@ -184,6 +184,9 @@ final class Connection: @unchecked Sendable {
     }
 
     deinit {
+        // Once exit() has begun, OpenSSL may be tearing down: closing a TLS connection then could
+        // crash, and the process is ending anyway.
+        guard !ProcessExit.isExiting else { return }
         curl_easy_cleanup(easy)
         curl_multi_cleanup(multi)
         q3v_sockets_free(sockets) // last: the cleanups above close sockets through it

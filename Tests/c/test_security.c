@@ -170,6 +170,37 @@ static void test_log_callback(void) {
     qwen3vl_client_free(c);
 }
 
+/* A host that exits while other threads are mid-handshake (Python's daemon threads do) must not
+   crash in OpenSSL's exit-time cleanup. */
+static void *handshake_forever(void *p) {
+    (void)p;
+    char err[64];
+    for (;;) tls_call("ok", "\"insecure_skip_verify\":true", err, sizeof err); /* a new client, so a new handshake */
+    return NULL;
+}
+
+static void test_exit_during_handshakes(void) {
+    int crashed = 0, runs = 40;
+    for (int i = 0; i < runs; i++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            pthread_t t;
+            for (int k = 0; k < 4; k++) pthread_create(&t, NULL, handshake_forever, NULL);
+            usleep((useconds_t)(5000 + (i * 7919) % 40000));
+            exit(0);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            crashed++;
+            fprintf(stderr, "    run %d: %s %d\n", i, WIFSIGNALED(st) ? "signal" : "exit status",
+                    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+        }
+    }
+    CHECK(crashed == 0);
+}
+
 int main(int argc, char **argv) {
     snprintf(dir, sizeof dir, "/tmp/qwen3vl-tls-%d", (int)getpid());
     snprintf(cert, sizeof cert, "%s/cert.pem", dir);
@@ -187,6 +218,7 @@ int main(int argc, char **argv) {
         {"no_downgrade_on_redirect", test_no_downgrade_on_redirect},
         {"proxy", test_proxy},
         {"log_callback", test_log_callback},
+        {"exit_during_handshakes", test_exit_during_handshakes},
     };
     int rc = RUN_TESTS("security", tests);
     stop_stand_in(tls_pid, tls_in);

@@ -13,6 +13,9 @@
 /* curl_global_init exactly once per process, whatever thread gets here first. Returns a CURLcode. */
 int q3v_curl_global_init(void);
 
+/* atexit(fn): from a shared library it also runs at dlclose. */
+void q3v_on_exit(void (*fn)(void));
+
 CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value);
 CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value);
 CURLcode q3v_easy_setopt_ptr(CURL *h, CURLoption opt, const void *value);

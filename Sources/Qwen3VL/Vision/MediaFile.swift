@@ -57,6 +57,8 @@ final class MediaFile {
     /// O_NONBLOCK keeps open() from waiting for a writer when the path is a FIFO (or a device), so
     /// anything that is not a regular file fails at once; it is cleared again before any read.
     static func openRegular(_ path: String, fail: (String) -> Qwen3VLError) throws(Qwen3VLError) -> (fd: Int32, size: Int) {
+        // A JSON string may carry "\u0000"; as a C path it would name another file.
+        guard !path.utf8.contains(0) else { throw fail("the path contains a NUL byte") }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
         var st = stat()

@@ -46,6 +46,13 @@ def test_chat_prompt(base: Callable[..., str]) -> None:
     assert r.to_openai().choices[0].message.content == r.text
 
 
+def test_nul_in_prompt_and_reply(base: Callable[..., str]) -> None:
+    # "\0" is valid in JSON strings ("\u0000"): it goes out, comes back, and is not cut off.
+    with client(base) as c:
+        assert c.chat("a\0b").text == "echo: a\0b"
+        assert "".join(c.stream("a\0b")) == "echo: a\0b"
+
+
 def test_request_shape(base: Callable[..., str], port: int) -> None:
     url = base("ok", "py-shape")
     c = qwen3vl.Client(api_key="k", base_url=url, model="my/model", headers={"X-App": "tests"})
@@ -224,7 +231,8 @@ def test_vision_helpers(tmp_path: Path) -> None:
         qwen3vl.image_size(b"nope")
     assert qwen3vl.image_tokens(640, 480) == 300
     assert qwen3vl.image_tokens(1920, 1080) == 2040
-    assert qwen3vl.image_tokens(80, 80) == 4
+    assert qwen3vl.image_tokens(80, 80) == 64  # the processor's own min_pixels (65536) scales it up
+    assert qwen3vl.image_tokens(80, 80, min_pixels=4096) == 4
     assert qwen3vl.image_tokens(1920, 1080, max_pixels=1003520) == 943
     with pytest.raises(ValueError):
         qwen3vl.image_tokens(201, 1)

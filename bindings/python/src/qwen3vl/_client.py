@@ -84,7 +84,13 @@ def _raise_for(ptr: int, closed: bool) -> None:
         message,
         status_code=http or None,
         request_id=(_lib.result_request_id(ptr) or b"").decode() or None,
-        text=(_lib.result_text(ptr) or b"").decode("utf-8", "replace"))
+        text=_result_text(ptr).decode("utf-8", "replace"))
+
+
+def _result_text(ptr: int) -> bytes:
+    """The reply's text whole: it may contain NULs ("\\u0000" in the JSON), where a C string would stop."""
+    p = _lib.result_text(ptr)
+    return ctypes.string_at(p, _lib.result_text_len(ptr)) if p else b""
 
 
 def _take_reply(ptr: Optional[int], closed: bool) -> Reply:
@@ -102,7 +108,7 @@ def _take_reply(ptr: Optional[int], closed: bool) -> Reply:
             v: int = _lib.result_tokens(ptr, kind)
             return v if v >= 0 else None
         return Reply(
-            text=(_lib.result_text(ptr) or b"").decode("utf-8"),
+            text=_result_text(ptr).decode("utf-8"),
             finish_reason=(_lib.result_finish_reason(ptr) or b"").decode(),
             usage=Usage(tokens(n.TOKENS_PROMPT), tokens(n.TOKENS_COMPLETION), tokens(n.TOKENS_TOTAL)),
             request_id=(_lib.result_request_id(ptr) or b"").decode(),

@@ -64,7 +64,8 @@ _SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("result_status", ctypes.c_int, [c_result_p]),
     ("result_error", ctypes.c_char_p, [c_result_p]),
     ("result_http_status", ctypes.c_int, [c_result_p]),
-    ("result_text", ctypes.c_char_p, [c_result_p]),
+    ("result_text", ctypes.c_void_p, [c_result_p]),  # may hold NULs: read with result_text_len
+    ("result_text_len", ctypes.c_size_t, [c_result_p]),
     ("result_finish_reason", ctypes.c_char_p, [c_result_p]),
     ("result_json", ctypes.c_char_p, [c_result_p]),
     ("result_request_id", ctypes.c_char_p, [c_result_p]),
