@@ -15,7 +15,15 @@
  *   - Every call blocks the calling thread; callbacks run on that thread.
  *   - A client may be used by many threads at once. A result belongs to one thread at a time.
  *   - Nothing is printed, no signal handler is installed. libcurl is initialised once, thread-safely,
- *     by the library itself.
+ *     by the library itself (OpenSSL without its exit-time cleanup when the library is the first to
+ *     initialise it).
+ *   - fork(): a client inherited by a child process may be used there. The child never touches the
+ *     parent's pooled connections (they are left alone, neither used nor closed, so the parent's TLS
+ *     sessions are undisturbed) and opens its own; both processes may go on calling at once.
+ *   - exit() while other threads are inside calls is safe: the library's exit handler (atexit,
+ *     registered at the first qwen3vl_client_new, so it runs before OpenSSL's own) cancels the calls
+ *     in flight, refuses new ones, waits up to 250 ms for them to leave libcurl, and leaves TLS
+ *     connections unclosed from then on.
  *
  * Typical use:
  *
@@ -86,7 +94,12 @@ typedef struct qwen3vl_result qwen3vl_result;
  *   model               string  "alibaba/qwen3-vl-32b-instruct"; used when a request names none.
  *   timeout_ms          integer 600000; the whole call, retries and their waits included (>= 1).
  *   connect_timeout_ms  integer 5000; each connection attempt (>= 1).
- *   idle_timeout_ms     integer 60000; longest silence while a reply arrives (0 = no limit).
+ *   idle_timeout_ms     integer 60000; longest time without progress in either direction (0 = no
+ *                               limit): reply bytes arriving, or request bytes going out, counted
+ *                               until the server has acknowledged them (so a large image on a slow
+ *                               uplink is not silence). A plain call starts counting once its upload
+ *                               or its reply has begun (a model may think for minutes); a stream
+ *                               from the start of the attempt.
  *   max_retries         integer 2; retries after connect errors, HTTP 408, 409, 429 and 5xx (0..100).
  *                               Backoff 0.5 s * 2^n capped at 8 s with jitter; a server's
  *                               retry-after-ms / Retry-After is honoured when it is at most 60 s.
@@ -117,8 +130,10 @@ qwen3vl_client *qwen3vl_client_new(const char *options_json, char *errbuf, size_
 /* Frees a client and closes its connections. NULL is a no-op.
    Calls still in flight on other threads (as when a garbage-collected host frees a client that
    is busy) are cancelled: they return QWEN3VL_ERR_CANCELLED within about 100 ms, and the client's
-   memory is released when the last of them returns, as sqlite3_close_v2 does. Starting a new call
-   on a client after freeing it is a use-after-free, as with any freed pointer. */
+   memory is released when the last of them returns, as sqlite3_close_v2 does. Once this returns,
+   the client's log function is never called again (it waits for lines in progress on other
+   threads), so its user_data may be freed. Starting a new call on a client after freeing it is a
+   use-after-free, as with any freed pointer. */
 void qwen3vl_client_free(qwen3vl_client *client);
 
 /* Log levels for qwen3vl_client_set_log. */
@@ -132,11 +147,16 @@ typedef void (*qwen3vl_log_fn)(int level, const char *message, void *user_data);
 
 /* Sends the client's log lines of max_level and more severe to fn (NULL: no logging, the default).
    fn runs on the thread of the call the line is about, possibly on several threads at once, so it
-   must be thread-safe. May be called at any time from any thread. The API key never appears. */
+   must be thread-safe. May be called at any time from any thread, also from inside fn. Once it
+   returns, the previous function is never called again: it waits until no other thread is inside
+   it, so the old user_data may then be freed (and so it must not be called while holding a lock
+   that the old fn takes). The API key, and a password in base_url, never appear. */
 void qwen3vl_client_set_log(qwen3vl_client *client, qwen3vl_log_fn fn, int max_level, void *user_data);
 
 /* Cancels every call in flight on this client, from any thread; each returns QWEN3VL_ERR_CANCELLED
-   within about 100 ms with whatever text it had received. Calls started afterwards are not
+   within about 100 ms with whatever text it had received. Cancellation is checked between events,
+   not only between reads: once a call has seen it, no further on_delta starts, even for chunks that
+   had already arrived. Calls started afterwards are not
    affected (use a qwen3vl_cancel token to stop one particular call). NULL is a no-op. */
 void qwen3vl_client_cancel_all(qwen3vl_client *client);
 
@@ -169,14 +189,16 @@ typedef int (*qwen3vl_delta_fn)(const char *text, size_t text_len, const char *c
  * with the text so far. The returned result holds the whole reply assembled as if it had not been
  * streamed: text, finish reason, tool calls, usage, and a chat.completion in qwen3vl_result_json.
  *
- * The stream is complete when [DONE] arrives, or when a finish_reason has arrived and the connection
+ * The stream is complete when [DONE] arrives (any data starting with "[DONE]", as openai-python
+ * reads it), or when a finish_reason has arrived and the connection
  * then ends cleanly. A stream cut before that is QWEN3VL_ERR_PROTOCOL; an error event or error object
  * in the stream is QWEN3VL_ERR_PROTOCOL with the server's message; in both cases the text received
  * so far stays in the result. Failed attempts are retried only before the first chunk reached
  * on_delta, so no delta is ever delivered twice. idle_timeout_ms bounds the silence between bytes
  * (from the start of the attempt); timeout_ms bounds the whole call. on_delta must not be NULL.
  * A server that answers with a plain chat.completion instead of a stream is accepted: on_delta then
- * gets its whole text as one chunk. */
+ * gets its whole text as one chunk. Text may contain NUL bytes ("\u0000" is valid JSON): on_delta's
+ * text_len and qwen3vl_result_text_len count them. */
 qwen3vl_result *qwen3vl_chat_stream(qwen3vl_client *client, const char *request_json,
                                     qwen3vl_delta_fn on_delta, void *user_data);
 
@@ -192,7 +214,7 @@ typedef struct qwen3vl_cancel qwen3vl_cancel;
 /* A new, untriggered token; NULL only if memory ran out. Free with qwen3vl_cancel_free. */
 qwen3vl_cancel *qwen3vl_cancel_new(void);
 /* Triggers the token: every call using it returns QWEN3VL_ERR_CANCELLED within about 100 ms,
-   keeping what it had received. NULL is a no-op. */
+   keeping what it had received; no on_delta starts after the call has seen it. NULL is a no-op. */
 void qwen3vl_cancel_trigger(qwen3vl_cancel *cancel);
 /* 1 once triggered, else 0 (also for NULL). */
 int  qwen3vl_cancel_is_triggered(const qwen3vl_cancel *cancel);
