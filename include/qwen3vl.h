@@ -12,7 +12,8 @@
  *     Invalid UTF-8 is an error.
  *   - Strings returned are owned by the object that returned them and stay valid until that object
  *     is freed. They are never NULL: "" stands for "none".
- *   - Every call blocks the calling thread; callbacks run on that thread.
+ *   - Calls block the calling thread and run their callbacks on it, except the non-blocking calls
+ *     (qwen3vl_call_start and its events), which never block and never call back.
  *   - A client may be used by many threads at once. A result belongs to one thread at a time.
  *   - Nothing is printed, no signal handler is installed. libcurl is initialised once, thread-safely,
  *     by the library itself (OpenSSL without its exit-time cleanup when the library is the first to
@@ -226,6 +227,99 @@ qwen3vl_result *qwen3vl_chat_cancellable(qwen3vl_client *client, const char *req
 qwen3vl_result *qwen3vl_chat_stream_cancellable(qwen3vl_client *client, const char *request_json,
                                                 qwen3vl_delta_fn on_delta, void *user_data,
                                                 qwen3vl_cancel *cancel);
+
+/* ---- Per-call options: the preferred blocking call ------------------------------------------ */
+
+/* The blocking call every other one is a special case of; prefer it in new code.
+ *
+ * call_options_json is NULL or a JSON object overriding the client's options for this call only:
+ *   stream           boolean  stream the reply; default: true when on_delta is given, else false
+ *   timeout_ms       integer  as the client option, for this call
+ *   idle_timeout_ms  integer  as the client option, for this call
+ *   max_retries      integer  as the client option, for this call
+ *   headers          object   extra request headers (after the client's), name -> string
+ *   query            object   query parameters added to the URL, name -> string (percent-encoded here)
+ * Unknown keys, wrong types and ranges give a QWEN3VL_ERR_INVALID_ARGUMENT result naming the key.
+ * cancel may be NULL; on_delta may be NULL (no deltas; with "stream": true the reply is still
+ * streamed and assembled). Otherwise as qwen3vl_chat_stream_cancellable: same result, same rules. */
+qwen3vl_result *qwen3vl_chat_v2(qwen3vl_client *client, const char *request_json, const char *call_options_json,
+                                qwen3vl_cancel *cancel, qwen3vl_delta_fn on_delta, void *user_data);
+
+/* ---- Non-blocking calls ---------------------------------------------------------------------
+ *
+ * For hosts that must never block their loop thread (GUI toolkits, game engines, Node, Lua,
+ * asyncio, a plugin inside someone else's event loop) and for batch work with many calls in flight.
+ * Each client has one I/O thread, started by its first qwen3vl_call_start, that drives all of its
+ * calls on one libcurl multi handle; retries, backoff, timeouts, idle limits, file inlining and
+ * stream assembly behave exactly as in the blocking calls. No callback ever runs on that thread:
+ * the host takes the calls' events on its own thread, when the client's event descriptor says some
+ * are waiting. A typical loop:
+ *
+ *     qwen3vl_call *call = qwen3vl_call_start(c, request_json, "{\"stream\": true}", my_data);
+ *     struct pollfd p = {qwen3vl_client_event_fd(c), POLLIN, 0};
+ *     for (int done = 0; !done; ) {
+ *         poll(&p, 1, -1);                          // alongside the host's other descriptors
+ *         qwen3vl_event *ev;
+ *         while ((ev = qwen3vl_client_next_event(c, 0))) {
+ *             if (qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DELTA) {
+ *                 size_t n; const char *t = qwen3vl_event_text(ev, &n); fwrite(t, 1, n, stdout);
+ *             } else {                              // DONE: the result is ready
+ *                 qwen3vl_result *r = qwen3vl_call_result(qwen3vl_event_call(ev));
+ *                 printf("\n%s\n", qwen3vl_status_name(qwen3vl_result_status(r)));
+ *                 done = 1;
+ *             }
+ *             qwen3vl_event_free(ev);
+ *         }
+ *     }
+ *     qwen3vl_call_free(call);
+ *
+ * Backpressure: a call whose untaken events pass about 1 MiB is paused until the host takes them,
+ * so a slow host costs bounded memory (and a paused call's idle limit does not run).
+ * qwen3vl_client_free cancels what is in flight, joins the I/O thread and drops every waiting event:
+ * no event is delivered after it returns. After fork(), a client used in the child starts its own
+ * thread and connections there (and its event descriptor is a new one: ask for it again). */
+typedef struct qwen3vl_call  qwen3vl_call;
+typedef struct qwen3vl_event qwen3vl_event;
+
+#define QWEN3VL_EVENT_DELTA 1   /* a streamed chunk of a call started with "stream": true */
+#define QWEN3VL_EVENT_DONE  2   /* the call ended; its result is ready */
+
+/* Starts a call and returns at once; the work runs on the client's I/O thread. Never NULL unless
+   client or request_json is NULL or memory ran out: an invalid request, bad call options, a missing
+   file or any other failure arrives as the call's DONE event with the result's status.
+   call_options_json: NULL or the object qwen3vl_chat_v2 takes ("stream" defaults to false here).
+   user_data comes back on every event. Free the call with qwen3vl_call_free (any thread, once). */
+qwen3vl_call  *qwen3vl_call_start(qwen3vl_client *client, const char *request_json,
+                                  const char *call_options_json, void *user_data);
+
+/* A descriptor that is readable while events wait (an eventfd). Never read or close it yourself;
+   watch it with poll/epoll/libuv/asyncio/QSocketNotifier/g_unix_fd_add. The same for the client's
+   life (in one process). -1 if client is NULL or the descriptor cannot be made. */
+int            qwen3vl_client_event_fd(qwen3vl_client *client);
+
+/* Takes the next event of any call on this client, waiting up to timeout_ms (0: don't wait,
+   -1: wait until one comes). NULL when none came. Events of one call come in order, DONE last.
+   Any thread; each event is handed to one taker. Free it with qwen3vl_event_free. */
+qwen3vl_event *qwen3vl_client_next_event(qwen3vl_client *client, int timeout_ms);
+
+int            qwen3vl_event_kind(const qwen3vl_event *ev);       /* QWEN3VL_EVENT_*; 0 for NULL */
+/* The call the event belongs to: the pointer qwen3vl_call_start returned (valid while the event is). */
+qwen3vl_call  *qwen3vl_event_call(const qwen3vl_event *ev);
+void          *qwen3vl_event_user_data(const qwen3vl_event *ev);
+/* DELTA: the content delta ("" for chunks without content), its length in *len when len is not
+   NULL (the text may contain NULs). DONE: "". Valid until the event is freed. */
+const char    *qwen3vl_event_text(const qwen3vl_event *ev, size_t *len);
+const char    *qwen3vl_event_chunk_json(const qwen3vl_event *ev);        /* DELTA: the raw chunk; "" for DONE */
+void           qwen3vl_event_free(qwen3vl_event *ev);
+
+/* Cancels the call from any thread: it ends with QWEN3VL_ERR_CANCELLED (its DONE still comes,
+   with the text so far); no DELTA is produced after the I/O thread has seen the cancel. */
+void            qwen3vl_call_cancel(qwen3vl_call *call);
+/* The call's result: NULL until its DONE event was taken; owned by the call (do not free it). */
+qwen3vl_result *qwen3vl_call_result(qwen3vl_call *call);
+/* Frees the call, cancelling it if it still runs; its events not yet taken are dropped (an event
+   already taken stays valid until freed). Also fine after the client was freed. */
+void            qwen3vl_call_free(qwen3vl_call *call);
 
 /* ---- Results ----------------------------------------------------------------------------- */
 /* Accessors accept NULL (giving QWEN3VL_ERR_INVALID_ARGUMENT, "", 0 or -1). Returned strings live

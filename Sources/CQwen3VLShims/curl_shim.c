@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/sockios.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <stdint.h>
 #include <string.h>
@@ -49,6 +50,24 @@ int q3v_curl_global_init(void) {
 
 void q3v_on_exit(void (*fn)(void)) { atexit(fn); }
 
+void q3v_block_signals(void) {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
+int q3v_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+void q3v_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    while (write(fd, &one, sizeof one) < 0 && errno == EINTR) {}
+}
+
+void q3v_eventfd_drain(int fd) {
+    uint64_t n;
+    while (read(fd, &n, sizeof n) < 0 && errno == EINTR) {}
+}
+
 CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value) { return curl_easy_setopt(h, opt, value); }
 CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value) { return curl_easy_setopt(h, opt, value); }
 CURLcode q3v_easy_setopt_ptr(CURL *h, CURLoption opt, const void *value) { return curl_easy_setopt(h, opt, value); }
@@ -91,17 +110,30 @@ const char *q3v_curl_version(void) {
 
 CURLcode q3v_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out) { return curl_easy_getinfo(h, info, out); }
 
+/* A growable set: one handle's sockets, or (for the non-blocking engine, whose connections move
+ * between easy handles through the multi handle's cache) every socket of one multi handle. */
 struct q3v_sockets {
-    int n;
-    curl_socket_t fds[8];
+    int n, cap;
+    curl_socket_t *fds;
 };
 
 q3v_sockets *q3v_sockets_new(void) { return calloc(1, sizeof(q3v_sockets)); }
-void q3v_sockets_free(q3v_sockets *s) { free(s); }
+void q3v_sockets_free(q3v_sockets *s) {
+    if (s) free(s->fds);
+    free(s);
+}
 
 static int socket_opened(void *user, curl_socket_t fd, curlsocktype purpose) {
     q3v_sockets *s = user;
-    if (purpose == CURLSOCKTYPE_IPCXN && s->n < (int)(sizeof s->fds / sizeof s->fds[0])) s->fds[s->n++] = fd;
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKOPT_OK;
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 8;
+        curl_socket_t *grown = cap > 0 ? realloc(s->fds, (size_t)cap * sizeof *grown) : NULL;
+        if (!grown) return CURL_SOCKOPT_OK; /* untracked: its upload progress is libcurl's count only */
+        s->fds = grown;
+        s->cap = cap;
+    }
+    s->fds[s->n++] = fd;
     return CURL_SOCKOPT_OK;
 }
 

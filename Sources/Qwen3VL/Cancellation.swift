@@ -3,19 +3,22 @@ import Synchronization
 import Glibc
 #endif
 
-/// One call in flight: its cancellation flag and the connection to wake when the flag goes up.
+/// One call in flight: its cancellation flag and how to wake the thread that runs it (the
+/// caller's poll loop, or the client's I/O thread) when the flag goes up.
 final class CallContext: Sendable {
     private let flag = Atomic<Bool>(false)
-    let connection: Connection
+    private let wake: @Sendable () -> Void
+    /// The process the call started in (after fork() the parent's calls never end in the child).
+    let pid = getpid()
 
-    init(connection: Connection) { self.connection = connection }
+    init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
 
     var isCancelled: Bool { flag.load(ordering: .acquiring) }
 
     /// Safe from any thread; the call notices within one wake-up of its poll loop.
     func cancel() {
         flag.store(true, ordering: .releasing)
-        connection.wakeup()
+        wake()
     }
 }
 
@@ -52,7 +55,7 @@ final class CallRegistry: Sendable {
     /// never end here).
     var countInThisProcess: Int {
         let pid = getpid()
-        return state.withLock { s in s.calls.values.reduce(0) { $0 + ($1.connection.pid == pid ? 1 : 0) } }
+        return state.withLock { s in s.calls.values.reduce(0) { $0 + ($1.pid == pid ? 1 : 0) } }
     }
 }
 

@@ -15,18 +15,22 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// Secrets no log line or error text may carry: the key, and a password in base_url.
     private let secrets: [SecretKey]
     private let pool: ConnectionPool
-    /// curl_slists of the fixed request headers (plain and streamed calls differ in Accept),
-    /// read-only after init and so shareable by all calls.
-    private let plainHeaders: UnsafeMutablePointer<curl_slist>?
-    private let streamHeaders: UnsafeMutablePointer<curl_slist>?
+    /// The fixed request header lines (plain and streamed calls differ in Accept), and the lists
+    /// made of them once, read-only after init and so shared by all calls.
+    private let plainLines: [String]
+    private let streamLines: [String]
+    private let plainHeaders: HeaderList
+    private let streamHeaders: HeaderList
     private let userAgent: String
     private let url: String
     /// `url` as log lines show it: a password in it replaced, however short.
     private let logURL: String
     private let media: MediaPolicy
-    private let inFlight = CallRegistry()
-    private let logger = Logger()
+    let inFlight = CallRegistry()
+    let logger = Logger()
     private let security: TransportSecurity
+    /// The I/O thread of non-blocking calls with its event queue, made on first use.
+    private let engineSlot = Locked<Engine?>(nil)
 
     public init(options: ClientOptions) throws(Qwen3VLError) {
         try options.validate()
@@ -37,11 +41,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
         }
         guard let pool = ConnectionPool() else { throw Qwen3VLError(.internal, "out of memory") }
         let extra = options.headers.map { "\($0.name): \($0.value)" }
-        let plain = Self.headerList(["Content-Type: application/json", "Accept: application/json", "Expect:"] + extra)
-        let stream = Self.headerList(["Content-Type: application/json", "Accept: text/event-stream", "Expect:"] + extra)
-        guard let plain, let stream else {
-            curl_slist_free_all(plain)
-            curl_slist_free_all(stream)
+        plainLines = ["Content-Type: application/json", "Accept: application/json", "Expect:"] + extra
+        streamLines = ["Content-Type: application/json", "Accept: text/event-stream", "Expect:"] + extra
+        guard let plain = HeaderList(plainLines), let stream = HeaderList(streamLines) else {
             throw Qwen3VLError(.internal, "out of memory")
         }
         key = SecretKey(options.apiKey)
@@ -67,20 +69,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
     }
 
     deinit {
-        curl_slist_free_all(plainHeaders)
-        curl_slist_free_all(streamHeaders)
-    }
-
-    private static func headerList(_ lines: [String]) -> UnsafeMutablePointer<curl_slist>? {
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        for line in lines {
-            guard let next = curl_slist_append(list, line) else {
-                curl_slist_free_all(list)
-                return nil
-            }
-            list = next
-        }
-        return list
+        // The I/O thread holds no reference to the client, so this is where it stops.
+        engineSlot.withLock { $0?.shutdown() }
     }
 
     /// Sends this client's log lines at `level` and more severe to `handler` (nil: no logging):
@@ -98,6 +88,16 @@ public final class Qwen3VLClient: @unchecked Sendable {
     public func close() {
         logger.close()
         inFlight.cancelAll(forever: true)
+        // Non-blocking calls end here: cancelled, the I/O thread joined, their events dropped.
+        engineSlot.withLock { $0?.shutdown() }
+    }
+
+    /// The one blocking entry point behind the others: per-call options, a cancel token and, when
+    /// `onDelta` is given, the reply streamed to it on this thread (returning false stops the call:
+    /// `.cancelled`, text so far kept). `options.stream` unset means: stream when there is `onDelta`.
+    public func chat(requestBytes: UnsafeRawBufferPointer, options call: CallOptions, cancel: CancelToken? = nil,
+                     onDelta: ((StreamChunk) -> Bool)? = nil) -> ChatResult {
+        execute(requestBytes, call: call, cancel: cancel, onDelta: onDelta)
     }
 
     /// Sends a chat-completions request (JSON text) and waits for the whole reply.
@@ -108,7 +108,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// Same as ``chat(_:cancel:)`` for UTF-8 bytes the caller owns for the duration of the call.
     public func chat(requestBytes: UnsafeRawBufferPointer, cancel: CancelToken? = nil) -> ChatResult {
-        execute(requestBytes, cancel: cancel, onDelta: nil)
+        execute(requestBytes, call: CallOptions(), cancel: cancel, onDelta: nil)
     }
 
     /// Streams the reply, calling `onDelta` on this thread for each chunk as it arrives; returning
@@ -122,19 +122,184 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// Same as ``chatStream(_:cancel:onDelta:)`` for UTF-8 bytes the caller owns during the call.
     public func chatStream(requestBytes: UnsafeRawBufferPointer, cancel: CancelToken? = nil,
                            onDelta: @escaping (StreamChunk) -> Bool) -> ChatResult {
-        execute(requestBytes, cancel: cancel, onDelta: onDelta)
+        execute(requestBytes, call: CallOptions(), cancel: cancel, onDelta: onDelta)
     }
 
-    private func execute(_ bytes: UnsafeRawBufferPointer, cancel: CancelToken?, onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
-        let start = Clock.nowNs()
-        var result: ChatResult
-        do throws(Qwen3VLError) {
-            let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media,
-                                                    stream: onDelta != nil)
-            result = run(body, cancel: cancel, onDelta: onDelta)
-        } catch {
-            result = ChatResult(error: error)
+    // MARK: non-blocking calls
+
+    /// The client's I/O thread and event queue, made on first use (and afresh in a child process
+    /// after fork(): the parent's thread does not exist there). Nil if they cannot be made.
+    func engine() -> Engine? {
+        engineSlot.withLock { slot in
+            if let e = slot, e.pid == getpid() { return e }
+            if let inherited = slot { inherited.abandon() }
+            slot = Engine(client: self)
+            return slot
         }
+    }
+
+    /// Starts a call on the I/O thread and returns at once; its events (deltas of a stream, then
+    /// DONE) come from ``nextEvent(timeoutMs:)``. Never fails here: a bad request, like any other
+    /// failure, is the status of its DONE event's result.
+    public func start(requestBytes: UnsafeRawBufferPointer, options call: CallOptions, userData: UnsafeMutableRawPointer?) -> AsyncCall {
+        guard let engine = engine() else {
+            let failed = AsyncCall(userData: userData)
+            failed.finishedEarly(ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")))
+            return failed
+        }
+        let asyncCall = AsyncCall(userData: userData, wake: { [weak engine] in engine?.wakeup() })
+        asyncCall.engine = engine
+        let start = Clock.nowNs()
+        do throws(Qwen3VLError) {
+            let run = try makeRun(requestBytes, call, onDelta: nil, start: start)
+            engine.start(asyncCall, run)
+        } catch {
+            engine.finishAtOnce(asyncCall, finalize(ChatResult(error: error), start: start))
+        }
+        return asyncCall
+    }
+
+    /// A call that failed before it could start (its call options were refused): its DONE event,
+    /// with that error, is the first thing it delivers.
+    public func start(failing e: Qwen3VLError, userData: UnsafeMutableRawPointer?) -> AsyncCall {
+        let asyncCall = AsyncCall(userData: userData)
+        guard let engine = engine() else { asyncCall.finishedEarly(ChatResult(error: e)); return asyncCall }
+        asyncCall.engine = engine
+        engine.finishAtOnce(asyncCall, finalize(ChatResult(error: e), start: Clock.nowNs()))
+        return asyncCall
+    }
+
+    /// A descriptor that is readable while events wait (-1 if the queue cannot be made).
+    public var eventFD: Int32 { engine()?.events.fd ?? -1 }
+
+    /// The next event of any non-blocking call, waiting up to `timeoutMs` (0: not at all, -1: until
+    /// one comes). Nil when none came.
+    public func nextEvent(timeoutMs: Int32) -> CallEvent? { engine()?.events.next(timeoutMs: timeoutMs) }
+
+    // MARK: one call, as both drivers run it
+
+    /// One call's fixed plan (body, request, limits), shared by its attempts, and its result so far.
+    final class CallRun {
+        let body: RequestBody
+        let request: HTTPRequest
+        let deadline: UInt64
+        let maxRetries: Int
+        let streaming: Bool
+        var onDelta: ((StreamChunk) -> Bool)?
+        let start: UInt64
+        /// Set by the driver before the first attempt.
+        var isCancelled: () -> Bool = { false }
+        var result = ChatResult()
+        private(set) var sink = ResponseSink(limit: 0)
+        private(set) var stream: StreamAssembler?
+        fileprivate var attemptStart: UInt64 = 0
+
+        init(body: RequestBody, request: HTTPRequest, deadline: UInt64, maxRetries: Int, streaming: Bool,
+             onDelta: ((StreamChunk) -> Bool)?, start: UInt64) {
+            self.body = body
+            self.request = request
+            self.deadline = deadline
+            self.maxRetries = maxRetries
+            self.streaming = streaming
+            self.onDelta = onDelta
+            self.start = start
+        }
+
+        fileprivate func newAttempt(limit: Int64) {
+            result.attempts += 1
+            let sink = ResponseSink(limit: limit)
+            let stream = streaming ? StreamAssembler(maxEventBytes: Int(clamping: limit), isCancelled: isCancelled,
+                                                     onDelta: onDelta ?? { _ in true }) : nil
+            if let stream {
+                sink.onData = { [unowned sink] bytes in
+                    let more = stream.feed(bytes)
+                    if !more && stream.sawDone { sink.complete = true }
+                    return more
+                }
+            }
+            self.sink = sink
+            self.stream = stream
+            attemptStart = Clock.nowNs()
+        }
+    }
+
+    /// What comes after an attempt.
+    enum Verdict {
+        case done(ChatResult)
+        case retry(afterMs: Int64)
+    }
+
+    /// Checks the request and plans the call.
+    func makeRun(_ bytes: UnsafeRawBufferPointer, _ call: CallOptions, onDelta: ((StreamChunk) -> Bool)?,
+                 start: UInt64) throws(Qwen3VLError) -> CallRun {
+        let streaming = call.stream ?? (onDelta != nil)
+        let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media, stream: streaming)
+        var headers = streaming ? streamHeaders : plainHeaders
+        if !call.headers.isEmpty {
+            guard let h = HeaderList((streaming ? streamLines : plainLines) + call.headers.map({ "\($0.name): \($0.value)" })) else {
+                throw Qwen3VLError(.internal, "out of memory")
+            }
+            headers = h
+        }
+        let request = HTTPRequest(
+            url: call.url(url), body: body, headers: headers, bearer: key.map { UnsafePointer($0.cString) },
+            userAgent: userAgent, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: call.idleTimeoutMs ?? options.idleTimeoutMs,
+            idleFromStart: streaming, maxResponseBytes: options.maxResponseBytes, security: security)
+        return CallRun(body: body, request: request, deadline: Clock.deadline(afterMs: call.timeoutMs ?? options.timeoutMs),
+                       maxRetries: call.maxRetries ?? options.maxRetries, streaming: streaming, onDelta: onDelta, start: start)
+    }
+
+    /// Sets up the next attempt of `run` (its sink and stream decoder).
+    func beginAttempt(_ run: CallRun) {
+        run.newAttempt(limit: options.maxResponseBytes)
+        logger.log(.debug, "POST \(logURL) (attempt \(run.result.attempts), \(run.body.count) bytes) with \(describeHeaders(streaming: run.streaming))",
+                   redact: redacted)
+    }
+
+    /// Judges how an attempt ended: the call's result, or another attempt after a wait. The one
+    /// place where outcomes are classified, for the blocking calls and the I/O thread alike.
+    func verdict(_ run: CallRun, _ outcome: TransferOutcome) -> Verdict {
+        let sink = run.sink
+        sink.onData = nil
+        logger.log(.info, "POST \(logURL): HTTP \(sink.httpStatus) after \((Clock.nowNs() &- run.attemptStart) / 1_000_000) ms (attempt \(run.result.attempts))",
+                   redact: redacted)
+        run.result.httpStatus = sink.httpStatus
+        run.result.requestID = sink.requestID ?? ""
+
+        var failure: Qwen3VLError
+        let retryable: Bool
+        switch outcome {
+        case .completed where (200..<300).contains(sink.httpStatus):
+            if let stream = run.stream, sink.streamed { return .done(finishStream(run.result, stream, failure: nil)) }
+            return .done(completed(run.result, body: sink.body, isCancelled: run.isCancelled, onDelta: run.onDelta))
+        case .completed:
+            if run.result.requestID.isEmpty { run.result.requestID = ReplyParser.errorRequestID(sink.body.bytes) ?? "" }
+            (failure, retryable) = Self.httpFailure(status: sink.httpStatus, body: sink.body.bytes)
+        case .failed(let e, let r):
+            (failure, retryable) = (e, r)
+        }
+        // Never replay deltas the caller has already seen; an error inside the stream is final.
+        if let stream = run.stream, stream.deliveredAny || stream.failure != nil || stream.cancelled {
+            return .done(finishStream(run.result, stream, failure: failure))
+        }
+        if !retryable || run.result.attempts > run.maxRetries {
+            return .done(finish(run.result, failure))
+        }
+        let delay = RetryPolicy.delayMs(
+            failedAttempts: run.result.attempts, retryAfterMs: sink.retryAfterMs, retryAfter: sink.retryAfter,
+            nowEpochSeconds: Clock.epochSeconds(), random: Double.random(in: 0..<1))
+        if Clock.msUntil(run.deadline) <= delay {
+            failure.message += " (no time left in timeout_ms for another attempt)"
+            return .done(finish(run.result, failure))
+        }
+        logger.log(.warning, "attempt \(run.result.attempts) failed (\(failure.status.name): \(failure.message)); retrying in \(delay) ms",
+                   redact: redacted)
+        return .retry(afterMs: delay)
+    }
+
+    /// The result as the caller gets it: secrets redacted, time taken, a failure logged.
+    func finalize(_ r: ChatResult, start: UInt64) -> ChatResult {
+        var result = r
         result.error = redacted(result.error)
         result.elapsedMs = Double(Clock.nowNs() &- start) / 1e6
         if result.status != .ok {
@@ -143,15 +308,32 @@ public final class Qwen3VLClient: @unchecked Sendable {
         return result
     }
 
-    /// Takes a connection, registers the call for cancellation, and runs the attempts.
-    private func run(_ body: RequestBody, cancel: CancelToken?, onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
+    /// A call ended before or between attempts (cancelled, say), keeping what it had.
+    func finish(_ run: CallRun, _ e: Qwen3VLError) -> ChatResult { finish(run.result, e) }
+
+    // MARK: blocking calls
+
+    private func execute(_ bytes: UnsafeRawBufferPointer, call: CallOptions, cancel: CancelToken?,
+                         onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
+        let start = Clock.nowNs()
+        let result: ChatResult
+        do throws(Qwen3VLError) {
+            result = runBlocking(try makeRun(bytes, call, onDelta: onDelta, start: start), cancel: cancel)
+        } catch {
+            result = ChatResult(error: error)
+        }
+        return finalize(result, start: start)
+    }
+
+    /// Takes a connection, registers the call for cancellation, and runs the attempts on this thread.
+    private func runBlocking(_ run: CallRun, cancel: CancelToken?) -> ChatResult {
         guard let conn = pool.acquire() else { return ChatResult(error: Qwen3VLError(.internal, "could not create a libcurl handle")) }
         // Back to the pool only after a clean exchange. After a garbled, cut, timed-out or cancelled
         // one, the connection may hold stray bytes (a Content-Length that lied, say) that would
         // poison the next call, so it is closed instead.
         var reusable = false
         defer { if reusable { pool.release(conn) } }
-        let context = CallContext(connection: conn)
+        let context = CallContext(wake: { conn.wakeup() })
         guard inFlight.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")) }
         defer { inFlight.remove(context) }
         guard ProcessExit.calls.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "the process is exiting")) }
@@ -160,81 +342,30 @@ public final class Qwen3VLClient: @unchecked Sendable {
             guard cancel.registry.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "cancelled before it started")) }
         }
         defer { cancel?.registry.remove(context) }
-        let result = attempts(body, conn: conn, context: context, onDelta: onDelta)
-        reusable = [.ok, .auth, .rateLimit, .badRequest, .server].contains(result.status)
-        return result
-    }
-
-    /// The retry loop: one HTTP attempt after another until success, a final failure, the deadline
-    /// or cancellation.
-    private func attempts(_ body: RequestBody, conn: Connection, context: CallContext,
-                          onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
-        let deadline = Clock.deadline(afterMs: options.timeoutMs)
-        let request = HTTPRequest(
-            url: url, body: body, headers: onDelta == nil ? plainHeaders : streamHeaders, bearer: key.map { UnsafePointer($0.cString) },
-            userAgent: userAgent, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: options.idleTimeoutMs,
-            idleFromStart: onDelta != nil, maxResponseBytes: options.maxResponseBytes, security: security)
-
-        var result = ChatResult()
+        run.isCancelled = { context.isCancelled }
         while true {
-            result.attempts += 1
-            let sink = ResponseSink(limit: options.maxResponseBytes)
-            let stream = onDelta.map { StreamAssembler(maxEventBytes: Int(clamping: options.maxResponseBytes),
-                                                            isCancelled: { context.isCancelled }, onDelta: $0) }
-            if let stream {
-                sink.onData = { [unowned sink] bytes in
-                    let more = stream.feed(bytes)
-                    if !more && stream.sawDone { sink.complete = true }
-                    return more
+            beginAttempt(run)
+            let outcome = conn.perform(run.request, sink: run.sink, deadlineNs: run.deadline, context: context)
+            switch verdict(run, outcome) {
+            case .done(let result):
+                reusable = Self.leavesConnectionClean(result.status)
+                return result
+            case .retry(let ms):
+                if !conn.sleep(ms: ms, context: context) {
+                    return finish(run, Qwen3VLError(.cancelled, "cancelled while waiting to retry"))
                 }
-            }
-            logger.log(.debug, "POST \(logURL) (attempt \(result.attempts), \(body.count) bytes) with \(describeHeaders(streaming: onDelta != nil))",
-                       redact: redacted)
-            let attemptStart = Clock.nowNs()
-            let outcome = conn.perform(request, sink: sink, deadlineNs: deadline, context: context)
-            sink.onData = nil
-            logger.log(.info, "POST \(logURL): HTTP \(sink.httpStatus) after \((Clock.nowNs() &- attemptStart) / 1_000_000) ms (attempt \(result.attempts))",
-                       redact: redacted)
-            result.httpStatus = sink.httpStatus
-            result.requestID = sink.requestID ?? ""
-
-            var failure: Qwen3VLError
-            let retryable: Bool
-            switch outcome {
-            case .completed where (200..<300).contains(sink.httpStatus):
-                if let stream, sink.streamed { return finishStream(result, stream, failure: nil) }
-                return completed(result, body: sink.body, context: context, onDelta: onDelta)
-            case .completed:
-                if result.requestID.isEmpty { result.requestID = ReplyParser.errorRequestID(sink.body.bytes) ?? "" }
-                (failure, retryable) = Self.httpFailure(status: sink.httpStatus, body: sink.body.bytes)
-            case .failed(let e, let r):
-                (failure, retryable) = (e, r)
-            }
-            // Never replay deltas the caller has already seen; an error inside the stream is final.
-            if let stream, stream.deliveredAny || stream.failure != nil || stream.cancelled {
-                return finishStream(result, stream, failure: failure)
-            }
-            if !retryable || result.attempts > options.maxRetries {
-                return finish(result, failure)
-            }
-            let delay = RetryPolicy.delayMs(
-                failedAttempts: result.attempts, retryAfterMs: sink.retryAfterMs, retryAfter: sink.retryAfter,
-                nowEpochSeconds: Clock.epochSeconds(), random: Double.random(in: 0..<1))
-            if Clock.msUntil(deadline) <= delay {
-                failure.message += " (no time left in timeout_ms for another attempt)"
-                return finish(result, failure)
-            }
-            logger.log(.warning, "attempt \(result.attempts) failed (\(failure.status.name): \(failure.message)); retrying in \(delay) ms",
-                       redact: redacted)
-            if !conn.sleep(ms: delay, context: context) {
-                return finish(result, Qwen3VLError(.cancelled, "cancelled while waiting to retry"))
             }
         }
     }
 
+    /// Outcomes after which a connection holds nothing stray and may serve another call.
+    static func leavesConnectionClean(_ status: Status) -> Bool {
+        [.ok, .auth, .rateLimit, .badRequest, .server].contains(status)
+    }
+
     /// A whole non-streamed reply (also what a server that ignores "stream": true sends): parsed, and
     /// for a streaming caller handed over as a single chunk.
-    private func completed(_ partial: ChatResult, body: ByteBuffer, context: CallContext,
+    private func completed(_ partial: ChatResult, body: ByteBuffer, isCancelled: () -> Bool,
                            onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
         var result = partial
         do throws(Qwen3VLError) {
@@ -242,7 +373,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
             result.apply(c)
             result.jsonBytes = body.take() // the reply as received, without a copy
             if let onDelta {
-                if context.isCancelled { return finish(result, Qwen3VLError(.cancelled, "cancelled")) }
+                if isCancelled() { return finish(result, Qwen3VLError(.cancelled, "cancelled")) }
                 let go = onDelta(StreamChunk(textBytes: UnsafeBufferPointer(start: c.text.base, count: c.text.count),
                                              jsonBytes: UnsafeBufferPointer(start: result.jsonBytes.base, count: result.jsonBytes.count)))
                 if !go { return finish(result, Qwen3VLError(.cancelled, "stopped by the stream callback")) }

@@ -101,14 +101,7 @@ public struct ClientOptions: Sendable {
             case "ca_file", "ca_path", "proxy":
                 guard let s = value.string, !s.isEmpty else { throw wrongType(key, "a non-empty string", value) }
                 if key == "ca_file" { opts.caFile = s } else if key == "ca_path" { opts.caPath = s } else { opts.proxy = s }
-            case "headers":
-                guard value.kind == .object else { throw wrongType(key, "an object of strings", value) }
-                var list: [(name: String, value: String)] = []
-                for (name, v) in value.members {
-                    guard let s = v.string else { throw wrongType("headers.\(name)", "a string", v) }
-                    list.append((name, s))
-                }
-                opts.headers = list
+            case "headers": opts.headers = try stringPairs(key, value)
             default:
                 throw Qwen3VLError(.invalidArgument, "unknown option \"\(key)\"")
             }
@@ -142,13 +135,18 @@ public struct ClientOptions: Sendable {
             }
         }
         guard !model.isEmpty else { throw Qwen3VLError(.invalidArgument, "option model must not be empty") }
-        try Self.check("timeout_ms", timeoutMs, 1...Int64(Int32.max) * 1000)
+        try Self.check("timeout_ms", timeoutMs, Self.timeoutRange)
         try Self.check("connect_timeout_ms", connectTimeoutMs, 1...Int64(Int32.max))
-        try Self.check("idle_timeout_ms", idleTimeoutMs, 0...Int64(Int32.max) * 1000)
-        try Self.check("max_retries", Int64(maxRetries), 0...100)
+        try Self.check("idle_timeout_ms", idleTimeoutMs, Self.idleTimeoutRange)
+        try Self.check("max_retries", Int64(maxRetries), Self.retriesRange)
         try Self.check("max_response_bytes", maxResponseBytes, 1...Int64.max)
         try Self.check("max_image_bytes", maxImageBytes, 1...Int64.max)
         try Self.check("max_video_bytes", maxVideoBytes, 1...Int64.max)
+        try Self.checkHeaders(headers)
+    }
+
+    /// Header names must be HTTP tokens, values free of CR, LF and NUL (no header injection).
+    static func checkHeaders(_ headers: [(name: String, value: String)]) throws(Qwen3VLError) {
         for (name, value) in headers {
             guard Self.isToken(name) else {
                 throw Qwen3VLError(.invalidArgument, "option headers: \"\(name)\" is not a valid header name")
@@ -159,27 +157,43 @@ public struct ClientOptions: Sendable {
         }
     }
 
-    private static func check(_ key: String, _ n: Int64, _ range: ClosedRange<Int64>) throws(Qwen3VLError) {
+    /// An object of strings (`headers`, `query`), in document order.
+    static func stringPairs(_ key: String, _ value: JSONRef) throws(Qwen3VLError) -> [(name: String, value: String)] {
+        guard value.kind == .object else { throw wrongType(key, "an object of strings", value) }
+        var list: [(name: String, value: String)] = []
+        for (name, v) in value.members {
+            guard let s = v.string else { throw wrongType("\(key).\(name)", "a string", v) }
+            list.append((name, s))
+        }
+        return list
+    }
+
+    /// The ranges shared by client and per-call options.
+    static let timeoutRange: ClosedRange<Int64> = 1...Int64(Int32.max) * 1000
+    static let idleTimeoutRange: ClosedRange<Int64> = 0...Int64(Int32.max) * 1000
+    static let retriesRange: ClosedRange<Int64> = 0...100
+
+    static func check(_ key: String, _ n: Int64, _ range: ClosedRange<Int64>) throws(Qwen3VLError) {
         guard range.contains(n) else {
             throw Qwen3VLError(.invalidArgument, "option \(key) must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
         }
     }
 
-    private static func wrongType(_ key: String, _ want: String, _ got: JSONRef) -> Qwen3VLError {
+    static func wrongType(_ key: String, _ want: String, _ got: JSONRef) -> Qwen3VLError {
         Qwen3VLError(.invalidArgument, "option \(key) must be \(want), not \(got.kindName)")
     }
 
-    private static func string(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> String {
+    static func string(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> String {
         guard let s = v.string else { throw wrongType(key, "a string", v) }
         return s
     }
 
-    private static func boolean(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> Bool {
+    static func boolean(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> Bool {
         guard let b = v.bool else { throw wrongType(key, "a boolean", v) }
         return b
     }
 
-    private static func integer(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> Int64 {
+    static func integer(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> Int64 {
         guard let n = v.int else { throw wrongType(key, "an integer", v) }
         return n
     }

@@ -49,7 +49,7 @@ final class ConnectionPool: @unchecked Sendable {
     func release(_ c: Connection) {
         let extra: Connection? = state.withLock { s in
             // A connection of the parent's, returned in the child (or the other way round): drop it.
-            guard s.pid == getpid(), c.pid == s.pid else { _ = Unmanaged.passRetained(c); return nil }
+            guard s.pid == getpid(), c.pid == s.pid else { Abandoned.keep(c); return nil }
             if s.idle.count < maxIdle { s.idle.append(c); return nil }
             return c
         }
@@ -62,10 +62,24 @@ final class ConnectionPool: @unchecked Sendable {
         let pid = getpid()
         guard s.pid != pid else { return true }
         guard let fresh = q3v_share_new() else { return false }
-        for c in s.idle { _ = Unmanaged.passRetained(c) }
+        Abandoned.keep(ShareHandle(s.share))
+        for c in s.idle { Abandoned.keep(c) }
         s.idle.removeAll()
         s.share = fresh
         s.pid = pid
         return true
     }
+}
+
+/// A parent's share handle, kept (never freed) in a child process.
+private final class ShareHandle {
+    let raw: OpaquePointer
+    init(_ raw: OpaquePointer) { self.raw = raw }
+}
+
+/// What a child process inherited and must neither use nor free (see ConnectionPool): kept
+/// reachable here for the life of the process, so that it is neither closed nor reported as lost.
+enum Abandoned {
+    private static let items = Locked<[AnyObject]>([])
+    static func keep(_ o: AnyObject) { items.withLock { $0.append(o) } }
 }

@@ -17,7 +17,11 @@ final class ConditionLock: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         cond = .allocate(capacity: 1)
         cond.initialize(to: pthread_cond_t())
-        pthread_cond_init(cond, nil)
+        var attr = pthread_condattr_t()
+        pthread_condattr_init(&attr)
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) // timed waits on the monotonic clock
+        pthread_cond_init(cond, &attr)
+        pthread_condattr_destroy(&attr)
     }
 
     deinit {
@@ -35,6 +39,13 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Waits for a broadcast; only inside `withLock`.
     func wait() { pthread_cond_wait(cond, mutex) }
+
+    /// Waits for a broadcast until the monotonic deadline; false once it has passed.
+    func wait(untilNs deadline: UInt64) -> Bool {
+        guard Clock.nowNs() < deadline else { return false }
+        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        return pthread_cond_timedwait(cond, mutex, &ts) != ETIMEDOUT
+    }
 
     func broadcast() { pthread_cond_broadcast(cond) }
 }

@@ -4,11 +4,32 @@ import CQwen3VLShims
 import Glibc
 #endif
 
+/// Request header lines as libcurl takes them (a curl_slist), freed with this object.
+final class HeaderList: @unchecked Sendable {
+    let list: UnsafeMutablePointer<curl_slist>
+
+    /// Nil when memory runs out (or for no lines at all).
+    init?(_ lines: [String]) {
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for line in lines {
+            guard let next = curl_slist_append(list, line) else {
+                curl_slist_free_all(list)
+                return nil
+            }
+            list = next
+        }
+        guard let list else { return nil }
+        self.list = list
+    }
+
+    deinit { curl_slist_free_all(list) }
+}
+
 /// One HTTP exchange as the transport needs it described.
 struct HTTPRequest {
     var url: String
     var body: RequestBody
-    var headers: UnsafeMutablePointer<curl_slist>?   // owned by the client
+    var headers: HeaderList
     var bearer: UnsafePointer<CChar>?   // the client's SecretKey, alive for the whole call
     var userAgent: String
     var connectTimeoutMs: Int64
@@ -49,6 +70,8 @@ final class ResponseSink {
     /// For streams: takes a successful text/event-stream body piece by piece instead of `body`.
     /// False stops the transfer.
     var onData: ((UnsafeRawBufferPointer) -> Bool)?
+    /// Asked before each piece of the body: true pauses the transfer (the host is behind on events).
+    var shouldPause: (() -> Bool)?
     /// Some of the body went to `onData`.
     var streamed = false
     var consumerStopped = false
@@ -131,6 +154,7 @@ private let bodySink: q3v_data_fn = { data, size, nmemb, user in
     let (n, o) = size.multipliedReportingOverflow(by: nmemb)
     guard !o else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue()
+    if let pause = sink.shouldPause, pause() { return Int(CURL_WRITEFUNC_PAUSE) } // offered again on resume
     return sink.data(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : n)) ? n : 0
 }
 
@@ -156,29 +180,34 @@ private let headerSink: q3v_data_fn = { data, size, nmemb, user in
     return n
 }
 
-/// One libcurl easy handle driven by its own multi handle. The multi handle holds this connection's
-/// cache (so keep-alive works across calls) and lets another thread wake a blocked call at once with
-/// curl_multi_wakeup, which a bare curl_easy_perform cannot offer. Used by one thread at a time.
-final class Connection: @unchecked Sendable {
-    private let easy: UnsafeMutableRawPointer
-    private let multi: UnsafeMutableRawPointer
+/// One libcurl easy handle set up for a client's requests, driven either by a `Connection` (a
+/// blocking call on the caller's thread) or by the client's `Engine` (non-blocking calls). It
+/// judges the progress of an attempt and the way it ended the same way for both.
+final class EasyHandle: @unchecked Sendable {
+    let easy: UnsafeMutableRawPointer
     private let share: UnsafeMutableRawPointer?
-    /// The process that made it: a pool never lends a connection across fork().
+    /// The process that made it: a pool never lends a handle across fork().
     let pid = getpid()
-    /// The client-wide options are set (see `configure`).
+    /// The client-wide options are set (see `configure`), and the URL last set.
     private var configured = false
-    /// This connection's sockets, for asking the kernel how much of an upload is still unsent.
+    private var configuredURL = ""
+    /// This handle's sockets, for asking the kernel how much of an upload is still unsent; its own,
+    /// or the engine's (freed by whoever made it).
     private let sockets: OpaquePointer
+    private let ownsSockets: Bool
     /// libcurl writes its detailed error text here during a transfer, so it must not move.
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    // The attempt under way: upload progress and the grace period after a complete stream.
+    private var uploaded: curl_off_t = 0
+    private var unacked = 0
+    private var graceUntil: UInt64 = 0
 
-    init?(share: UnsafeMutableRawPointer?) {
+    init?(share: UnsafeMutableRawPointer?, sockets shared: OpaquePointer? = nil) {
         guard let e = curl_easy_init() else { return nil }
-        guard let m = curl_multi_init() else { curl_easy_cleanup(e); return nil }
-        guard let s = q3v_sockets_new() else { curl_easy_cleanup(e); curl_multi_cleanup(m); return nil }
+        guard let s = shared ?? q3v_sockets_new() else { curl_easy_cleanup(e); return nil }
         easy = e
-        multi = m
         sockets = s
+        ownsSockets = shared == nil
         self.share = share
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
@@ -188,91 +217,55 @@ final class Connection: @unchecked Sendable {
         // crash, and the process is ending anyway.
         guard !ProcessExit.isExiting else { return }
         curl_easy_cleanup(easy)
-        curl_multi_cleanup(multi)
-        q3v_sockets_free(sockets) // last: the cleanups above close sockets through it
+        if ownsSockets { q3v_sockets_free(sockets) } // after the cleanup, which closes sockets through it
         errorBuffer.deallocate()
     }
 
-    /// Wakes the thread blocked in this connection's `perform` or `sleep`. Safe from any thread.
-    func wakeup() { _ = curl_multi_wakeup(multi) }
-
-    /// Sleeps up to `ms`, returning early (false) if the call is cancelled.
-    func sleep(ms: Int64, context: CallContext) -> Bool {
-        let until = Clock.deadline(afterMs: ms)
-        while !context.isCancelled {
-            let left = Clock.msUntil(until)
-            if left <= 0 { return true }
-            _ = curl_multi_poll(multi, nil, 0, Int32(min(left, 1000)), nil)
-        }
-        return false
+    /// Sets up one attempt; false if libcurl refused an option.
+    func prepare(_ req: HTTPRequest, sink: ResponseSink, timeoutMs: Int64) -> Bool {
+        errorBuffer[0] = 0
+        uploaded = 0
+        unacked = 0
+        graceUntil = 0
+        sink.lastActivityNs = Clock.nowNs()
+        return configure(req, sink: sink, timeoutMs: timeoutMs)
     }
 
-    /// Runs one HTTP POST to its end, a failure, the deadline, the idle limit or cancellation.
-    func perform(_ req: HTTPRequest, sink: ResponseSink, deadlineNs: UInt64, context: CallContext) -> TransferOutcome {
-        let remaining = Clock.msUntil(deadlineNs)
-        guard remaining > 0 else { return .failed(Qwen3VLError(.timeout, "timed out before the request was sent"), retryable: false) }
-        errorBuffer[0] = 0
-        guard configure(req, sink: sink, timeoutMs: remaining) else {
-            return .failed(Qwen3VLError(.internal, "could not configure libcurl"), retryable: false)
-        }
-        guard curl_multi_add_handle(multi, easy) == CURLM_OK else {
-            return .failed(Qwen3VLError(.internal, "could not start the transfer"), retryable: false)
-        }
-        defer { curl_multi_remove_handle(multi, easy) }
+    /// What a driver does between polls for this attempt: wait at most this long, or stop here
+    /// (the idle limit passed, or a complete stream's grace period ended).
+    enum Tick { case wait(ms: Int64), finished(TransferOutcome) }
 
-        var guardState = q3v_sigpipe_state()
-        q3v_sigpipe_block(&guardState)
-        defer { q3v_sigpipe_restore(&guardState) }
-
-        let start = Clock.nowNs()
-        sink.lastActivityNs = start
-        var running: Int32 = 1
-        var graceUntil: UInt64 = 0
-        var uploaded: curl_off_t = 0
-        var unacked = 0
-        while true {
-            guard curl_multi_perform(multi, &running) == CURLM_OK else {
-                return .failed(Qwen3VLError(.internal, "libcurl multi interface failed"), retryable: false)
-            }
-            if running == 0 { break }
-            // Idle means no progress either way: a large image going out slowly is not silence,
-            // neither while libcurl hands it over nor while the kernel still sends what it holds.
-            var up: curl_off_t = 0
-            if q3v_easy_getinfo_off(easy, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK, up != uploaded {
-                uploaded = up
-                unacked = q3v_sockets_unacked(sockets)
+    /// Idle means no progress either way: a large image going out slowly is not silence, neither
+    /// while libcurl hands it over nor while the kernel still sends what it holds. `paused`: the
+    /// host has not taken the events yet, which is not the server's silence.
+    func tick(_ req: HTTPRequest, sink: ResponseSink, deadlineNs: UInt64, paused: Bool = false) -> Tick {
+        var up: curl_off_t = 0
+        if q3v_easy_getinfo_off(easy, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK, up != uploaded {
+            uploaded = up
+            unacked = q3v_sockets_unacked(sockets)
+            sink.lastActivityNs = Clock.nowNs()
+        }
+        if paused { sink.lastActivityNs = Clock.nowNs() }
+        var waitMs = Clock.msUntil(deadlineNs)
+        if sink.complete {
+            if graceUntil == 0 { graceUntil = Clock.deadline(afterMs: 200) }
+            let graceLeft = Clock.msUntil(graceUntil)
+            if graceLeft <= 0 { return .finished(.completed) }
+            waitMs = min(waitMs, graceLeft)
+        } else if req.idleTimeoutMs > 0 && (req.idleFromStart || sink.gotHeaders || (uploaded > 0 && uploaded < Int64(req.body.count))) {
+            var idleLeft = Clock.msUntil(sink.lastActivityNs &+ UInt64(req.idleTimeoutMs) &* 1_000_000)
+            if idleLeft <= 0, uploaded > 0, case let queued = q3v_sockets_unacked(sockets), queued != unacked {
+                unacked = queued // the peer took some of what was queued (all of it, maybe): progress
                 sink.lastActivityNs = Clock.nowNs()
+                idleLeft = req.idleTimeoutMs
             }
-            if context.isCancelled {
-                return .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false)
+            if idleLeft <= 0 {
+                return .finished(.failed(Qwen3VLError(.timeout, "no data from the server for \(req.idleTimeoutMs) ms (idle_timeout_ms)"),
+                                         retryable: false))
             }
-            var waitMs = Clock.msUntil(deadlineNs)
-            if sink.complete {
-                if graceUntil == 0 { graceUntil = Clock.deadline(afterMs: 200) }
-                let graceLeft = Clock.msUntil(graceUntil)
-                if graceLeft <= 0 { return .completed }
-                waitMs = min(waitMs, graceLeft)
-            } else if req.idleTimeoutMs > 0 && (req.idleFromStart || sink.gotHeaders || (uploaded > 0 && uploaded < Int64(req.body.count))) {
-                var idleLeft = Clock.msUntil(sink.lastActivityNs &+ UInt64(req.idleTimeoutMs) &* 1_000_000)
-                if idleLeft <= 0, uploaded > 0, case let queued = q3v_sockets_unacked(sockets), queued != unacked {
-                    unacked = queued // the peer took some of what was queued (all of it, maybe): progress
-                    sink.lastActivityNs = Clock.nowNs()
-                    idleLeft = req.idleTimeoutMs
-                }
-                if idleLeft <= 0 {
-                    return .failed(Qwen3VLError(.timeout, "no data from the server for \(req.idleTimeoutMs) ms (idle_timeout_ms)"), retryable: false)
-                }
-                waitMs = min(waitMs, idleLeft)
-            }
-            _ = curl_multi_poll(multi, nil, 0, Int32(max(1, min(waitMs, 1000))), nil)
+            waitMs = min(waitMs, idleLeft)
         }
-
-        var code = CURLE_OK
-        var left: Int32 = 0
-        while let msg = curl_multi_info_read(multi, &left) {
-            if msg.pointee.msg == CURLMSG_DONE { code = msg.pointee.data.result }
-        }
-        return outcome(code, sink: sink, deadlineNs: deadlineNs, req: req)
+        return .wait(ms: waitMs)
     }
 
     /// Sets the options of one attempt. Those that are the same for every call of a client (a
@@ -284,8 +277,11 @@ final class Connection: @unchecked Sendable {
         func str(_ o: CURLoption, _ v: String) { ok = ok && v.withCString { q3v_easy_setopt_ptr(easy, o, $0) } == CURLE_OK }
         func ptr(_ o: CURLoption, _ v: UnsafeRawPointer?) { ok = ok && q3v_easy_setopt_ptr(easy, o, v) == CURLE_OK }
 
-        if !configured {
+        if req.url != configuredURL {
             str(CURLOPT_URL, req.url)
+            configuredURL = req.url
+        }
+        if !configured {
             long(CURLOPT_POST, 1)
             if let bearer = req.bearer {
                 ok = ok && q3v_easy_set_bearer(easy, bearer) == CURLE_OK
@@ -317,14 +313,14 @@ final class Connection: @unchecked Sendable {
             ok = ok && q3v_easy_set_reader(easy, bodyReader, bodySeeker, Unmanaged.passUnretained(req.body).toOpaque()) == CURLE_OK
         }
         ok = ok && q3v_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.count)) == CURLE_OK
-        ptr(CURLOPT_HTTPHEADER, UnsafeRawPointer(req.headers))
+        ptr(CURLOPT_HTTPHEADER, UnsafeRawPointer(req.headers.list))
         long(CURLOPT_TIMEOUT_MS, Int(timeoutMs))
         long(CURLOPT_CONNECTTIMEOUT_MS, Int(min(req.connectTimeoutMs, timeoutMs)))
         ok = ok && q3v_easy_set_sinks(easy, bodySink, headerSink, Unmanaged.passUnretained(sink).toOpaque()) == CURLE_OK
         return ok
     }
 
-    private func outcome(_ code: CURLcode, sink: ResponseSink, deadlineNs: UInt64, req: HTTPRequest) -> TransferOutcome {
+    func outcome(_ code: CURLcode, sink: ResponseSink, deadlineNs: UInt64, req: HTTPRequest) -> TransferOutcome {
         if code == CURLE_OK { return .completed }
         let detail = curlDetail(code)
         switch code {
@@ -375,5 +371,77 @@ final class Connection: @unchecked Sendable {
         let specific = String(cString: errorBuffer)
         if !specific.isEmpty { return specific }
         return String(cString: curl_easy_strerror(code))
+    }
+}
+
+/// A blocking attempt on the caller's thread: an easy handle driven by a multi handle of its own,
+/// which holds this connection's cache (so keep-alive works across calls) and lets another thread
+/// wake the call at once with curl_multi_wakeup, which a bare curl_easy_perform cannot offer. Used
+/// by one thread at a time.
+final class Connection: @unchecked Sendable {
+    private let handle: EasyHandle
+    private let multi: UnsafeMutableRawPointer
+    var pid: pid_t { handle.pid }
+
+    init?(share: UnsafeMutableRawPointer?) {
+        guard let h = EasyHandle(share: share), let m = curl_multi_init() else { return nil }
+        handle = h
+        multi = m
+    }
+
+    deinit {
+        guard !ProcessExit.isExiting else { return }
+        curl_multi_cleanup(multi)
+    }
+
+    /// Wakes the thread blocked in this connection's `perform` or `sleep`. Safe from any thread.
+    func wakeup() { _ = curl_multi_wakeup(multi) }
+
+    /// Sleeps up to `ms`, returning early (false) if the call is cancelled.
+    func sleep(ms: Int64, context: CallContext) -> Bool {
+        let until = Clock.deadline(afterMs: ms)
+        while !context.isCancelled {
+            let left = Clock.msUntil(until)
+            if left <= 0 { return true }
+            _ = curl_multi_poll(multi, nil, 0, Int32(min(left, 1000)), nil)
+        }
+        return false
+    }
+
+    /// Runs one HTTP POST to its end, a failure, the deadline, the idle limit or cancellation.
+    func perform(_ req: HTTPRequest, sink: ResponseSink, deadlineNs: UInt64, context: CallContext) -> TransferOutcome {
+        let remaining = Clock.msUntil(deadlineNs)
+        guard remaining > 0 else { return .failed(Qwen3VLError(.timeout, "timed out before the request was sent"), retryable: false) }
+        guard handle.prepare(req, sink: sink, timeoutMs: remaining) else {
+            return .failed(Qwen3VLError(.internal, "could not configure libcurl"), retryable: false)
+        }
+        guard curl_multi_add_handle(multi, handle.easy) == CURLM_OK else {
+            return .failed(Qwen3VLError(.internal, "could not start the transfer"), retryable: false)
+        }
+        defer { curl_multi_remove_handle(multi, handle.easy) }
+
+        var guardState = q3v_sigpipe_state()
+        q3v_sigpipe_block(&guardState)
+        defer { q3v_sigpipe_restore(&guardState) }
+
+        var running: Int32 = 1
+        while true {
+            guard curl_multi_perform(multi, &running) == CURLM_OK else {
+                return .failed(Qwen3VLError(.internal, "libcurl multi interface failed"), retryable: false)
+            }
+            if running == 0 { break }
+            if context.isCancelled { return .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false) }
+            switch handle.tick(req, sink: sink, deadlineNs: deadlineNs) {
+            case .finished(let outcome): return outcome
+            case .wait(let ms): _ = curl_multi_poll(multi, nil, 0, Int32(max(1, min(ms, 1000))), nil)
+            }
+        }
+
+        var code = CURLE_OK
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(multi, &left) {
+            if msg.pointee.msg == CURLMSG_DONE { code = msg.pointee.data.result }
+        }
+        return handle.outcome(code, sink: sink, deadlineNs: deadlineNs, req: req)
     }
 }

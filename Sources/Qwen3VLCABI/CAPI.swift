@@ -76,7 +76,7 @@ public func qwen3vl_client_cancel_all(_ client: OpaquePointer?) {
 
 // MARK: chat
 
-private func failed(_ status: Status, _ message: String) -> OpaquePointer? {
+func failed(_ status: Status, _ message: String) -> OpaquePointer? {
     var r = ChatResult()
     r.status = status
     r.error = message
@@ -85,20 +85,20 @@ private func failed(_ status: Status, _ message: String) -> OpaquePointer? {
 
 @c @implementation
 public func qwen3vl_chat(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?) -> OpaquePointer? {
-    chat(client, request_json, nil, nil, nil)
+    chat(client, request_json, CallOptions(), nil, nil, nil)
 }
 
 @c @implementation
 public func qwen3vl_chat_cancellable(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
                                      _ cancel: OpaquePointer?) -> OpaquePointer? {
-    chat(client, request_json, nil, nil, cancel)
+    chat(client, request_json, CallOptions(), nil, nil, cancel)
 }
 
 @c @implementation
 public func qwen3vl_chat_stream(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
                                 _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?) -> OpaquePointer? {
     guard let on_delta else { return failed(.invalidArgument, "on_delta is NULL") }
-    return chat(client, request_json, on_delta, user_data, nil)
+    return chat(client, request_json, CallOptions(), on_delta, user_data, nil)
 }
 
 @c @implementation
@@ -106,26 +106,26 @@ public func qwen3vl_chat_stream_cancellable(_ client: OpaquePointer?, _ request_
                                             _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?,
                                             _ cancel: OpaquePointer?) -> OpaquePointer? {
     guard let on_delta else { return failed(.invalidArgument, "on_delta is NULL") }
-    return chat(client, request_json, on_delta, user_data, cancel)
+    return chat(client, request_json, CallOptions(), on_delta, user_data, cancel)
 }
 
-/// The one path behind the four chat functions: a plain call when `onDelta` is nil.
-private func chat(_ client: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ onDelta: qwen3vl_delta_fn?,
-                  _ user: UnsafeMutableRawPointer?, _ cancel: OpaquePointer?) -> OpaquePointer? {
+/// The one path behind the blocking chat functions: a plain call unless there is `onDelta` (or the
+/// call options ask for a stream).
+func chat(_ client: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: CallOptions, _ onDelta: qwen3vl_delta_fn?,
+          _ user: UnsafeMutableRawPointer?, _ cancel: OpaquePointer?) -> OpaquePointer? {
     guard let c = Qwen3VLCABI.client(client) else { return failed(.invalidArgument, "client is NULL") }
     guard let request else { return failed(.invalidArgument, "request_json is NULL") }
     // Borrow the caller's bytes for the whole call; jansson checks they are UTF-8 JSON.
     let bytes = UnsafeRawBufferPointer(start: request, count: strlen(request))
-    let token = token(cancel)
-    guard let onDelta else { return ResultBox.export(c.chat(requestBytes: bytes, cancel: token)) }
-    return ResultBox.export(c.chatStream(requestBytes: bytes, cancel: token) { chunk in
-        onDelta(chunk.textBytes.baseAddress, chunk.textBytes.count, chunk.jsonBytes.baseAddress, user) == 0
-    })
+    let deliver = onDelta.map { fn in
+        { (chunk: StreamChunk) -> Bool in fn(chunk.textBytes.baseAddress, chunk.textBytes.count, chunk.jsonBytes.baseAddress, user) == 0 }
+    }
+    return ResultBox.export(c.chat(requestBytes: bytes, options: options, cancel: token(cancel), onDelta: deliver))
 }
 
 // MARK: cancellation
 
-private func token(_ p: OpaquePointer?) -> CancelToken? {
+func token(_ p: OpaquePointer?) -> CancelToken? {
     guard let p else { return nil }
     return Unmanaged<CancelToken>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
 }

@@ -124,13 +124,14 @@ static void test_log_swap_never_reaches_old_logger(void) {
     qwen3vl_client_set_log(b.c, numbered_log, QWEN3VL_LOG_DEBUG, (void *)(intptr_t)1);
     pthread_t t[3];
     for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, call_forever, &b);
-    for (intptr_t id = 2; id <= LOGGERS; id++) {
+    intptr_t last = t_slow > 1 ? LOGGERS / 10 : LOGGERS; /* valgrind: fewer swaps, each as racy */
+    for (intptr_t id = 2; id <= last; id++) {
         qwen3vl_client_set_log(b.c, numbered_log, QWEN3VL_LOG_DEBUG, (void *)id);
         atomic_store(&retired[id - 1], 1);
         usleep(100);
     }
     qwen3vl_client_set_log(b.c, NULL, 0, NULL);
-    atomic_store(&retired[LOGGERS], 1);
+    atomic_store(&retired[last], 1);
     int before = atomic_load(&lines_seen);
     usleep(20000);
     CHECK(atomic_load(&lines_seen) == before); /* none at all after set_log(NULL) returned */

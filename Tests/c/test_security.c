@@ -180,6 +180,12 @@ static void *handshake_forever(void *p) {
 }
 
 static void test_exit_during_handshakes(void) {
+    /* A race with OpenSSL's own exit handler: valgrind runs one thread at a time, and the
+       sanitizers' exit-time leak check would count the calls that exit() cut short. */
+#if defined(__SANITIZE_ADDRESS__)
+    return;
+#endif
+    if (t_slow > 1) return;
     int crashed = 0, runs = 40;
     for (int i = 0; i < runs; i++) {
         fflush(NULL);

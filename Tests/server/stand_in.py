@@ -56,6 +56,7 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
                              pieces=N              write at most N bytes at a time (default 7)
                              text=T                stream T instead of the echo
                              donespace             "data: [DONE] " (a trailing space) as the end
+                             repeat=N              the text N times over (one event per character)
     json-for-stream          a plain chat.completion even when the request asked for a stream
     sseerror:CODE            HTTP CODE whose body is an SSE "event: error" frame
     bareerror                200 text/event-stream whose body is a bare JSON error object, no SSE framing
@@ -179,7 +180,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("http://"):  # asked as a proxy: serve it ourselves
             self.path = "/" + self.path.split("/", 3)[3]
         length = int(self.headers.get("Content-Length", "0") or 0)
-        parts = self.path.split("/")
+        route = self.path.split("?", 1)[0]  # a query (per-call option) does not change the scenario
+        parts = route.split("/")
         if len(parts) >= 4 and parts[1] == "s" and parts[2].startswith("slowread:"):
             raw = self.read_slowly(length, int(parts[2].split(":")[1].split(",")[0]))
         else:
@@ -190,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
             scenario, uid = parts[2], unquote(parts[3])
         else:
             scenario, uid = "ok", "default"
-        if not self.path.endswith("/chat/completions"):
+        if not route.endswith("/chat/completions"):
             self.send_json(404, {"message": "Cannot POST " + self.path, "statusCode": 404})
             return
         with LOCK:
@@ -396,11 +398,12 @@ class Handler(BaseHTTPRequestHandler):
             events.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": "ect\":\"cat\"}"}}]}))
             finish = "tool_calls"
         else:
-            for ch in text:
+            for ch in text * int(opts.get("repeat", "1")):
                 events.append(chunk({"content": ch}))
             finish = "stop"
         if "nofinish" not in flags:
             events.append(chunk({}, finish))
+        text = text * int(opts.get("repeat", "1"))
         usage = {"prompt_tokens": 11, "completion_tokens": len(text), "total_tokens": 11 + len(text)}
         events.append(dict(base, choices=[], usage=usage, meta={"usage": {"credits_used": 7, "usd_spent": 0.0000035}}))
 

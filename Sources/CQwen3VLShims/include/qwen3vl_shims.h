@@ -16,6 +16,15 @@ int q3v_curl_global_init(void);
 /* atexit(fn): from a shared library it also runs at dlclose. */
 void q3v_on_exit(void (*fn)(void));
 
+/* For the library's own thread: every signal blocked, so that the host's signals go to its own
+ * threads (and SIGPIPE from a dead peer never reaches the process through ours). */
+void q3v_block_signals(void);
+
+/* The event descriptor of a client: an eventfd that is readable while its counter is not zero. */
+int q3v_eventfd(void);
+void q3v_eventfd_signal(int fd);
+void q3v_eventfd_drain(int fd);
+
 CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value);
 CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value);
 CURLcode q3v_easy_setopt_ptr(CURL *h, CURLoption opt, const void *value);
@@ -39,9 +48,9 @@ CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects, int https_only);
 const char *q3v_curl_version(void);
 
 CURLcode q3v_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out);
-/* The sockets an easy handle has open, followed through libcurl's open and close callbacks (a
- * handle driven by its own multi handle owns every socket it opens). Freed only after the easy
- * and multi handles, whose cleanup still closes sockets through it. */
+/* The sockets of an easy handle (or of all the handles of one multi handle), followed through
+ * libcurl's open and close callbacks. Freed only after the easy and multi handles, whose cleanup
+ * still closes sockets through it. */
 typedef struct q3v_sockets q3v_sockets;
 q3v_sockets *q3v_sockets_new(void);
 void q3v_sockets_free(q3v_sockets *s);

@@ -1,0 +1,414 @@
+import CCurl
+import CQwen3VLShims
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One event of a non-blocking call: a streamed delta, or the call's end.
+public final class CallEvent: @unchecked Sendable {
+    public enum Kind: Int32 { case delta = 1, done = 2 }
+    public let kind: Kind
+    public let call: AsyncCall
+    /// DELTA: the content delta ("" for chunks without content) and the raw chunk JSON. DONE: "".
+    public let text: Bytes
+    public let chunk: Bytes
+
+    init(_ kind: Kind, _ call: AsyncCall, text: Bytes = .empty, chunk: Bytes = .empty) {
+        self.kind = kind
+        self.call = call
+        self.text = text
+        self.chunk = chunk
+    }
+
+    /// What this event holds back from the call's budget until it is taken.
+    var size: Int { text.count + chunk.count }
+}
+
+/// A call started with ``Qwen3VLClient/start(requestBytes:options:userData:)``: its events come from
+/// the client's event queue, its result once its DONE event has been taken.
+public final class AsyncCall: @unchecked Sendable {
+    /// Comes back with every event, as the host gave it.
+    public let userData: UnsafeMutableRawPointer?
+    let context: CallContext
+    private struct State { var done: ChatResult?; var taken = false; var freed = false; var exported: AnyObject? }
+    private let state = Locked(State())
+    /// Bytes of this call's events waiting in the queue, and whether its transfer is paused
+    /// because of them (backpressure: a host that stops taking events costs bounded memory).
+    let pendingBytes = Atomic<Int>(0)
+    let paused = Atomic<Bool>(false)
+    // The I/O thread's own: the call's plan and its transfer or retry timer.
+    var run: Qwen3VLClient.CallRun?
+    var handle: EasyHandle?
+    var retryAtNs: UInt64 = 0
+
+    init(userData: UnsafeMutableRawPointer?, wake: @escaping @Sendable () -> Void = {}) {
+        self.userData = userData
+        context = CallContext(wake: wake)
+    }
+
+    /// Ends the call with `.cancelled` (if it has not ended yet). Any thread.
+    public func cancel() { context.cancel() }
+
+    /// The result, once the DONE event has been taken from the queue; nil before.
+    public var result: ChatResult? { state.withLock { $0.taken ? $0.done : nil } }
+
+    /// The engine that runs it, for the host's free; nil once the client is gone.
+    weak var engine: Engine?
+
+    /// What the C layer made of the result (its qwen3vl_result), made once when first asked for
+    /// after DONE was taken; nil before.
+    public func exported(_ make: (ChatResult) -> AnyObject?) -> AnyObject? {
+        state.withLock { s in
+            guard s.taken, let r = s.done else { return nil }
+            if s.exported == nil { s.exported = make(r) }
+            return s.exported
+        }
+    }
+
+    /// The host lets go of the call: a running call is cancelled and nothing more of it is delivered.
+    public func release() {
+        markFreed()
+        cancel()
+        engine?.events.drop(self)
+    }
+
+    /// The host let go of the call: nothing more of it is delivered.
+    var isFreed: Bool { state.withLock { $0.freed } }
+    func markFreed() { state.withLock { $0.freed = true } }
+
+    func setDone(_ r: ChatResult) { state.withLock { $0.done = r } }
+    func markTaken() { state.withLock { $0.taken = true } }
+
+    /// For a call that could not even reach the I/O thread: done, as if its DONE were taken.
+    func finishedEarly(_ r: ChatResult) {
+        state.withLock { $0.done = r; $0.taken = true }
+    }
+}
+
+/// The events of one client's non-blocking calls, taken by the host on its own thread. An
+/// eventfd is readable exactly while the queue is not empty, for the host's poll/epoll/libuv/asyncio.
+public final class EventQueue: @unchecked Sendable {
+    public let fd: Int32
+    private let lock = ConditionLock()
+    private var items: [CallEvent] = []
+    private var head = 0
+    private var closed = false
+    /// A paused call resumes once its waiting events fall below half the budget.
+    static let budget = 1 << 20
+    private let resume: (AsyncCall) -> Void
+
+    init?(resume: @escaping (AsyncCall) -> Void) {
+        let fd = q3v_eventfd()
+        guard fd >= 0 else { return nil }
+        self.fd = fd
+        self.resume = resume
+    }
+
+    deinit { Glibc.close(fd) }
+
+    private var isEmpty: Bool { head == items.count }
+
+    func post(_ e: CallEvent) {
+        lock.withLock {
+            guard !closed, !e.call.isFreed else { return }
+            if isEmpty { q3v_eventfd_signal(fd) }
+            items.append(e)
+            lock.broadcast()
+        }
+    }
+
+    /// The next event, waiting up to `timeoutMs` (0: no wait, negative: until one comes).
+    public func next(timeoutMs: Int32) -> CallEvent? {
+        let deadline = timeoutMs > 0 ? Clock.deadline(afterMs: Int64(timeoutMs)) : 0
+        let event: CallEvent? = lock.withLock {
+            while isEmpty && !closed {
+                if timeoutMs == 0 { return nil }
+                if timeoutMs < 0 { lock.wait() } else if !lock.wait(untilNs: deadline) { break }
+            }
+            guard !isEmpty, !closed else { return nil }
+            let e = items[head]
+            head += 1
+            if isEmpty {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+                q3v_eventfd_drain(fd)
+            } else if head >= 1024 && head * 2 >= items.count {
+                items.removeFirst(head) // taken events go in bulk, not one shift per event
+                head = 0
+            }
+            return e
+        }
+        guard let event else { return nil }
+        if event.kind == .done {
+            event.call.markTaken()
+        } else {
+            let left = event.call.pendingBytes.subtract(event.size, ordering: .relaxed).newValue
+            if left < Self.budget / 2 && event.call.paused.load(ordering: .acquiring) { resume(event.call) }
+        }
+        return event
+    }
+
+    /// Drops the waiting events of a call the host has freed.
+    func drop(_ call: AsyncCall) {
+        lock.withLock {
+            let before = items.count - head
+            items = items[head...].filter { $0.call !== call }
+            head = 0
+            if before > 0 && items.isEmpty { q3v_eventfd_drain(fd) }
+        }
+    }
+
+    /// No more events, now or later; waiters wake up empty-handed.
+    func close() {
+        lock.withLock {
+            closed = true
+            items.removeAll()
+            head = 0
+            q3v_eventfd_drain(fd)
+            lock.broadcast()
+        }
+    }
+}
+
+/// The I/O thread of one client's non-blocking calls: every transfer on one curl multi handle,
+/// retries and their waits as timers in the same loop, never a sleeping thread. Attempts are set up
+/// and judged by the client exactly as for the blocking calls.
+final class Engine: @unchecked Sendable {
+    let pid = getpid()
+    let events: EventQueue
+    /// The client outlives its engine: it stops (and joins) the thread before it goes.
+    private unowned(unsafe) let client: Qwen3VLClient
+    private let multi: UnsafeMutableRawPointer
+    private let share: OpaquePointer
+    private let sockets: OpaquePointer
+    private enum Command { case start(AsyncCall), resume(AsyncCall) }
+    private let commands = Locked<[Command]>([])
+    private struct Life { var thread: pthread_t?; var stopped = false }
+    private let life = Locked(Life())
+    private let stopping = Atomic<Bool>(false)
+    // The I/O thread's own state.
+    private var active: [AsyncCall] = []
+    private var waiting: [AsyncCall] = []
+    private var spare: [EasyHandle] = []
+    private var byEasy: [UnsafeMutableRawPointer: AsyncCall] = [:]
+
+    init?(client: Qwen3VLClient) {
+        guard let m = curl_multi_init() else { return nil }
+        guard let sh = q3v_share_new(), let so = q3v_sockets_new() else { curl_multi_cleanup(m); return nil }
+        multi = m
+        share = sh
+        sockets = so
+        self.client = client
+        weak var wakeTarget: Engine?
+        guard let queue = EventQueue(resume: { call in wakeTarget?.send(.resume(call)) }) else {
+            curl_multi_cleanup(m)
+            q3v_share_free(sh)
+            q3v_sockets_free(so)
+            return nil
+        }
+        events = queue
+        wakeTarget = self
+    }
+
+    deinit {
+        guard !ProcessExit.isExiting else { return }
+        spare.removeAll() // easy handles before the multi and share handles they used
+        curl_multi_cleanup(multi)
+        q3v_share_free(share)
+        q3v_sockets_free(sockets)
+    }
+
+    func wakeup() { _ = curl_multi_wakeup(multi) }
+
+    /// Hands a call to the I/O thread, starting the thread if this is the first.
+    func start(_ call: AsyncCall, _ run: Qwen3VLClient.CallRun) {
+        call.run = run
+        guard client.inFlight.add(call.context) else {
+            return finishAtOnce(call, client.finalize(ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")), start: run.start))
+        }
+        guard ProcessExit.calls.add(call.context) else {
+            client.inFlight.remove(call.context)
+            return finishAtOnce(call, client.finalize(ChatResult(error: Qwen3VLError(.cancelled, "the process is exiting")), start: run.start))
+        }
+        guard ensureThread() else {
+            unregister(call)
+            return finishAtOnce(call, client.finalize(ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")), start: run.start))
+        }
+        send(.start(call))
+    }
+
+    /// A call that ended before reaching the thread (a bad request, say): its DONE goes out now.
+    func finishAtOnce(_ call: AsyncCall, _ result: ChatResult) {
+        call.setDone(result)
+        events.post(CallEvent(.done, call))
+    }
+
+    private func send(_ c: Command) {
+        commands.withLock { $0.append(c) }
+        wakeup()
+    }
+
+    private func ensureThread() -> Bool {
+        life.withLock { l in
+            if l.thread != nil { return true }
+            guard !l.stopped else { return false }
+            var t = pthread_t()
+            let arg = Unmanaged.passRetained(self).toOpaque()
+            let rc = pthread_create(&t, nil, { p in
+                guard let p else { return nil }
+                let engine = Unmanaged<Engine>.fromOpaque(p).takeRetainedValue()
+                q3v_block_signals()
+                engine.loop()
+                return nil
+            }, arg)
+            guard rc == 0 else { Unmanaged<Engine>.fromOpaque(arg).release(); return false }
+            l.thread = t
+            return true
+        }
+    }
+
+    /// Stops the thread (cancelling what runs), joins it and drops every waiting event. Idempotent;
+    /// never called on the I/O thread itself (no host code runs there).
+    func shutdown() {
+        let thread: pthread_t? = life.withLock { l in
+            l.stopped = true
+            defer { l.thread = nil }
+            return l.thread
+        }
+        stopping.store(true, ordering: .releasing)
+        wakeup()
+        if let thread { pthread_join(thread, nil) }
+        events.close()
+    }
+
+    /// In a child process after fork(): the thread is the parent's, the connections too. Leave it
+    /// all be, unfreed, as the connection pool does.
+    func abandon() { Abandoned.keep(self) }
+
+    // MARK: the I/O thread
+
+    private func loop() {
+        while !stopping.load(ordering: .acquiring) {
+            for c in commands.withLock({ list in defer { list.removeAll() }; return list }) {
+                switch c {
+                case .start(let call): begin(call)
+                case .resume(let call):
+                    if call.paused.exchange(false, ordering: .acquiringAndReleasing), let h = call.handle { _ = curl_easy_pause(h.easy, CURLPAUSE_CONT) }
+                }
+            }
+            var running: Int32 = 0
+            _ = curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let msg = curl_multi_info_read(multi, &left) {
+                guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle,
+                      let call = byEasy[UnsafeMutableRawPointer(easy)], let run = call.run, let h = call.handle else { continue }
+                conclude(call, h.outcome(msg.pointee.data.result, sink: run.sink, deadlineNs: run.deadline, req: run.request))
+            }
+            var waitMs: Int64 = 1000
+            for call in active {
+                guard let run = call.run, let h = call.handle else { continue }
+                if call.context.isCancelled {
+                    conclude(call, .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false))
+                    continue
+                }
+                switch h.tick(run.request, sink: run.sink, deadlineNs: run.deadline, paused: call.paused.load(ordering: .acquiring)) {
+                case .finished(let outcome): conclude(call, outcome)
+                case .wait(let ms): waitMs = min(waitMs, ms)
+                }
+            }
+            let now = Clock.nowNs()
+            for call in waiting {
+                if call.context.isCancelled {
+                    waiting.removeAll { $0 === call }
+                    finish(call, Qwen3VLError(.cancelled, "cancelled while waiting to retry"))
+                } else if call.retryAtNs <= now {
+                    waiting.removeAll { $0 === call }
+                    begin(call)
+                } else {
+                    waitMs = min(waitMs, Int64((call.retryAtNs - now) / 1_000_000) + 1)
+                }
+            }
+            _ = curl_multi_poll(multi, nil, 0, Int32(max(1, min(waitMs, 1000))), nil)
+        }
+        // Stopped: what still runs ends here, unannounced (the queue is being closed).
+        for call in active { detach(call); unregister(call) }
+        for call in waiting { unregister(call) }
+        active.removeAll()
+        waiting.removeAll()
+    }
+
+    /// Starts the call's next attempt on a spare (or new) easy handle.
+    private func begin(_ call: AsyncCall) {
+        guard let run = call.run else { return }
+        if call.context.isCancelled { return finish(call, Qwen3VLError(.cancelled, "cancelled")) }
+        run.isCancelled = { [context = call.context] in context.isCancelled }
+        if run.streaming && run.onDelta == nil {
+            run.onDelta = { [events, unowned call] chunk in
+                guard let text = Bytes.copy(UnsafeRawBufferPointer(chunk.textBytes)),
+                      let json = Bytes.copy(UnsafeRawBufferPointer(chunk.jsonBytes)) else { return false }
+                let e = CallEvent(.delta, call, text: text, chunk: json)
+                _ = call.pendingBytes.add(e.size, ordering: .relaxed)
+                events.post(e)
+                return true
+            }
+        }
+        client.beginAttempt(run)
+        run.sink.shouldPause = { [unowned call] in
+            guard call.pendingBytes.load(ordering: .relaxed) >= EventQueue.budget else { return false }
+            call.paused.store(true, ordering: .releasing)
+            return true
+        }
+        let remaining = Clock.msUntil(run.deadline)
+        guard remaining > 0 else { return conclude(call, .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms"), retryable: false)) }
+        guard let h = spare.popLast() ?? EasyHandle(share: q3v_share_handle(share), sockets: sockets) else {
+            return finish(call, Qwen3VLError(.internal, "could not create a libcurl handle"))
+        }
+        guard h.prepare(run.request, sink: run.sink, timeoutMs: remaining), curl_multi_add_handle(multi, h.easy) == CURLM_OK else {
+            return finish(call, Qwen3VLError(.internal, "could not start the transfer"))
+        }
+        call.handle = h
+        byEasy[h.easy] = call
+        active.append(call)
+    }
+
+    /// An attempt ended: the client judges it; the call is done or waits for its retry.
+    private func conclude(_ call: AsyncCall, _ outcome: TransferOutcome) {
+        detach(call)
+        guard let run = call.run else { return }
+        switch client.verdict(run, outcome) {
+        case .done(let result): done(call, result)
+        case .retry(let ms):
+            call.retryAtNs = Clock.deadline(afterMs: ms)
+            waiting.append(call)
+        }
+    }
+
+    /// Takes the call's transfer out of the multi handle; the easy handle is kept for the next one.
+    private func detach(_ call: AsyncCall) {
+        active.removeAll { $0 === call }
+        guard let h = call.handle else { return }
+        curl_multi_remove_handle(multi, h.easy)
+        byEasy[h.easy] = nil
+        call.handle = nil
+        call.paused.store(false, ordering: .releasing)
+        spare.append(h)
+    }
+
+    private func finish(_ call: AsyncCall, _ e: Qwen3VLError) {
+        guard let run = call.run else { return }
+        done(call, client.finish(run, e))
+    }
+
+    private func done(_ call: AsyncCall, _ result: ChatResult) {
+        unregister(call)
+        let start = call.run?.start ?? Clock.nowNs()
+        call.run = nil // the body, its files and the stream decoder go now
+        finishAtOnce(call, client.finalize(result, start: start))
+    }
+
+    private func unregister(_ call: AsyncCall) {
+        client.inFlight.remove(call.context)
+        ProcessExit.calls.remove(call.context)
+    }
+}

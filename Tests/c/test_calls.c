@@ -1,0 +1,291 @@
+/* Non-blocking calls: call objects, the client's event descriptor and its events, the I/O thread,
+ * backpressure, cancellation and freeing with calls in flight; and qwen3vl_chat_v2's per-call
+ * options. */
+#include "harness.h"
+
+#include <dirent.h>
+#include <poll.h>
+
+/* Waits (poll on the descriptor, as a host loop does) and takes one event; NULL after timeout_ms. */
+static qwen3vl_event *wait_event(qwen3vl_client *c, int timeout_ms) {
+    struct pollfd p = {qwen3vl_client_event_fd(c), POLLIN, 0};
+    double until = now_ms() + timeout_ms * t_slow;
+    for (;;) {
+        qwen3vl_event *ev = qwen3vl_client_next_event(c, 0);
+        if (ev) return ev;
+        int left = (int)(until - now_ms());
+        if (left <= 0) return NULL;
+        poll(&p, 1, left);
+    }
+}
+
+static int threads_now(void) {
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));) if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+static void test_plain_call(void) {
+    qwen3vl_client *c = client_for("ok", new_uid(), NULL);
+    int fd = qwen3vl_client_event_fd(c);
+    CHECK(fd >= 0);
+    struct pollfd p = {fd, POLLIN, 0};
+    CHECK(poll(&p, 1, 0) == 0); /* nothing waits yet */
+    int tag = 42;
+    qwen3vl_call *call = qwen3vl_call_start(c, HELLO, NULL, &tag);
+    CHECK(call != NULL);
+    CHECK(qwen3vl_call_result(call) == NULL);
+    qwen3vl_event *ev = wait_event(c, 5000);
+    CHECK(ev != NULL);
+    CHECK(qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE);
+    CHECK(qwen3vl_event_call(ev) == call);
+    CHECK(qwen3vl_event_user_data(ev) == &tag);
+    size_t n = 99;
+    CHECK_STR(qwen3vl_event_text(ev, &n), "");
+    CHECK(n == 0);
+    qwen3vl_result *r = qwen3vl_call_result(call);
+    CHECK_STATUS(r, QWEN3VL_OK);
+    CHECK_STR(qwen3vl_result_text(r), "echo: Hello there");
+    CHECK(qwen3vl_call_result(call) == r); /* owned by the call, the same each time */
+    CHECK(poll(&p, 1, 0) == 0);             /* drained: not readable any more */
+    qwen3vl_event_free(ev);
+    qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+}
+
+static void test_stream_events_in_order(void) {
+    qwen3vl_client *c = client_for("sse:delay=2", new_uid(), NULL);
+    qwen3vl_call *call = qwen3vl_call_start(c, HELLO, "{\"stream\": true}", NULL);
+    char text[256] = {0};
+    size_t len = 0;
+    int deltas = 0, done = 0, after_done = 0;
+    while (!done) {
+        qwen3vl_event *ev = wait_event(c, 5000);
+        if (!ev) break;
+        if (qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DELTA) {
+            size_t n;
+            const char *t = qwen3vl_event_text(ev, &n);
+            if (len + n < sizeof text) { memcpy(text + len, t, n); len += n; }
+            CHECK_CONTAINS(qwen3vl_event_chunk_json(ev), "chat.completion.chunk");
+            deltas++;
+        } else {
+            done = 1;
+        }
+        qwen3vl_event_free(ev);
+    }
+    qwen3vl_event *extra = qwen3vl_client_next_event(c, 100);
+    if (extra) { after_done++; qwen3vl_event_free(extra); }
+    CHECK(done && after_done == 0);
+    CHECK(deltas > 10);
+    CHECK_STR(text, "echo: Hello there");
+    qwen3vl_result *r = qwen3vl_call_result(call);
+    CHECK_STATUS(r, QWEN3VL_OK);
+    CHECK_STR(qwen3vl_result_text(r), "echo: Hello there");
+    CHECK(qwen3vl_result_tokens(r, QWEN3VL_TOKENS_TOTAL) > 0);
+    qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+}
+
+static void test_failures_arrive_as_done(void) {
+    qwen3vl_client *c = client_for("ok", new_uid(), NULL);
+    qwen3vl_call *bad = qwen3vl_call_start(c, "{\"messages\": 5}", NULL, NULL);
+    qwen3vl_call *opts = qwen3vl_call_start(c, HELLO, "{\"timeout_ms\": \"soon\"}", NULL);
+    CHECK(qwen3vl_call_start(NULL, HELLO, NULL, NULL) == NULL);
+    CHECK(qwen3vl_call_start(c, NULL, NULL, NULL) == NULL);
+    for (int i = 0; i < 2; i++) {
+        qwen3vl_event *ev = wait_event(c, 5000);
+        CHECK(ev && qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE);
+        qwen3vl_event_free(ev);
+    }
+    CHECK_STATUS(qwen3vl_call_result(bad), QWEN3VL_ERR_INVALID_REQUEST);
+    CHECK_CONTAINS(qwen3vl_result_error(qwen3vl_call_result(bad)), "messages");
+    CHECK_STATUS(qwen3vl_call_result(opts), QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK_CONTAINS(qwen3vl_result_error(qwen3vl_call_result(opts)), "timeout_ms");
+    qwen3vl_call_free(bad);
+    qwen3vl_call_free(opts);
+    /* NULLs everywhere are harmless. */
+    CHECK(qwen3vl_client_event_fd(NULL) == -1);
+    CHECK(qwen3vl_client_next_event(NULL, 0) == NULL);
+    CHECK(qwen3vl_event_kind(NULL) == 0);
+    CHECK(qwen3vl_call_result(NULL) == NULL);
+    qwen3vl_call_cancel(NULL);
+    qwen3vl_call_free(NULL);
+    qwen3vl_event_free(NULL);
+    qwen3vl_client_free(c);
+}
+
+static void test_timeout_and_retry_on_the_io_thread(void) {
+    qwen3vl_client *c = client_for("hang:10", new_uid(), "\"max_retries\":0");
+    double t0 = now_ms();
+    qwen3vl_call *call = qwen3vl_call_start(c, HELLO, "{\"timeout_ms\": 400}", NULL);
+    qwen3vl_event *ev = wait_event(c, 5000);
+    CHECK(ev != NULL);
+    qwen3vl_event_free(ev);
+    CHECK_STATUS(qwen3vl_call_result(call), QWEN3VL_ERR_TIMEOUT);
+    CHECK(now_ms() - t0 < 2000 * t_slow);
+    qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+
+    /* 429 with Retry-After: 1, then success: the wait is a timer, the call goes on. */
+    c = client_for("status:429:ra=1,ok", new_uid(), NULL);
+    t0 = now_ms();
+    call = qwen3vl_call_start(c, HELLO, NULL, NULL);
+    ev = wait_event(c, 5000);
+    CHECK(ev != NULL);
+    qwen3vl_event_free(ev);
+    qwen3vl_result *r = qwen3vl_call_result(call);
+    CHECK_STATUS(r, QWEN3VL_OK);
+    CHECK(qwen3vl_result_attempts(r) == 2);
+    CHECK(now_ms() - t0 >= 950);
+    qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+}
+
+enum { MANY = 300 };
+
+static void test_many_streams_one_thread(void) {
+    int before = threads_now();
+    qwen3vl_client *c = client_for("sse:delay=20:text=trickle", new_uid(), NULL);
+    int n = t_slow > 1 ? MANY / 10 : MANY;
+    static qwen3vl_call *calls[MANY];
+    static char texts[MANY][32];
+    static size_t lens[MANY];
+    static intptr_t ids[MANY];
+    for (int i = 0; i < n; i++) {
+        ids[i] = i;
+        lens[i] = 0;
+        calls[i] = qwen3vl_call_start(c, HELLO, "{\"stream\": true}", (void *)&ids[i]);
+    }
+    int done = 0, cancelled_one = 0, threads_seen = 0;
+    while (done < n) {
+        qwen3vl_event *ev = wait_event(c, 30000);
+        if (!ev) break;
+        intptr_t i = *(intptr_t *)qwen3vl_event_user_data(ev);
+        if (qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DELTA) {
+            size_t k;
+            const char *t = qwen3vl_event_text(ev, &k);
+            if (lens[i] + k < sizeof texts[i]) { memcpy(texts[i] + lens[i], t, k); lens[i] += k; }
+            if (!cancelled_one && i == n / 2) { qwen3vl_call_cancel(calls[i]); cancelled_one = 1; }
+        } else {
+            done++;
+        }
+        if (done == n / 4 && !threads_seen) threads_seen = threads_now();
+        qwen3vl_event_free(ev);
+    }
+    CHECK(done == n);
+    CHECK(threads_seen - before <= 1); /* one I/O thread, whatever the number of calls */
+    int ok = 0;
+    for (int i = 0; i < n; i++) {
+        qwen3vl_result *r = qwen3vl_call_result(calls[i]);
+        if (i == n / 2) {
+            CHECK_STATUS(r, QWEN3VL_ERR_CANCELLED);
+        } else if (qwen3vl_result_status(r) == QWEN3VL_OK && strcmp(qwen3vl_result_text(r), "trickle") == 0 &&
+                   lens[i] == 7 && memcmp(texts[i], "trickle", 7) == 0) {
+            ok++;
+        }
+        qwen3vl_call_free(calls[i]);
+    }
+    CHECK(ok == n - 1);
+    qwen3vl_client_free(c);
+}
+
+static void test_free_client_with_calls_in_flight(void) {
+    qwen3vl_client *c = client_for("sse:delay=50", new_uid(), NULL);
+    qwen3vl_call *calls[50];
+    for (int i = 0; i < 50; i++) calls[i] = qwen3vl_call_start(c, HELLO, "{\"stream\": true}", NULL);
+    usleep((useconds_t)(200000 * t_slow));
+    double t0 = now_ms();
+    qwen3vl_client_free(c);
+    CHECK(now_ms() - t0 < 1000 * t_slow); /* cancelled and joined, not waited out */
+    for (int i = 0; i < 50; i++) qwen3vl_call_free(calls[i]); /* still fine after the client */
+}
+
+static void test_host_that_stops_taking_events(void) {
+    /* 20,000 deltas of ~200 bytes each (about 4 MB of events); the host takes none for a while. */
+    qwen3vl_client *c = client_for("sse:pieces=65536:repeat=2000:text=0123456789", new_uid(), NULL);
+    qwen3vl_call *call = qwen3vl_call_start(c, HELLO, "{\"stream\": true}", NULL);
+    usleep((useconds_t)(1500000 * t_slow));
+    size_t waiting = 0, deltas = 0, chars = 0;
+    int done = 0;
+    qwen3vl_event *ev;
+    while ((ev = qwen3vl_client_next_event(c, 0))) { /* what piled up while we were away */
+        size_t n;
+        qwen3vl_event_text(ev, &n);
+        waiting += n + strlen(qwen3vl_event_chunk_json(ev));
+        qwen3vl_event_free(ev);
+    }
+    CHECK(waiting > 0);
+    CHECK(waiting < (3u << 20) / 2); /* paused at about 1 MiB, not the whole reply */
+    while (!done && (ev = wait_event(c, 20000))) {
+        if (qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE) done = 1;
+        else { size_t n; qwen3vl_event_text(ev, &n); chars += n; deltas++; }
+        qwen3vl_event_free(ev);
+    }
+    CHECK(done);
+    qwen3vl_result *r = qwen3vl_call_result(call);
+    CHECK_STATUS(r, QWEN3VL_OK);
+    CHECK(qwen3vl_result_text_len(r) == 20000);
+    qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+}
+
+/* ---- qwen3vl_chat_v2 ---- */
+
+static int count_delta(const char *text, size_t len, const char *chunk, void *user) {
+    (void)text; (void)len; (void)chunk;
+    ++*(int *)user;
+    return 0;
+}
+
+static void test_chat_v2_options(void) {
+    const char *uid = new_uid();
+    qwen3vl_client *c = client_for("ok", uid, NULL);
+    qwen3vl_result *r = qwen3vl_chat_v2(c, HELLO, "{\"headers\": {\"X-Trace\": \"t-1\"}, \"query\": {\"api-version\": \"2024 06\"}}",
+                                        NULL, NULL, NULL);
+    CHECK_STATUS(r, QWEN3VL_OK);
+    qwen3vl_result_free(r);
+    json_t *reqs = server_requests(uid);
+    CHECK_STR(request_header(reqs, 0, "x-trace"), "t-1");
+    CHECK_CONTAINS(json_string_value(json_object_get(json_array_get(reqs, 0), "path")), "?api-version=2024%2006");
+    json_decref(reqs);
+
+    int deltas = 0;
+    r = qwen3vl_chat_v2(c, HELLO, NULL, NULL, count_delta, &deltas); /* on_delta given: streams */
+    CHECK_STATUS(r, QWEN3VL_OK);
+    CHECK(deltas > 5);
+    qwen3vl_result_free(r);
+    r = qwen3vl_chat_v2(c, HELLO, "{\"stream\": true}", NULL, NULL, NULL); /* streamed, no callback */
+    CHECK_STATUS(r, QWEN3VL_OK);
+    CHECK_STR(qwen3vl_result_text(r), "echo: Hello there");
+    qwen3vl_result_free(r);
+    r = qwen3vl_chat_v2(c, HELLO, "{\"bogus\": 1}", NULL, NULL, NULL);
+    CHECK_STATUS(r, QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK_CONTAINS(qwen3vl_result_error(r), "bogus");
+    qwen3vl_result_free(r);
+    qwen3vl_client_free(c);
+
+    c = client_for("hang:10", new_uid(), "\"max_retries\":0");
+    double t0 = now_ms();
+    r = qwen3vl_chat_v2(c, HELLO, "{\"timeout_ms\": 300}", NULL, NULL, NULL);
+    CHECK_STATUS(r, QWEN3VL_ERR_TIMEOUT);
+    CHECK(now_ms() - t0 < 2000 * t_slow);
+    qwen3vl_result_free(r);
+    qwen3vl_client_free(c);
+}
+
+int main(int argc, char **argv) {
+    static const test_case tests[] = {
+        {"plain_call", test_plain_call},
+        {"stream_events_in_order", test_stream_events_in_order},
+        {"failures_arrive_as_done", test_failures_arrive_as_done},
+        {"timeout_and_retry_on_the_io_thread", test_timeout_and_retry_on_the_io_thread},
+        {"many_streams_one_thread", test_many_streams_one_thread},
+        {"free_client_with_calls_in_flight", test_free_client_with_calls_in_flight},
+        {"host_that_stops_taking_events", test_host_that_stops_taking_events},
+        {"chat_v2_options", test_chat_v2_options},
+    };
+    return RUN_TESTS("calls", tests);
+}
