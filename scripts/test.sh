@@ -55,6 +55,25 @@ vision_example_runs() {
    grep -q "1000 x 500 px, about 496 vision tokens" <<<"$out" && grep -q "cat: box (100, 100) - (500, 400) px" <<<"$out" &&
    grep -q "bird: point (750, 125) px" <<<"$out" || { echo "vision example printed: ${out:-nothing}"; exit 1; })
 }
+# The three examples of the non-blocking calls, each built as its header comment says, with the
+# project's warnings, and run against the stand-in.
+VALGRIND=(valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite --error-exitcode=1)
+PICTURE_ECHO="echo: Describe this picture. [image_url https://upload.wikimedia.org/wikipedia/commons/3/3a/Cat03.jpg]"
+poll_example_runs() {
+  (source scripts/stand-in.sh
+   export AIML_API_KEY=k PKG_CONFIG_PATH=$PWD/build/lib/pkgconfig
+   # shellcheck disable=SC2046
+   cc "${CFLAGS[@]}" examples/poll_loop.c $(pkg-config --cflags --libs qwen3vl) -o build/tests/example_poll_loop || exit 1
+   # All three calls end, the streamed one's deltas (split by the other calls' lines) make its whole
+   # reply, and nothing leaks; stdin at its end is no reason to stop.
+   out=$(AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" "${VALGRIND[@]}" build/tests/example_poll_loop </dev/null) &&
+   [[ $(sed -n 's/^picture (streaming): //p' <<<"$out" | tr -d '\n') == "$PICTURE_ECHO" ]] &&
+   grep -qxF "picture: $PICTURE_ECHO" <<<"$out" && grep -qxF "capital: echo: What is the capital of France?" <<<"$out" &&
+   grep -qxF "haiku: echo: Write a haiku about rain." <<<"$out" || { echo "poll example printed: ${out:-nothing}"; exit 1; }
+   # A line on stdin cancels the calls still running (each answers in 3 s): all end CANCELLED, exit 1.
+   out=$({ sleep 0.3; echo; } | AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/s/slow:3000/poll/v1" build/tests/example_poll_loop)
+   [[ $? == 1 && $(grep -c ": QWEN3VL_ERR_CANCELLED: " <<<"$out") == 3 ]] || { echo "poll example, cancelled, printed: ${out:-nothing}"; exit 1; })
+}
 python_binding() {
   # A virtualenv of its own: the test tools and openai (for the comparisons) from PyPI, then the
   # binding installed as a user installs it, the built .so inside.
@@ -89,6 +108,7 @@ step "C tests under AddressSanitizer + UndefinedBehaviorSanitizer" ./scripts/san
 step "fuzz targets, a short run each" ./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 step "example against the stand-in" example_runs
 step "vision example (local image, tokens, grounding) against the stand-in" vision_example_runs
+step "poll() loop example (non-blocking calls, stdin, cancel) against the stand-in" poll_example_runs
 step "Python binding: mypy --strict and pytest" python_binding
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
