@@ -74,6 +74,26 @@ poll_example_runs() {
    out=$({ sleep 0.3; echo; } | AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/s/slow:3000/poll/v1" build/tests/example_poll_loop)
    [[ $? == 1 && $(grep -c ": QWEN3VL_ERR_CANCELLED: " <<<"$out") == 3 ]] || { echo "poll example, cancelled, printed: ${out:-nothing}"; exit 1; })
 }
+libuv_example_runs() {
+  (source scripts/stand-in.sh
+   export AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/s/sse:delay=20/uv/v1"
+   # shellcheck disable=SC2046
+   cc "${CFLAGS[@]}" examples/libuv_loop.c $(pkg-config --cflags --libs libuv) -Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lqwen3vl \
+     -o build/tests/example_libuv_loop || exit 1
+   # Both streams (20 ms between events) end OK, and heartbeats came while they were under way: at
+   # least two ticks saw the picture's reply partly arrived, with more each time.
+   out=$("${VALGRIND[@]}" build/tests/example_libuv_loop) &&
+   ends=$(sed -En 's/^(picture|capital): (QWEN3VL_[A-Z_]+) in [0-9]+ ms: /\1: \2: /p' <<<"$out") &&
+   [[ $ends == *"picture: QWEN3VL_OK: $PICTURE_ECHO"* && $ends == *"capital: QWEN3VL_OK: echo: What is the capital of France?"* ]] &&
+   awk -v total=${#PICTURE_ECHO} '/^\[[0-9.]+ s\] picture / { if ($4 > 0 && $4 < total && $4 > last) partial++; last = $4 }
+     END { exit partial < 2 }' <<<"$out" || { echo "libuv example printed: ${out:-nothing}"; exit 1; }
+   # SIGINT (Ctrl-C) once the loop is ticking cancels both calls: exit 1.
+   build/tests/example_libuv_loop >build/tests/libuv_loop.out & pid=$!
+   for _ in {1..200}; do grep -q '^\[' build/tests/libuv_loop.out && break; sleep 0.05; done
+   kill -INT $pid; wait $pid
+   [[ $? == 1 && $(grep -c ": QWEN3VL_ERR_CANCELLED in " build/tests/libuv_loop.out) == 2 ]] ||
+     { echo "libuv example, interrupted, printed: $(cat build/tests/libuv_loop.out)"; exit 1; })
+}
 python_binding() {
   # A virtualenv of its own: the test tools and openai (for the comparisons) from PyPI, then the
   # binding installed as a user installs it, the built .so inside.
@@ -109,6 +129,7 @@ step "fuzz targets, a short run each" ./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 step "example against the stand-in" example_runs
 step "vision example (local image, tokens, grounding) against the stand-in" vision_example_runs
 step "poll() loop example (non-blocking calls, stdin, cancel) against the stand-in" poll_example_runs
+step "libuv loop example (streams beside a timer, SIGINT cancels) against the stand-in" libuv_example_runs
 step "Python binding: mypy --strict and pytest" python_binding
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
