@@ -94,6 +94,17 @@ libuv_example_runs() {
    [[ $? == 1 && $(grep -c ": QWEN3VL_ERR_CANCELLED in " build/tests/libuv_loop.out) == 2 ]] ||
      { echo "libuv example, interrupted, printed: $(cat build/tests/libuv_loop.out)"; exit 1; })
 }
+asyncio_example_runs() {  # after the Python step, which installs the binding into build/pyvenv
+  local py=build/pyvenv/bin/python
+  [[ -x $py ]] && "$py" -c "import qwen3vl" || { echo "needs build/pyvenv with the binding (the Python step)"; return 1; }
+  "$py" -m mypy --strict examples/asyncio_loop.py || return 1
+  (source scripts/stand-in.sh
+   out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" "$py" examples/asyncio_loop.py) &&
+   [[ $out == "picture (streaming): $PICTURE_ECHO
+picture: $PICTURE_ECHO
+capital: echo: What is the capital of France?
+haiku: echo: Write a haiku about rain." ]] || { echo "asyncio example printed: ${out:-nothing}"; exit 1; })
+}
 python_binding() {
   # A virtualenv of its own: the test tools and openai (for the comparisons) from PyPI, then the
   # binding installed as a user installs it, the built .so inside.
@@ -131,6 +142,7 @@ step "vision example (local image, tokens, grounding) against the stand-in" visi
 step "poll() loop example (non-blocking calls, stdin, cancel) against the stand-in" poll_example_runs
 step "libuv loop example (streams beside a timer, SIGINT cancels) against the stand-in" libuv_example_runs
 step "Python binding: mypy --strict and pytest" python_binding
+step "asyncio example (AsyncClient, needs the Python step's venv) against the stand-in" asyncio_example_runs
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "shipped .so: exports, runtime deps, SONAME" shipped_library
