@@ -3,6 +3,9 @@
 
     canned.py DIR PORT   ->  DIR/nginx.conf, DIR/www/plain/v1/chat/completions (a chat.completion),
                              DIR/www/stream/v1/chat/completions (a 500-chunk SSE stream)
+    canned.py DIR PORT CERT KEY H2PORT H1PORT
+                         ->  the same, plus HTTPS listeners with (H2PORT) and without (H1PORT) HTTP/2,
+                             logging each request's connection number to DIR/h2.log and DIR/h1.log
 """
 import json
 import sys
@@ -32,6 +35,20 @@ def main() -> None:
         f = out / "www" / kind / "v1" / "chat" / "completions"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(body)
+    tls = ""
+    if len(sys.argv) == 7:
+        cert, key, h2, h1 = sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+        for port_, proto, log in ((h2, " http2", "h2"), (h1, "", "h1")):
+            tls += f"""
+    server {{
+        listen 127.0.0.1:{port_} ssl{proto};
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        access_log {out}/{log}.log conns;
+        root {out}/www;
+        location /plain/ {{ default_type application/json; error_page 405 =200 $uri; }}
+        location /stream/ {{ default_type text/event-stream; error_page 405 =200 $uri; }}
+    }}"""
     (out / "nginx.conf").write_text(f"""
 worker_processes 1;
 pid {out}/nginx.pid;
@@ -39,6 +56,7 @@ error_log {out}/error.log;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
+    log_format conns '$connection $server_protocol $status';
     keepalive_requests 1000000;
     keepalive_timeout 120s;
     client_max_body_size 200m;
@@ -50,7 +68,7 @@ http {{
         # Static files answer POST with 405; turn that into the file itself.
         location /plain/ {{ default_type application/json; error_page 405 =200 $uri; }}
         location /stream/ {{ default_type text/event-stream; error_page 405 =200 $uri; }}
-    }}
+    }}{tls}
 }}
 """)
 

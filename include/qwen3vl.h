@@ -104,6 +104,11 @@ typedef struct qwen3vl_result qwen3vl_result;
  *   max_retries         integer 2; retries after connect errors, HTTP 408, 409, 429 and 5xx (0..100).
  *                               Backoff 0.5 s * 2^n capped at 8 s with jitter; a server's
  *                               retry-after-ms / Retry-After is honoured when it is at most 60 s.
+ *   max_connections     integer 64; most connections the non-blocking calls open to the server at
+ *                               once (1..100000). Over HTTP/2 (offered over TLS, taken when the
+ *                               server agrees) up to 100 calls share one connection; over HTTP/1.1
+ *                               further calls wait for a free connection (that wait counts towards
+ *                               timeout_ms, not idle_timeout_ms).
  *   max_response_bytes  integer 64 MiB; a larger reply fails with QWEN3VL_ERR_TOO_LARGE, checked
  *                               while it arrives (>= 1).
  *   headers             object  {}; extra request headers, name -> string value. Names must be HTTP

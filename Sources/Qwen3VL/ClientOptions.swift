@@ -23,6 +23,9 @@ public struct ClientOptions: Sendable {
     public var maxImageBytes: Int64 = 20 << 20
     /// Largest local video file sent inline.
     public var maxVideoBytes: Int64 = 256 << 20
+    /// Most connections the non-blocking calls open to the server at once; more calls than this
+    /// wait their turn (HTTP/1.1), or share connections (HTTP/2 multiplexes them over one).
+    public var maxConnections: Int = 64
     /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts. That form is
     /// Qwen's own, not an OpenAI content part, and servers that do not know it (the AI/ML API,
     /// transformers serve) drop it without a word; false keeps it for servers that take it.
@@ -95,6 +98,7 @@ public struct ClientOptions: Sendable {
             case "max_response_bytes": opts.maxResponseBytes = try integer(key, value)
             case "max_image_bytes": opts.maxImageBytes = try integer(key, value)
             case "max_video_bytes": opts.maxVideoBytes = try integer(key, value)
+            case "max_connections": opts.maxConnections = Int(clamping: try integer(key, value))
             case "video_frames_as_images": opts.videoFramesAsImages = try boolean(key, value)
             case "allow_insecure_http": opts.allowInsecureHTTP = try boolean(key, value)
             case "insecure_skip_verify": opts.insecureSkipVerify = try boolean(key, value)
@@ -142,6 +146,7 @@ public struct ClientOptions: Sendable {
         try Self.check("max_response_bytes", maxResponseBytes, 1...Int64.max)
         try Self.check("max_image_bytes", maxImageBytes, 1...Int64.max)
         try Self.check("max_video_bytes", maxVideoBytes, 1...Int64.max)
+        try Self.check("max_connections", Int64(maxConnections), 1...100_000)
         try Self.checkHeaders(headers)
     }
 

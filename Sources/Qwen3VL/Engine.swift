@@ -195,6 +195,10 @@ final class Engine: @unchecked Sendable {
 
     init?(client: Qwen3VLClient) {
         guard let m = curl_multi_init() else { return nil }
+        // HTTP/2 where the server offers it (ALPN): calls share connections as streams; HTTP/1.1
+        // servers get at most max_connections, the other calls wait inside libcurl.
+        _ = q3v_multi_setopt_long(m, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        _ = q3v_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, client.options.maxConnections)
         guard let sh = q3v_share_new(), let so = q3v_sockets_new() else { curl_multi_cleanup(m); return nil }
         multi = m
         share = sh
@@ -361,7 +365,7 @@ final class Engine: @unchecked Sendable {
         }
         let remaining = Clock.msUntil(run.deadline)
         guard remaining > 0 else { return conclude(call, .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms"), retryable: false)) }
-        guard let h = spare.popLast() ?? EasyHandle(share: q3v_share_handle(share), sockets: sockets) else {
+        guard let h = spare.popLast() ?? EasyHandle(share: q3v_share_handle(share), sockets: sockets, multiplexed: true) else {
             return finish(call, Qwen3VLError(.internal, "could not create a libcurl handle"))
         }
         guard h.prepare(run.request, sink: run.sink, timeoutMs: remaining), curl_multi_add_handle(multi, h.easy) == CURLM_OK else {

@@ -202,7 +202,12 @@ final class EasyHandle: @unchecked Sendable {
     private var unacked = 0
     private var graceUntil: UInt64 = 0
 
-    init?(share: UnsafeMutableRawPointer?, sockets shared: OpaquePointer? = nil) {
+    /// Driven by the engine's shared multi handle: wait for a connection that can multiplex
+    /// (HTTP/2) rather than open one more per call.
+    private let multiplexed: Bool
+
+    init?(share: UnsafeMutableRawPointer?, sockets shared: OpaquePointer? = nil, multiplexed: Bool = false) {
+        self.multiplexed = multiplexed
         guard let e = curl_easy_init() else { return nil }
         guard let s = shared ?? q3v_sockets_new() else { curl_easy_cleanup(e); return nil }
         easy = e
@@ -245,7 +250,11 @@ final class EasyHandle: @unchecked Sendable {
             unacked = q3v_sockets_unacked(sockets)
             sink.lastActivityNs = Clock.nowNs()
         }
-        if paused { sink.lastActivityNs = Clock.nowNs() }
+        // Until the request starts going out, the call waits for a connection (queued behind
+        // max_connections, or connecting): connect_timeout_ms's business, not silence.
+        var sentAfter: curl_off_t = 0
+        let started = q3v_easy_getinfo_off(easy, CURLINFO_PRETRANSFER_TIME_T, &sentAfter) == CURLE_OK && sentAfter > 0
+        if paused || !started { sink.lastActivityNs = Clock.nowNs() }
         var waitMs = Clock.msUntil(deadlineNs)
         if sink.complete {
             if graceUntil == 0 { graceUntil = Clock.deadline(afterMs: 200) }
@@ -296,6 +305,7 @@ final class EasyHandle: @unchecked Sendable {
             if let p = req.security.caPath { str(CURLOPT_CAPATH, p) }
             if let p = req.security.proxy { str(CURLOPT_PROXY, p) }
             long(CURLOPT_TCP_KEEPALIVE, 1)
+            if multiplexed { long(CURLOPT_PIPEWAIT, 1) }
             ok = ok && q3v_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(req.maxResponseBytes)) == CURLE_OK
             if let share { ptr(CURLOPT_SHARE, share) }
             ptr(CURLOPT_ERRORBUFFER, errorBuffer)

@@ -215,6 +215,8 @@ static void test_host_that_stops_taking_events(void) {
         size_t n;
         qwen3vl_event_text(ev, &n);
         waiting += n + strlen(qwen3vl_event_chunk_json(ev));
+        chars += n;
+        deltas++;
         qwen3vl_event_free(ev);
     }
     CHECK(waiting > 0);
@@ -225,6 +227,7 @@ static void test_host_that_stops_taking_events(void) {
         qwen3vl_event_free(ev);
     }
     CHECK(done);
+    CHECK(chars == 20000 && deltas >= 20000); /* every delta arrived, none lost to the pause */
     qwen3vl_result *r = qwen3vl_call_result(call);
     CHECK_STATUS(r, QWEN3VL_OK);
     CHECK(qwen3vl_result_text_len(r) == 20000);

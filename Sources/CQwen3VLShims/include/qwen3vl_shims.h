@@ -27,6 +27,7 @@ void q3v_eventfd_drain(int fd);
 
 CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value);
 CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value);
+CURLMcode q3v_multi_setopt_long(CURLM *m, CURLMoption opt, long value);
 CURLcode q3v_easy_setopt_ptr(CURL *h, CURLoption opt, const void *value);
 
 typedef size_t (*q3v_data_fn)(char *data, size_t size, size_t nmemb, void *user);
