@@ -145,6 +145,7 @@ step "Python binding: mypy --strict and pytest" python_binding
 step "asyncio example (AsyncClient, needs the Python step's venv) against the stand-in" asyncio_example_runs
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
+step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
 step "shipped .so: exports, runtime deps, SONAME" shipped_library
 
 ((failed == 0)) || printf 'failed step: %s\n' "${failures[@]}"

@@ -19,6 +19,15 @@ static qwen3vl_event *wait_event(qwen3vl_client *c, int timeout_ms) {
     }
 }
 
+static long rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f)) if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
+    if (f) fclose(f);
+    return kib;
+}
+
 static int threads_now(void) {
     int n = 0;
     DIR *d = opendir("/proc/self/task");
@@ -144,11 +153,12 @@ static void test_timeout_and_retry_on_the_io_thread(void) {
     qwen3vl_client_free(c);
 }
 
-enum { MANY = 300 };
+enum { MANY = 1000 };
 
 static void test_many_streams_one_thread(void) {
     int before = threads_now();
-    qwen3vl_client *c = client_for("sse:delay=20:text=trickle", new_uid(), NULL);
+    long rss_before = rss_kib();
+    qwen3vl_client *c = client_for("sse:pieces=4096:delay=100:text=trickle", new_uid(), "\"max_connections\":1000");
     int n = t_slow > 1 ? MANY / 10 : MANY;
     static qwen3vl_call *calls[MANY];
     static char texts[MANY][32];
@@ -160,6 +170,7 @@ static void test_many_streams_one_thread(void) {
         calls[i] = qwen3vl_call_start(c, HELLO, "{\"stream\": true}", (void *)&ids[i]);
     }
     int done = 0, cancelled_one = 0, threads_seen = 0;
+    long rss_peak = 0;
     while (done < n) {
         qwen3vl_event *ev = wait_event(c, 30000);
         if (!ev) break;
@@ -172,11 +183,15 @@ static void test_many_streams_one_thread(void) {
         } else {
             done++;
         }
+        if (done == 0) { long r = rss_kib(); if (r > rss_peak) rss_peak = r; } /* all in flight */
         if (done == n / 4 && !threads_seen) threads_seen = threads_now();
         qwen3vl_event_free(ev);
     }
     CHECK(done == n);
     CHECK(threads_seen - before <= 1); /* one I/O thread, whatever the number of calls */
+    double per_call = (double)(rss_peak - rss_before) / n;
+    fprintf(stderr, "    %d streams in flight: %.1f KiB of memory each (RSS %ld -> %ld KiB)\n", n, per_call, rss_before, rss_peak);
+    if (t_slow <= 1) CHECK(per_call <= 64); /* the budget; sanitizers and valgrind inflate RSS */
     int ok = 0;
     for (int i = 0; i < n; i++) {
         qwen3vl_result *r = qwen3vl_call_result(calls[i]);

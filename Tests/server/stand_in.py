@@ -469,7 +469,7 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128
+    request_queue_size = 1024  # the many-calls tests connect a thousand at once
 
     def handle_error(self, request, client_address):
         pass  # clients that hang up early are part of the tests, not news
