@@ -4,7 +4,7 @@
 # and an HTTP/1.1 server sees no more than max_connections. Prints the connection counts.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v nginx >/dev/null || { sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo; $sudo apt-get install -y -qq nginx-light >/dev/null; }
+./scripts/deps.sh  # nginx-light among the rest
 out=$(mktemp -d)
 chmod 755 "$out"  # nginx workers (another user) read the canned replies
 trap 'kill $(cat "$out/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$out"' EXIT
