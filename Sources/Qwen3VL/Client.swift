@@ -174,7 +174,11 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// The next event of any non-blocking call, waiting up to `timeoutMs` (0: not at all, -1: until
     /// one comes). Nil when none came.
-    public func nextEvent(timeoutMs: Int32) -> CallEvent? { engine()?.events.next(timeoutMs: timeoutMs) }
+    public func nextEvent(timeoutMs: Int32) -> CallEvent? {
+        // The engine as it is, without engine()'s fork check (a getpid() per event): events only
+        // ever come from calls started in this process, which made the engine here.
+        (engineSlot.withLock { $0 } ?? engine())?.events.next(timeoutMs: timeoutMs)
+    }
 
     // MARK: one call, as both drivers run it
 

@@ -138,8 +138,9 @@ final class StreamAssembler {
             failure = Qwen3VLError(.protocol, "server reported an error in the stream: \(ReplyParser.errorMessage(in: root) ?? "(no message)")")
             return false
         }
-        let text = absorb(root)
+        // Before taking the chunk in, so the assembled text is exactly what the caller was given.
         if isCancelled() { cancelled = true; return false }
+        let text = absorb(root)
         // The chunk JSON is followed by a NUL in the decoder's buffer, as C wants it.
         let json = UnsafeBufferPointer(start: UnsafeRawPointer(data.baseAddress)?.assumingMemoryBound(to: CChar.self), count: data.count)
         let go = withEmptyCString { empty in
