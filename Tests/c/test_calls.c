@@ -250,6 +250,30 @@ static void test_host_that_stops_taking_events(void) {
     qwen3vl_client_free(c);
 }
 
+static void test_fork_starts_its_own_thread(void) {
+    qwen3vl_client *c = client_for("ok", new_uid(), NULL);
+    qwen3vl_call *warm = qwen3vl_call_start(c, HELLO, NULL, NULL); /* the parent's I/O thread runs */
+    qwen3vl_event_free(wait_event(c, 5000));
+    qwen3vl_call_free(warm);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) { /* the parent's thread does not exist here: the child's call needs its own */
+        qwen3vl_call *call = qwen3vl_call_start(c, HELLO, NULL, NULL);
+        qwen3vl_event *ev = qwen3vl_client_next_event(c, (int)(5000 * t_slow)); /* the child's own queue */
+        int ok = ev && qwen3vl_result_status(qwen3vl_call_result(call)) == QWEN3VL_OK &&
+                 strcmp(qwen3vl_result_text(qwen3vl_call_result(call)), "echo: Hello there") == 0;
+        _exit(ok ? 0 : 1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    qwen3vl_call *after = qwen3vl_call_start(c, HELLO, NULL, NULL); /* and the parent's still works */
+    qwen3vl_event_free(wait_event(c, 5000));
+    CHECK_STATUS(qwen3vl_call_result(after), QWEN3VL_OK);
+    qwen3vl_call_free(after);
+    qwen3vl_client_free(c);
+}
+
 /* ---- qwen3vl_chat_v2 ---- */
 
 static int count_delta(const char *text, size_t len, const char *chunk, void *user) {
@@ -303,6 +327,7 @@ int main(int argc, char **argv) {
         {"many_streams_one_thread", test_many_streams_one_thread},
         {"free_client_with_calls_in_flight", test_free_client_with_calls_in_flight},
         {"host_that_stops_taking_events", test_host_that_stops_taking_events},
+        {"fork_starts_its_own_thread", test_fork_starts_its_own_thread},
         {"chat_v2_options", test_chat_v2_options},
     };
     return RUN_TESTS("calls", tests);
