@@ -94,6 +94,8 @@ public final class EventQueue: @unchecked Sendable {
     private var items: [CallEvent] = []
     private var head = 0
     private var closed = false
+    /// Takers blocked in next(timeoutMs:), so that a post wakes someone only when someone waits.
+    private var waiters = 0
     /// A paused call resumes once its waiting events fall below half the budget.
     static let budget = 1 << 20
     private let resume: (AsyncCall) -> Void
@@ -109,12 +111,18 @@ public final class EventQueue: @unchecked Sendable {
 
     private var isEmpty: Bool { head == items.count }
 
-    func post(_ e: CallEvent) {
+    func post(_ e: CallEvent) { post(contentsOf: CollectionOfOne(e)) }
+
+    /// Several events under one lock and at most one signal: the I/O thread hands over what one
+    /// pass of its loop produced together.
+    func post(contentsOf batch: some Collection<CallEvent>) {
         lock.withLock {
-            guard !closed, !e.call.isFreed else { return }
-            if isEmpty { q3v_eventfd_signal(fd) }
-            items.append(e)
-            lock.broadcast()
+            guard !closed else { return }
+            let wasEmpty = isEmpty
+            for e in batch where !e.call.isFreed { items.append(e) }
+            guard !isEmpty else { return }
+            if wasEmpty { q3v_eventfd_signal(fd) }
+            if waiters > 0 { lock.broadcast() }
         }
     }
 
@@ -124,7 +132,10 @@ public final class EventQueue: @unchecked Sendable {
         let event: CallEvent? = lock.withLock {
             while isEmpty && !closed {
                 if timeoutMs == 0 { return nil }
-                if timeoutMs < 0 { lock.wait() } else if !lock.wait(untilNs: deadline) { break }
+                waiters += 1
+                let woken = timeoutMs < 0 ? { lock.wait(); return true }() : lock.wait(untilNs: deadline)
+                waiters -= 1
+                if !woken { break }
             }
             guard !isEmpty, !closed else { return nil }
             let e = items[head]
@@ -192,6 +203,9 @@ final class Engine: @unchecked Sendable {
     private var waiting: [AsyncCall] = []
     private var spare: [EasyHandle] = []
     private var byEasy: [UnsafeMutableRawPointer: AsyncCall] = [:]
+    /// Events of this pass of the loop, handed over together at its end (in order: a call's DONE
+    /// always after its deltas).
+    private var outbox: [CallEvent] = []
 
     init?(client: Qwen3VLClient) {
         guard let m = curl_multi_init() else { return nil }
@@ -333,6 +347,7 @@ final class Engine: @unchecked Sendable {
                     waitMs = min(waitMs, Int64((call.retryAtNs - now) / 1_000_000) + 1)
                 }
             }
+            flush()
             _ = curl_multi_poll(multi, nil, 0, Int32(max(1, min(waitMs, 1000))), nil)
         }
         // Stopped: what still runs ends here, unannounced (the queue is being closed).
@@ -348,12 +363,12 @@ final class Engine: @unchecked Sendable {
         if call.context.isCancelled { return finish(call, Qwen3VLError(.cancelled, "cancelled")) }
         run.isCancelled = { [context = call.context] in context.isCancelled }
         if run.streaming && run.onDelta == nil {
-            run.onDelta = { [events, unowned call] chunk in
+            run.onDelta = { [unowned self, unowned call] chunk in
                 guard let text = Bytes.copy(UnsafeRawBufferPointer(chunk.textBytes)),
                       let json = Bytes.copy(UnsafeRawBufferPointer(chunk.jsonBytes)) else { return false }
                 let e = CallEvent(.delta, call, text: text, chunk: json)
                 _ = call.pendingBytes.add(e.size, ordering: .relaxed)
-                events.post(e)
+                emit(e)
                 return true
             }
         }
@@ -408,7 +423,19 @@ final class Engine: @unchecked Sendable {
         unregister(call)
         let start = call.run?.start ?? Clock.nowNs()
         call.run = nil // the body, its files and the stream decoder go now
-        finishAtOnce(call, client.finalize(result, start: start))
+        call.setDone(client.finalize(result, start: start))
+        emit(CallEvent(.done, call))
+    }
+
+    private func emit(_ e: CallEvent) {
+        outbox.append(e)
+        if outbox.count >= 256 { flush() }
+    }
+
+    private func flush() {
+        guard !outbox.isEmpty else { return }
+        events.post(contentsOf: outbox)
+        outbox.removeAll(keepingCapacity: true)
     }
 
     private func unregister(_ call: AsyncCall) {
