@@ -35,6 +35,11 @@ PIXELS_GRAY8, PIXELS_RGB8, PIXELS_RGBA8, PIXELS_BGRA8, PIXELS_BGR8 = 0, 1, 2, 3,
 c_client_p = ctypes.c_void_p
 c_result_p = ctypes.c_void_p
 c_cancel_p = ctypes.c_void_p
+c_call_p = ctypes.c_void_p
+c_event_p = ctypes.c_void_p
+
+# Event kinds of the non-blocking calls.
+EVENT_DELTA, EVENT_DONE = 1, 2
 
 # int (*)(const char *text, size_t text_len, const char *chunk_json, void *user_data)
 # text arrives as a raw pointer: it is read with its length, so no NUL-scan and no lossy conversion.
@@ -57,6 +62,20 @@ _SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("chat_stream", c_result_p, [c_client_p, ctypes.c_char_p, DELTA_FN, ctypes.c_void_p]),
     ("chat_cancellable", c_result_p, [c_client_p, ctypes.c_char_p, c_cancel_p]),
     ("chat_stream_cancellable", c_result_p, [c_client_p, ctypes.c_char_p, DELTA_FN, ctypes.c_void_p, c_cancel_p]),
+    ("chat_v2", c_result_p, [c_client_p, ctypes.c_char_p, ctypes.c_char_p, c_cancel_p, DELTA_FN, ctypes.c_void_p]),
+    ("call_start", c_call_p, [c_client_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p]),
+    ("client_event_fd", ctypes.c_int, [c_client_p]),
+    ("client_next_event", c_event_p, [c_client_p, ctypes.c_int]),
+    ("event_kind", ctypes.c_int, [c_event_p]),
+    ("event_call", c_call_p, [c_event_p]),
+    ("event_user_data", ctypes.c_void_p, [c_event_p]),
+    # may hold NULs: the length comes back in the size_t out-parameter
+    ("event_text", ctypes.c_void_p, [c_event_p, ctypes.POINTER(ctypes.c_size_t)]),
+    ("event_chunk_json", ctypes.c_char_p, [c_event_p]),  # JSON: NULs in it are escaped
+    ("event_free", None, [c_event_p]),
+    ("call_cancel", None, [c_call_p]),
+    ("call_result", c_result_p, [c_call_p]),  # owned by the call: never result_free it
+    ("call_free", None, [c_call_p]),
     ("cancel_new", c_cancel_p, []),
     ("cancel_trigger", None, [c_cancel_p]),
     ("cancel_is_triggered", ctypes.c_int, [c_cancel_p]),
