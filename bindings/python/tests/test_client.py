@@ -280,3 +280,62 @@ def test_log_lines(base: Callable[..., str]) -> None:
     assert any("retrying" in m for _, m in lines)
     assert all("secret-key-1" not in m for _, m in lines)
     assert any("Authorization: Bearer [redacted]" in m for _, m in lines)
+
+
+def test_per_call_options(base: Callable[..., str], port: int) -> None:
+    # timeout, extra_headers and extra_query (the openai package's names), idle_timeout and
+    # max_retries go to the library as call options: into the URL and headers, never the body.
+    url = base("ok", "py-call-options")
+    trace = {"X-Trace": "t-1"}
+    query = {"api-version": "2024-10-21", "debug": True, "q": "a b&c"}
+    with qwen3vl.Client(api_key="k", base_url=url, headers={"X-App": "tests"}) as c:
+        assert c.chat("a", timeout=5, idle_timeout=4, max_retries=0, extra_headers=trace, extra_query=query,
+                      temperature=0.5).text == "echo: a"
+        assert "".join(c.stream("b", timeout=5.5, extra_headers=trace, extra_query=query)) == "echo: b"
+        made = c.chat.completions.create(model="m", messages=[{"role": "user", "content": "c"}], timeout=5,
+                                         extra_headers=trace, extra_query=query, extra_body={"top_k": 5})
+        assert isinstance(made, qwen3vl.ChatCompletion) and made.choices[0].message.content == "echo: c"
+
+    async def from_a_loop() -> None:
+        async with qwen3vl.AsyncClient(api_key="k", base_url=url, headers={"X-App": "tests"}) as ac:
+            assert (await ac.chat("d", timeout=5, extra_headers=trace, extra_query=query)).text == "echo: d"
+            chunks = await ac.chat.completions.create(messages=[{"role": "user", "content": "e"}], stream=True,
+                                                      timeout=5, extra_headers=trace, extra_query=query)
+            assert not isinstance(chunks, qwen3vl.ChatCompletion)
+            assert "".join([ch.choices[0].delta.content or "" async for ch in chunks if ch.choices]) == "echo: e"
+    asyncio.run(from_a_loop())
+    recs = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/_requests/py-call-options").read())
+    assert len(recs) == 5
+    for rec in recs:
+        body = json.loads(rec["body"])
+        assert not set(body) & {"timeout", "idle_timeout", "max_retries", "extra_headers", "extra_query",
+                                "extra_body"}, body
+        assert rec["path"].endswith("/chat/completions?api-version=2024-10-21&debug=true&q=a%20b%26c")
+        assert rec["headers"]["x-trace"] == "t-1" and rec["headers"]["x-app"] == "tests"
+    assert json.loads(recs[0]["body"])["temperature"] == 0.5
+    assert json.loads(recs[2]["body"])["top_k"] == 5
+
+
+def test_per_call_limits_apply_to_that_call_only(base: Callable[..., str], port: int) -> None:
+    with client(base, "hang:5") as c:
+        t0 = time.monotonic()
+        with pytest.raises(qwen3vl.APITimeoutError):
+            c.chat("x", timeout=0.3)
+        assert time.monotonic() - t0 < 1.0
+    with client(base, "sse:stall=5", timeout=10) as c:
+        with pytest.raises(qwen3vl.APITimeoutError, match="idle"):
+            "".join(c.stream("x", idle_timeout=0.3))
+    with qwen3vl.Client(api_key="k", base_url=base("status:503:ra=0", "py-retries-per-call")) as c:
+        with pytest.raises(qwen3vl.ServerError):
+            c.chat("x", max_retries=0)
+        with pytest.raises(qwen3vl.ServerError):
+            c.chat("x")  # the client's own two retries
+    recs = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/_requests/py-retries-per-call").read())
+    assert len(recs) == 1 + 3
+    with client(base) as c:
+        with pytest.raises(TypeError, match="timeout"):
+            c.chat("x", timeout="5")
+        with pytest.raises(qwen3vl.InvalidArgumentError, match="timeout_ms"):
+            c.chat("x", timeout=0)
+        with pytest.raises(qwen3vl.InvalidArgumentError, match="header"):
+            c.chat("x", extra_headers={"Bad Name": "v"})

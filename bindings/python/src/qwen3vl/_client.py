@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
+import collections
 import contextlib
 import ctypes
+import itertools
 import json
 import os
-import queue
-import sys
+import select
 import threading
 import weakref
-from typing import (Any, Callable, Dict, Generic, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar,
+from typing import (Any, Callable, Deque, Dict, Generic, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar,
                     Union)
 
 from . import _native as n
-from ._errors import ClientClosedError, InvalidArgumentError, Qwen3VLError, for_status
+from ._errors import (ClientClosedError, InternalError, InvalidArgumentError, Qwen3VLError, RequestCancelledError,
+                      for_status)
 from .types import ChatCompletion, ChatCompletionChunk, Reply, Usage
 
 ImageInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
@@ -71,6 +72,41 @@ def build_request(prompt_or_messages: PromptOrMessages, images: Optional[Sequenc
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
+def _ms(seconds: Optional[float]) -> Optional[int]:
+    return None if seconds is None else max(0, int(round(seconds * 1000)))
+
+
+# Per-call keywords that are not chat-completions parameters: they become qwen3vl call options
+# (never body fields, which a strict server would refuse). timeout, extra_headers and extra_query
+# are the openai package's names; idle_timeout and max_retries mirror the Client's own options.
+_CALL_KEYS = ("timeout", "idle_timeout", "max_retries", "extra_headers", "extra_query")
+
+
+def _query_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"  # as httpx (and so openai) writes them
+    return str(v)
+
+
+def _split_call_options(params: Mapping[str, Any], stream: bool) -> Tuple[Dict[str, Any], bytes]:
+    """The body parameters, and the call options JSON for qwen3vl_call_start made of the per-call
+    keywords among ``params``."""
+    body = {k: v for k, v in params.items() if k not in _CALL_KEYS}
+    timeout, idle = params.get("timeout"), params.get("idle_timeout")
+    for name, value in (("timeout", timeout), ("idle_timeout", idle)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    headers = params.get("extra_headers") or {}
+    query = params.get("extra_query") or {}
+    opts = {"stream": stream, "timeout_ms": _ms(timeout), "idle_timeout_ms": _ms(idle),
+            "max_retries": params.get("max_retries"),
+            "headers": {str(k): str(v) for k, v in headers.items()} or None,
+            "query": {str(k): _query_value(v) for k, v in query.items()} or None}
+    return body, json.dumps({k: v for k, v in opts.items() if v is not None}).encode("utf-8")
+
+
+# ---- results ------------------------------------------------------------------------------------
+
 def _raise_for(ptr: int, closed: bool) -> None:
     status = _lib.result_status(ptr)
     if status == n.OK:
@@ -93,99 +129,232 @@ def _result_text(ptr: int) -> bytes:
     return ctypes.string_at(p, _lib.result_text_len(ptr)) if p else b""
 
 
-def _take_reply(ptr: Optional[int], closed: bool) -> Reply:
-    """Turns a qwen3vl_result into a Reply (or raises its error), freeing it either way. ``closed``:
-    the call's token was triggered by Client.close(), so a cancellation is a ClientClosedError."""
+def _reply_of(ptr: Optional[int], closed: bool) -> Reply:
+    """Turns a call's qwen3vl_result (owned by the call, so not freed here) into a Reply, or raises
+    its error. ``closed``: Client.close() cancelled the call, so a cancellation is a ClientClosedError."""
     if not ptr:
-        raise MemoryError("qwen3vl: out of memory for a result")
-    try:
-        _raise_for(ptr, closed)
-        raw_json = _lib.result_json(ptr) or b""
-        raw = json.loads(raw_json) if raw_json else {}
-        calls = _lib.result_tool_calls_json(ptr) or b""
+        raise InternalError("qwen3vl: the call ended without a result")
+    _raise_for(ptr, closed)
+    raw_json = _lib.result_json(ptr) or b""
+    raw = json.loads(raw_json) if raw_json else {}
+    calls = _lib.result_tool_calls_json(ptr) or b""
 
-        def tokens(kind: int) -> Optional[int]:
-            v: int = _lib.result_tokens(ptr, kind)
-            return v if v >= 0 else None
-        return Reply(
-            text=_result_text(ptr).decode("utf-8"),
-            finish_reason=(_lib.result_finish_reason(ptr) or b"").decode(),
-            usage=Usage(tokens(n.TOKENS_PROMPT), tokens(n.TOKENS_COMPLETION), tokens(n.TOKENS_TOTAL)),
-            request_id=(_lib.result_request_id(ptr) or b"").decode(),
-            tool_calls=json.loads(calls) if calls else [],
-            raw=raw if isinstance(raw, dict) else {},
-            http_status=_lib.result_http_status(ptr),
-            attempts=_lib.result_attempts(ptr),
-            elapsed_ms=_lib.result_elapsed_ms(ptr))
-    finally:
-        _lib.result_free(ptr)
+    def tokens(kind: int) -> Optional[int]:
+        v: int = _lib.result_tokens(ptr, kind)
+        return v if v >= 0 else None
+    return Reply(
+        text=_result_text(ptr).decode("utf-8"),
+        finish_reason=(_lib.result_finish_reason(ptr) or b"").decode(),
+        usage=Usage(tokens(n.TOKENS_PROMPT), tokens(n.TOKENS_COMPLETION), tokens(n.TOKENS_TOTAL)),
+        request_id=(_lib.result_request_id(ptr) or b"").decode(),
+        tool_calls=json.loads(calls) if calls else [],
+        raw=raw if isinstance(raw, dict) else {},
+        http_status=_lib.result_http_status(ptr),
+        attempts=_lib.result_attempts(ptr),
+        elapsed_ms=_lib.result_elapsed_ms(ptr))
 
 
-class _Token:
-    """A qwen3vl_cancel token, freed deterministically by the call that owns it. Any thread may
-    trigger it, even while the owner frees it: the lock makes a late trigger a no-op."""
+# ---- calls and their events ---------------------------------------------------------------------
+#
+# Every call, sync or async, is a non-blocking qwen3vl_call: the library runs it on the client's
+# I/O thread and posts its events (deltas, then DONE) to one queue per client. Whoever waits takes
+# events from that queue — a thread blocked in chat() or in a stream's next(), or an event loop's
+# reader on the client's descriptor — and hands each to the call it belongs to (found by the integer
+# id given as user_data), waking that call's owner. So threads and loops can share a client, and a
+# sync call waits in poll(), where Ctrl-C interrupts it at once (the blocking C calls cannot be
+# interrupted short of a thread per call and a cancel token, which is more machinery, not less).
+
+_Item = Optional[Tuple[str, bytes]]  # a delta (text, raw chunk or b""), or None for the call's end
+_POLL_MS = 500  # a sync waiter's check-up period, only for events lost to an interrupt (see take_events)
+_TAKE_AT_ONCE = 512  # events one reader callback takes before letting the loop run other work
+
+
+class _Wake:
+    """A thread's pipe to be woken by, while it waits in poll() for its calls' events that another
+    thread or an event loop may take. Closed when nothing holds it any more, so a waker holding it
+    never writes into a descriptor number that has been reused."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        #: Triggered by Client.close(): the call's cancellation is then a ClientClosedError.
-        self.by_close = False
-        self.ptr: Optional[int] = _lib.cancel_new()
-        if not self.ptr:
-            raise MemoryError("qwen3vl: out of memory for a cancellation token")
+        self.pid = os.getpid()  # a forked child makes its own: the parent's is shared with it
+        self.r, self.w = os.pipe()
+        os.set_blocking(self.r, False)
+        os.set_blocking(self.w, False)
 
-    def trigger(self, by_close: bool = False) -> None:
-        with self._lock:
-            if self.ptr:
-                self.by_close = self.by_close or by_close
-                _lib.cancel_trigger(self.ptr)
+    def __del__(self) -> None:
+        for fd in (getattr(self, "r", -1), getattr(self, "w", -1)):  # -1: os.pipe() itself failed
+            if fd >= 0:
+                os.close(fd)
 
-    def free(self) -> None:
-        with self._lock:
-            ptr, self.ptr = self.ptr, None
-        if ptr:
-            _lib.cancel_free(ptr)
+    def poke(self) -> None:
+        try:
+            os.write(self.w, b"\0")
+        except OSError:
+            pass  # the pipe is full: the waiter has wake-ups enough
+
+    def wait(self, fd: int, timeout_ms: int) -> bool:
+        """Waits until ``fd`` (the client's event descriptor, if >= 0) is readable or someone pokes;
+        False on timeout. Signals interrupt it (KeyboardInterrupt is raised here)."""
+        p = select.poll()
+        p.register(self.r, select.POLLIN)
+        if fd >= 0:
+            p.register(fd, select.POLLIN)
+        ready = p.poll(timeout_ms)
+        with contextlib.suppress(BlockingIOError):
+            os.read(self.r, 4096)
+        return bool(ready)
+
+
+_wakes = threading.local()
+
+
+def _thread_wake() -> _Wake:
+    w: Optional[_Wake] = getattr(_wakes, "wake", None)
+    if w is None or w.pid != os.getpid():
+        w = _wakes.wake = _Wake()
+    return w
+
+
+def _running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class _Call:
+    """One qwen3vl_call from its start to its free. Its events, taken by whichever thread or loop
+    took them, wait in ``items`` in the library's order (one taker at a time puts them there)."""
+
+    __slots__ = ("native", "id", "ptr", "chunks", "loop", "items", "ended", "by_close", "waiter")
+
+    def __init__(self, native: "_Native", uid: int, chunks: bool, loop: Optional[asyncio.AbstractEventLoop]) -> None:
+        self.native = native
+        self.id = uid
+        self.ptr: Optional[int] = None  # set once qwen3vl_call_start has returned
+        self.chunks = chunks  # keep each delta's raw chunk (the facade's ChatCompletionChunk)
+        self.loop = loop  # the owner's event loop; None for a sync owner
+        self.items: Deque[_Item] = collections.deque()
+        self.ended = False  # its end (None) is in items
+        self.by_close = False  # Client.close() cancelled it
+        # The owner while it waits: a sync owner's (thread id, _Wake), an async owner's Future.
+        self.waiter: Any = None
+
+    def put(self, item: _Item, taker: Optional[asyncio.AbstractEventLoop]) -> None:
+        """Called with the take lock held, by the taker (``taker``: its loop, None for a thread)."""
+        self.items.append(item)
+        self.ended = item is None
+        if self.loop is None:
+            w = self.waiter
+            if w is not None and w[0] != threading.get_ident():
+                w[1].poke()
+        elif self.loop is taker:
+            self._wake_future()
+        else:
+            with contextlib.suppress(RuntimeError):  # a closed loop: its tasks are gone, and free their calls
+                self.loop.call_soon_threadsafe(self._wake_future)
+
+    def _wake_future(self) -> None:
+        f = self.waiter
+        if f is not None and not f.done():
+            f.set_result(None)
+
+    def next_item(self) -> _Item:
+        """The next event of the call, waiting in this thread for it (interruptible by signals)."""
+        wake = _thread_wake()
+        self.waiter = (threading.get_ident(), wake)  # before looking, so no put is missed
+        try:
+            while not self.items:
+                self.native.take_events(None)
+                if self.items:
+                    break
+                if not wake.wait(_lib.client_event_fd(self.native.handle), _POLL_MS):
+                    self.native.recover(self)
+            return self.items.popleft()
+        finally:
+            self.waiter = None
+
+    async def next_item_async(self) -> _Item:
+        """The next event of the call, awaited on its loop (whose reader takes the events)."""
+        assert self.loop is not None
+        while not self.items:
+            self.waiter = self.loop.create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.items.popleft()
+
+    def reply(self) -> Reply:
+        """The call's Reply once its end has been taken; raises the call's error."""
+        return _reply_of(_lib.call_result(self.ptr), self.by_close)
 
 
 _LogHandler = Callable[[int, str], None]
+_natives: "weakref.WeakSet[_Native]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # The library lets a forked child use its parent's clients. A parent's thread that held one of
+    # these locks at fork() does not exist in the child to let go of it.
+    for native in list(_natives):
+        native._lock = threading.Lock()
+        native._take_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Native:
-    """The qwen3vl_client of a Client, shared by the Client and every call and stream using it.
+    """The qwen3vl_client of a Client, shared by the Client and every call and stream using it, and
+    the dispatcher of its calls' events.
 
-    Each call holds a reference (``use``) for as long as the library works with the pointer.
-    ``close()`` refuses new calls and cancels those running; qwen3vl_client_free is called once the
-    client is closed and the last call has let go, on whichever thread that happens. So no thread
-    ever passes a freed pointer to the library, whatever the order of close() and the calls.
+    Each call holds a reference (``acquire``) from its start to its free, and so does an event
+    loop's reader on the client's descriptor. ``close()`` refuses new calls and cancels those
+    running; qwen3vl_client_free is called once the client is closed and the last reference has
+    gone, on whichever thread that happens. So no thread ever passes a freed pointer to the library,
+    whatever the order of close() and the calls.
 
     Logging goes through one ctypes callback made for the client's whole life, which forwards to
     the current Python handler: a line the library delivers just after the handler was replaced or
     removed is dropped, never sent to a freed callback."""
 
     def __init__(self, ptr: int) -> None:
+        _natives.add(self)
         self._lock = threading.Lock()
         self._ptr: Optional[int] = ptr
         self._users = 0
-        self._tokens: Set[_Token] = set()  # of the calls now running, triggered by close()
         self.closed = False
+        self._calls: Dict[int, _Call] = {}  # by the id passed to the library as user_data
+        self._ids = itertools.count(1)
+        # One taker at a time, so that a call's events reach its items in the library's order.
+        self._take_lock = threading.Lock()
+        self._text_len = ctypes.c_size_t()  # qwen3vl_event_text's out-parameter, used under _take_lock
+        self._readers: Dict[asyncio.AbstractEventLoop, Tuple[int, int]] = {}  # loop -> (calls, fd)
         self._log: Optional[Tuple[_LogHandler, int]] = None  # read by _log_line without the lock
         self._log_fn: Any = None
         self._log_pending = False  # set_log's wish not yet given to the library
         self._log_applying = False  # a thread is giving it to the library now
 
-    def _acquire_locked(self, token: Optional[_Token]) -> int:
+    @property
+    def handle(self) -> int:
+        """The pointer, for a caller that holds a reference."""
+        assert self._ptr is not None
+        return self._ptr
+
+    def _acquire_locked(self) -> int:
         if self.closed or not self._ptr:
             raise InvalidArgumentError("the client is closed")
         self._users += 1
-        if token is not None:
-            self._tokens.add(token)
         return self._ptr
 
-    def release(self, token: Optional[_Token] = None) -> None:
+    def acquire(self) -> int:
+        with self._lock:
+            return self._acquire_locked()
+
+    def release(self) -> None:
         """Lets go of a reference taken with acquire()."""
         with self._lock:
             self._users -= 1
-            if token is not None:
-                self._tokens.discard(token)
             ptr = self._unused_locked()
         self._free(ptr)
 
@@ -201,31 +370,167 @@ class _Native:
             _lib.client_free(ptr)  # no call is running: none can log or touch it afterwards
             self._log, self._log_fn = None, None
 
-    def acquire(self, token: Optional[_Token] = None) -> int:
-        """A reference to the native client for a call that runs past this function (a stream's
-        thread); ``release(token)`` when the call has returned. ``token`` is triggered by close()."""
-        with self._lock:
-            return self._acquire_locked(token)
-
     @contextlib.contextmanager
-    def use(self, token: Optional[_Token] = None) -> Iterator[int]:
+    def use(self) -> Iterator[int]:
         """The native client, kept alive until the block ends. InvalidArgumentError once closed."""
-        ptr = self.acquire(token)
+        ptr = self.acquire()
         try:
             yield ptr
         finally:
-            self.release(token)
+            self.release()
 
     def close(self) -> None:
         with self._lock:
             if self.closed:
                 return
             self.closed = True
-            running = list(self._tokens)
+            for call in self._calls.values():
+                call.by_close = True
+                if call.ptr:  # under the lock: finish() frees a call only after taking it out
+                    _lib.call_cancel(call.ptr)
             ptr = self._unused_locked()
-        for token in running:
-            token.trigger(by_close=True)
         self._free(ptr)
+
+    # -- calls
+
+    def start(self, body: bytes, options: bytes, chunks: bool, loop: Optional[asyncio.AbstractEventLoop]) -> _Call:
+        """Starts a call; its owner waits for its events on ``loop`` (run by this thread) or, for
+        None, in this thread. The owner must finish() it, whatever happens."""
+        with self._lock:
+            ptr = self._acquire_locked()
+            call = _Call(self, next(self._ids), chunks, loop)
+            self._calls[call.id] = call
+        try:
+            if loop is not None:
+                self._watch(loop, ptr)
+            handle = _lib.call_start(ptr, body, options, call.id)
+            if not handle:
+                raise MemoryError("qwen3vl: out of memory for a call")
+        except BaseException:
+            self.finish(call)
+            raise
+        with self._lock:
+            call.ptr = handle
+            if call.by_close:  # closed while it started
+                _lib.call_cancel(handle)
+        self.recover(call)  # a call that could not reach the I/O thread is over already, with no event
+        return call
+
+    def finish(self, call: _Call) -> None:
+        """Frees the call, cancelling it if it still runs (its events not yet taken are dropped; one
+        taken meanwhile finds no call and is freed), and lets go of its reference. Idempotent."""
+        with self._lock:
+            if self._calls.pop(call.id, None) is None:
+                return
+            ptr, call.ptr = call.ptr, None
+        if ptr:
+            _lib.call_free(ptr)
+        if call.loop is not None:
+            self._unwatch_soon(call.loop)
+        self.release()
+
+    def take_events(self, taker: Optional[asyncio.AbstractEventLoop]) -> None:
+        """Takes the waiting events of the client's calls and hands each to its call. ``taker`` is
+        the loop whose reader this is, None for a waiting thread."""
+        # A reference of its own: routing may free the last call of a closed client (a stream
+        # collected meanwhile), and the client with it, while this goes on taking.
+        with self._lock:
+            ptr = self._ptr
+            if not ptr:
+                return
+            self._users += 1
+        try:
+            self._take_events(ptr, taker)
+        finally:
+            self.release()
+
+    def _take_events(self, ptr: int, taker: Optional[asyncio.AbstractEventLoop]) -> None:
+        with self._take_lock:
+            try:
+                for _ in range(_TAKE_AT_ONCE):
+                    ev = _lib.client_next_event(ptr, 0)
+                    if not ev:
+                        break
+                    try:
+                        self._route(ev, taker)
+                    finally:
+                        _lib.event_free(ev)
+            except BaseException:
+                # An interrupt (Ctrl-C in the main thread) just after an event was taken loses it.
+                # A lost DONE would leave its owner waiting for ever: every call whose end was
+                # taken gets it from its result instead. (A lost delta is a gap in that stream's
+                # deltas; its assembled reply is whole.)
+                for call in list(self._calls.values()):
+                    self._recover_locked(call, taker)
+                raise
+
+    def _route(self, ev: int, taker: Optional[asyncio.AbstractEventLoop]) -> None:
+        call = self._calls.get(_lib.event_user_data(ev) or 0)
+        if call is None or call.ended:
+            return  # a call already freed by its owner: nobody wants its events
+        if _lib.event_kind(ev) != n.EVENT_DELTA:
+            call.put(None, taker)
+            return
+        p = _lib.event_text(ev, ctypes.byref(self._text_len))
+        size = self._text_len.value
+        # "replace": the library's text is valid UTF-8; a router must not raise for another's call.
+        text = ctypes.string_at(p, size).decode("utf-8", "replace") if p and size else ""
+        if call.chunks:
+            call.put((text, _lib.event_chunk_json(ev) or b""), taker)
+        elif text:
+            call.put((text, b""), taker)
+
+    def recover(self, call: _Call) -> None:
+        with self._take_lock:
+            self._recover_locked(call, None)
+
+    def _recover_locked(self, call: _Call, taker: Optional[asyncio.AbstractEventLoop]) -> None:
+        # With the take lock held, a result that exists without its end in items means the DONE was
+        # taken but never routed (lost to an interrupt), or never posted (a call that failed before
+        # reaching the I/O thread).
+        if call.ptr and not call.ended and _lib.call_result(call.ptr):
+            call.put(None, taker)
+
+    # -- event loops: one reader per loop with calls of this client in flight
+
+    def _watch(self, loop: asyncio.AbstractEventLoop, ptr: int) -> None:
+        """On the loop's thread, for a call starting there."""
+        with self._lock:
+            calls, fd = self._readers.get(loop, (0, -1))
+            if calls == 0:
+                self._users += 1  # the reader's own reference: the descriptor outlives it
+                fd = _lib.client_event_fd(ptr)
+            self._readers[loop] = (calls + 1, fd)
+        if calls == 0 and fd >= 0:
+            try:
+                loop.add_reader(fd, self.take_events, loop)
+            except BaseException:  # a loop without readers (NotImplementedError): nothing to remove later
+                with self._lock:
+                    self._readers[loop] = (self._readers[loop][0], -1)
+                raise
+
+    def _unwatch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the loop's thread (or with the loop stopped), for a call of it that was freed."""
+        with self._lock:
+            calls, fd = self._readers[loop]
+            if calls > 1:
+                self._readers[loop] = (calls - 1, fd)
+                return
+            del self._readers[loop]
+        if fd >= 0 and not loop.is_closed():
+            loop.remove_reader(fd)
+        self.release()
+
+    def _unwatch_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+        if _running_loop() is loop or not loop.is_running():
+            self._unwatch(loop)
+            return
+        try:  # a call freed on another thread (garbage collection): the loop removes its reader itself
+            loop.call_soon_threadsafe(self._unwatch, loop)
+        except RuntimeError:  # closed meanwhile: its selector is gone, and the reader with it
+            self._unwatch(loop)
+
+    # -- logging
 
     def _log_line(self, level: int, message: Optional[bytes], user: Optional[int]) -> None:
         current = self._log
@@ -236,7 +541,7 @@ class _Native:
         with self._lock:
             if self.closed and handler is None:
                 return  # nothing logs any more
-            ptr = self._acquire_locked(None)
+            ptr = self._acquire_locked()
             self._log = None if handler is None else (handler, level)
             if handler is not None and self._log_fn is None:
                 self._log_fn = n.LOG_FN(self._log_line)
@@ -264,97 +569,43 @@ class _Native:
 
 # ---- streams ------------------------------------------------------------------------------------
 
-_Item = Tuple[str, Any, Any]  # ("delta", text, chunk_json) or ("end", result_ptr, closed by close())
-
-
-_live_workers: "weakref.WeakSet[_StreamWorker]" = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_live_streams() -> None:
-    # Before the interpreter freezes its threads: a stream thread caught in a callback then would
-    # never return. Cancelled calls come back within ~100 ms.
-    for w in list(_live_workers):
-        w.stop()
-        w.wait(1.0)
-
-
-class _StreamWorker:
-    """Runs one qwen3vl_chat_stream call on a thread of its own and hands its deltas to ``put``,
-    ending with ("end", result). ``stop()`` cancels it; the C call then returns within ~100 ms."""
-
-    def __init__(self, client: "Client", body: bytes, put: Callable[[_Item], None], chunks: bool) -> None:
-        self._client = client  # a client no longer referenced elsewhere lives on for its streams
-        self._native = client._native
-        self._body = body
-        self._put = put
-        self._chunks = chunks
-        self._stopped = False
-        self.token = _Token()
-        # Held on self: a collected ctypes callback would crash the call still using it.
-        self._callback = n.DELTA_FN(self._on_delta)
-        self._thread = threading.Thread(target=self._run, name="qwen3vl-stream", daemon=True)
-        try:
-            # Taken here, not on the thread: a closed client fails now, and a close() from now on
-            # cancels this call instead of freeing the client under it.
-            self._handle = self._native.acquire(self.token)
-        except BaseException:
-            self.token.free()
-            raise
-        try:
-            self._thread.start()
-        except BaseException:
-            self._native.release(self.token)
-            self.token.free()
-            raise
-        _live_workers.add(self)
-
-    def _on_delta(self, text: Optional[int], length: int, chunk: Optional[int], user: Optional[int]) -> int:
-        if self._stopped:
-            return 1
-        # Runs once per chunk with the GIL taken: do as little as possible.
-        piece = ctypes.string_at(text, length).decode("utf-8") if text and length else ""
-        if self._chunks:
-            self._put(("delta", piece, ctypes.string_at(chunk) if chunk else b""))
-        elif piece:
-            self._put(("delta", piece, b""))
-        return 0
-
-    def _run(self) -> None:
-        try:
-            ptr = _lib.chat_stream_cancellable(self._handle, self._body, self._callback, None, self.token.ptr)
-        finally:
-            self._native.release(self.token)
-        self._put(("end", ptr, self.token.by_close))
-
-    def stop(self) -> None:
-        self._stopped = True
-        self.token.trigger()
-
-    def wait(self, seconds: float) -> None:
-        self._thread.join(seconds)
-
-    def join(self) -> None:
-        self._thread.join()
-        self.token.free()
-
-
 T = TypeVar("T")
 
 
-class _Ending:
-    """What Stream and AsyncStream share: the end of the stream turned into its Reply, or into the
-    error that ended it, raised by the loop and again by every later look at the reply."""
+class _Ending(Generic[T]):
+    """What Stream and AsyncStream share: the call, its deltas converted, and its end turned into
+    its Reply or into the error that ended it, raised by the loop and again by every later look at
+    the reply."""
 
     _reply: Optional[Reply] = None
     _error: Optional[Qwen3VLError] = None
 
-    def _end(self, ptr: Optional[int], closed: bool) -> None:
+    def __init__(self, client: Any, body: bytes, options: bytes, convert: Callable[[str, bytes], Optional[T]],
+                 loop: Optional[asyncio.AbstractEventLoop]) -> None:
+        self._client = client  # a client no longer referenced elsewhere lives on for its streams
+        self._convert = convert
+        self._call: Optional[_Call] = None
+        self._call = client._native.start(body, options, convert is not _text_delta, loop)
+
+    def _step(self, call: _Call, item: _Item) -> Optional[T]:
+        """A delta converted (None for one that converts to nothing); the end recorded and raised."""
+        if item is not None:
+            return self._convert(*item)
         try:
-            self._reply = _take_reply(ptr, closed)
+            self._reply = call.reply()
         except Qwen3VLError as e:
             self._error = e
             raise
+        finally:
+            self._stop()
+        return None
+
+    def _stop(self) -> None:
+        call, self._call = self._call, None
+        if call is not None:
+            call.native.finish(call)
+            if self._reply is None and self._error is None:
+                self._error = RequestCancelledError("the stream was closed before its end")
 
     def _ended_reply(self) -> Reply:
         if self._error is not None:
@@ -362,34 +613,36 @@ class _Ending:
         assert self._reply is not None
         return self._reply
 
+    def __del__(self) -> None:
+        # Abandoned before its end: the request is cancelled. (At interpreter shutdown module
+        # globals may already be gone; the process frees everything then.)
+        with contextlib.suppress(Exception):
+            self._stop()
 
-class Stream(_Ending, Generic[T]):
+
+class Stream(_Ending[T]):
     """Iterates over a streamed reply as it arrives: text deltas (``client.stream``) or
     ChatCompletionChunk objects (the facade). ``reply`` holds the assembled Reply once the stream
-    has ended. Leaving the loop early (break, an exception, ``close()``) cancels the request.
+    has ended. Leaving the loop early (break, an exception, Ctrl-C, ``close()``) cancels the request.
     Closing the client cancels the stream too (ClientClosedError) unless its reply had all arrived."""
 
-    def __init__(self, client: "Client", body: bytes, convert: Callable[[str, bytes], Optional[T]]) -> None:
-        self._queue: "queue.SimpleQueue[_Item]" = queue.SimpleQueue()
-        self._get = self._queue.get
-        self._convert = convert
-        self._done = False
-        self._worker = _StreamWorker(client, body, self._queue.put, convert is not _text_delta)
+    def __init__(self, client: "Client", body: bytes, options: bytes,
+                 convert: Callable[[str, bytes], Optional[T]]) -> None:
+        super().__init__(client, body, options, convert, None)
 
     def __iter__(self) -> "Stream[T]":
         return self
 
     def __next__(self) -> T:
-        while not self._done:
-            kind, a, b = self._get()
-            if kind == "delta":
-                out = self._convert(a, b)
-                if out is not None:
-                    return out
-                continue
-            self._done = True
-            self._worker.join()
-            self._end(a, b)
+        while self._call is not None:
+            call = self._call
+            try:
+                out = self._step(call, call.next_item())
+            except BaseException:
+                self._stop()  # KeyboardInterrupt while waiting, say: the request goes too
+                raise
+            if out is not None:
+                return out
         raise StopIteration
 
     @property
@@ -404,19 +657,8 @@ class Stream(_Ending, Generic[T]):
         return self.reply.text
 
     def close(self) -> None:
-        """Stops the request if it is still running and waits for it."""
-        if self._done:
-            return
-        self._worker.stop()
-        if sys.is_finalizing():
-            return  # threads may be frozen now: the process is ending anyway
-        while True:
-            kind, a, _ = self._get()
-            if kind == "end":
-                break
-        self._done = True
-        self._worker.join()
-        _lib.result_free(a)
+        """Stops the request if it is still running; the stream then ends with RequestCancelledError."""
+        self._stop()
 
     def __enter__(self) -> "Stream[T]":
         return self
@@ -424,49 +666,27 @@ class Stream(_Ending, Generic[T]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
+class AsyncStream(_Ending[T]):
+    """``async for`` over a streamed reply; same contract as Stream. Made on the loop that reads it."""
 
-class AsyncStream(_Ending, Generic[T]):
-    """``async for`` over a streamed reply; same contract as Stream."""
-
-    def __init__(self, client: "Client", body: bytes, convert: Callable[[str, bytes], Optional[T]]) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._queue: "asyncio.Queue[_Item]" = asyncio.Queue()
-        self._convert = convert
-        self._done = False
-        self._worker = _StreamWorker(client, body, self._put, convert is not _text_delta)
-
-    def _put(self, item: _Item) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
-        except RuntimeError:  # the loop is gone: nobody is listening any more
-            self._worker.stop()
-            if item[0] == "end":
-                _lib.result_free(item[1])
+    def __init__(self, client: "Client", body: bytes, options: bytes,
+                 convert: Callable[[str, bytes], Optional[T]]) -> None:
+        super().__init__(client, body, options, convert, asyncio.get_running_loop())
 
     def __aiter__(self) -> "AsyncStream[T]":
         return self
 
     async def __anext__(self) -> T:
-        try:
-            while not self._done:
-                kind, a, b = await self._queue.get()
-                if kind == "delta":
-                    out = self._convert(a, b)
-                    if out is not None:
-                        return out
-                    continue
-                self._done = True
-                await asyncio.to_thread(self._worker.join)
-                self._end(a, b)
-        except asyncio.CancelledError:
-            await self.aclose()
-            raise
+        while self._call is not None:
+            call = self._call
+            try:
+                out = self._step(call, await call.next_item_async())
+            except BaseException:
+                self._stop()  # the task was cancelled, say: the request goes too
+                raise
+            if out is not None:
+                return out
         raise StopAsyncIteration
 
     async def get_reply(self) -> Reply:
@@ -475,16 +695,7 @@ class AsyncStream(_Ending, Generic[T]):
         return self._ended_reply()
 
     async def aclose(self) -> None:
-        if self._done:
-            return
-        self._worker.stop()
-        while True:
-            kind, a, _ = await self._queue.get()
-            if kind == "end":
-                break
-        self._done = True
-        await asyncio.to_thread(self._worker.join)
-        _lib.result_free(a)
+        self._stop()
 
     async def __aenter__(self) -> "AsyncStream[T]":
         return self
@@ -511,10 +722,8 @@ def _options(api_key: Optional[str], base_url: Optional[str], model: Optional[st
              max_response_bytes: Optional[int], max_image_bytes: Optional[int],
              video_frames_as_images: Optional[bool], headers: Optional[Mapping[str, str]],
              security: Mapping[str, Any]) -> bytes:
-    def ms(seconds: Optional[float]) -> Optional[int]:
-        return None if seconds is None else max(0, int(round(seconds * 1000)))
-    opts = {"api_key": api_key, "base_url": base_url, "model": model, "timeout_ms": ms(timeout),
-            "max_retries": max_retries, "connect_timeout_ms": ms(connect_timeout), "idle_timeout_ms": ms(idle_timeout),
+    opts = {"api_key": api_key, "base_url": base_url, "model": model, "timeout_ms": _ms(timeout),
+            "max_retries": max_retries, "connect_timeout_ms": _ms(connect_timeout), "idle_timeout_ms": _ms(idle_timeout),
             "max_response_bytes": max_response_bytes, "max_image_bytes": max_image_bytes,
             "video_frames_as_images": video_frames_as_images, "headers": dict(headers) if headers else None}
     opts.update(security)
@@ -523,8 +732,13 @@ def _options(api_key: Optional[str], base_url: Optional[str], model: Optional[st
 
 class Client:
     """A client of Qwen3-VL (or any OpenAI-compatible server). Thread-safe: share one between
-    threads; calls release the GIL and use their own pooled connection. Times are in seconds.
-    ``api_key`` and ``base_url`` default to AIML_API_KEY and AIML_API_BASE."""
+    threads (and event loops, through AsyncClient). Calls run on the client's own I/O thread while
+    the caller waits without holding the GIL; Ctrl-C interrupts a waiting call and cancels it.
+    Times are in seconds. ``api_key`` and ``base_url`` default to AIML_API_KEY and AIML_API_BASE.
+
+    Per call, besides chat-completions parameters: ``timeout``, ``idle_timeout``, ``max_retries``
+    (overriding the client's), ``extra_headers`` and ``extra_query`` (added to the client's). They
+    go to the library as call options, never into the request body."""
 
     def __init__(self, api_key: Optional[str] = None, base_url: Optional[str] = None, model: Optional[str] = None,
                  timeout: Optional[float] = None, max_retries: Optional[int] = None,
@@ -545,20 +759,20 @@ class Client:
         self._native = _Native(handle)
         self.chat = _Chat(self)
 
-    def _call(self, body: bytes, token: Optional[_Token] = None) -> Reply:
-        own = _Token() if token is None else token  # close() cancels the call through it
+    def _call(self, body: bytes, options: bytes) -> Reply:
+        call = self._native.start(body, options, False, None)
         try:
-            with self._native.use(own) as handle:
-                ptr = _lib.chat_cancellable(handle, body, own.ptr)
-            return _take_reply(ptr, own.by_close)
+            while call.next_item() is not None:
+                pass  # no deltas: the call is not streamed
+            return call.reply()
         finally:
-            if token is None:
-                own.free()
+            self._native.finish(call)  # on Ctrl-C too: the request is cancelled
 
     def stream(self, prompt_or_messages: PromptOrMessages, *, images: Optional[Sequence[ImageInput]] = None,
                **params: Any) -> Stream[str]:
         """Streams the reply: iterate for text deltas; ``.reply`` for the whole Reply at the end."""
-        return Stream(self, build_request(prompt_or_messages, images, params), _text_delta)
+        body, options = _split_call_options(params, True)
+        return Stream(self, build_request(prompt_or_messages, images, body), options, _text_delta)
 
     def set_log(self, handler: Optional[Callable[[int, str], None]], level: int = n.LOG_INFO) -> None:
         """Sends the library's log lines (retries, timeouts, failures; requests at LOG_DEBUG, with
@@ -609,16 +823,19 @@ class _Chat:
                  **params: Any) -> Reply:
         """One call: a prompt (or a list of messages), optional images (paths, pathlib.Path, bytes or
         URLs), and any chat-completions parameters (model, max_tokens, temperature, tools, ...)."""
-        return self._client._call(build_request(prompt_or_messages, images, params))
+        body, options = _split_call_options(params, False)
+        return self._client._call(build_request(prompt_or_messages, images, body), options)
 
 
-def _facade_body(messages: Messages, model: Optional[str], extra_body: Optional[Mapping[str, Any]],
-                 params: Mapping[str, Any]) -> bytes:
-    merged = dict(params)
+def _facade_request(messages: Messages, model: Optional[str], stream: bool, extra_body: Optional[Mapping[str, Any]],
+                    params: Mapping[str, Any]) -> Tuple[bytes, bytes]:
+    """The body and the call options of an openai-style create(): timeout, extra_headers and
+    extra_query are call options; extra_body is merged into the body as it is."""
+    merged, options = _split_call_options(params, stream)
     merged["model"] = model
     merged.update(extra_body or {})
     merged.pop("stream", None)
-    return build_request(messages, None, merged)
+    return build_request(messages, None, merged), options
 
 
 class Completions:
@@ -630,15 +847,18 @@ class Completions:
     def create(self, *, messages: Messages, model: Optional[str] = None, stream: bool = False,
                extra_body: Optional[Mapping[str, Any]] = None,
                **params: Any) -> Union[ChatCompletion, Stream[ChatCompletionChunk]]:
-        body = _facade_body(messages, model, extra_body, params)
+        body, options = _facade_request(messages, model, stream, extra_body, params)
         if stream:
-            return Stream(self._client, body, _chunk_object)
-        return ChatCompletion.from_dict(self._client._call(body).raw)
+            return Stream(self._client, body, options, _chunk_object)
+        return ChatCompletion.from_dict(self._client._call(body, options).raw)
 
 
 class AsyncClient:
     """The asyncio twin of Client: ``await client.chat(...)``, ``async for d in client.stream(...)``,
-    ``await client.chat.completions.create(...)``. Cancelling the awaiting task cancels the call."""
+    ``await client.chat.completions.create(...)``. No thread pool: a loop with calls of this client
+    in flight watches the client's event descriptor (``loop.add_reader``), so any number of calls
+    share one loop. Cancelling the awaiting task cancels the call. One client may serve several
+    loops (in their own threads) and sync callers at once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._client = Client(*args, **kwargs)
@@ -646,7 +866,8 @@ class AsyncClient:
 
     def stream(self, prompt_or_messages: PromptOrMessages, *, images: Optional[Sequence[ImageInput]] = None,
                **params: Any) -> AsyncStream[str]:
-        return AsyncStream(self._client, build_request(prompt_or_messages, images, params), _text_delta)
+        body, options = _split_call_options(params, True)
+        return AsyncStream(self._client, build_request(prompt_or_messages, images, body), options, _text_delta)
 
     def cancel_all(self) -> None:
         self._client.cancel_all()
@@ -661,21 +882,15 @@ class AsyncClient:
         await self.close()
 
 
-async def _async_call(client: Client, body: bytes) -> Reply:
-    token = _Token()
-    job = asyncio.ensure_future(asyncio.to_thread(client._call, body, token))
+async def _async_call(client: Client, body: bytes, options: bytes) -> Reply:
+    # The client is held here: one no longer referenced elsewhere lives on for its calls.
+    call = client._native.start(body, options, False, asyncio.get_running_loop())
     try:
-        return await asyncio.shield(job)
-    except asyncio.CancelledError:
-        token.trigger()
-        try:
-            await job  # returns within ~100 ms as RequestCancelledError
-        except Qwen3VLError:
-            pass
-        raise
+        while (await call.next_item_async()) is not None:
+            pass  # no deltas: the call is not streamed
+        return call.reply()
     finally:
-        if job.done():
-            token.free()
+        client._native.finish(call)  # a cancelled task's request is cancelled here
 
 
 class _AsyncChat:
@@ -685,7 +900,8 @@ class _AsyncChat:
 
     async def __call__(self, prompt_or_messages: PromptOrMessages, *, images: Optional[Sequence[ImageInput]] = None,
                        **params: Any) -> Reply:
-        return await _async_call(self._client, build_request(prompt_or_messages, images, params))
+        body, options = _split_call_options(params, False)
+        return await _async_call(self._client, build_request(prompt_or_messages, images, body), options)
 
 
 class AsyncCompletions:
@@ -695,7 +911,7 @@ class AsyncCompletions:
     async def create(self, *, messages: Messages, model: Optional[str] = None, stream: bool = False,
                      extra_body: Optional[Mapping[str, Any]] = None,
                      **params: Any) -> Union[ChatCompletion, AsyncStream[ChatCompletionChunk]]:
-        body = _facade_body(messages, model, extra_body, params)
+        body, options = _facade_request(messages, model, stream, extra_body, params)
         if stream:
-            return AsyncStream(self._client, body, _chunk_object)
-        return ChatCompletion.from_dict((await _async_call(self._client, body)).raw)
+            return AsyncStream(self._client, body, options, _chunk_object)
+        return ChatCompletion.from_dict((await _async_call(self._client, body, options)).raw)
