@@ -147,8 +147,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
             failed.finishedEarly(ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")))
             return failed
         }
-        let asyncCall = AsyncCall(userData: userData, wake: { [weak engine] in engine?.wakeup() })
-        asyncCall.engine = engine
+        let asyncCall = AsyncCall(userData: userData, wake: { [weak engine] in engine?.sweepSoon() })
         let start = Clock.nowNs()
         do throws(Qwen3VLError) {
             let run = try makeRun(requestBytes, call, onDelta: nil, start: start)
@@ -164,7 +163,6 @@ public final class Qwen3VLClient: @unchecked Sendable {
     public func start(failing e: Qwen3VLError, userData: UnsafeMutableRawPointer?) -> AsyncCall {
         let asyncCall = AsyncCall(userData: userData)
         guard let engine = engine() else { asyncCall.finishedEarly(ChatResult(error: e)); return asyncCall }
-        asyncCall.engine = engine
         engine.finishAtOnce(asyncCall, finalize(ChatResult(error: e), start: Clock.nowNs()))
         return asyncCall
     }

@@ -53,8 +53,6 @@ public final class AsyncCall: @unchecked Sendable {
     /// The result, once the DONE event has been taken from the queue; nil before.
     public var result: ChatResult? { state.withLock { $0.taken ? $0.done : nil } }
 
-    /// The engine that runs it, for the host's free; nil once the client is gone.
-    weak var engine: Engine?
 
     /// What the C layer made of the result (its qwen3vl_result), made once when first asked for
     /// after DONE was taken; nil before.
@@ -68,14 +66,15 @@ public final class AsyncCall: @unchecked Sendable {
 
     /// The host lets go of the call: a running call is cancelled and nothing more of it is delivered.
     public func release() {
-        markFreed()
-        cancel()
-        engine?.events.drop(self)
+        let running = state.withLock { s in
+            s.freed = true
+            return s.done == nil
+        }
+        if running { cancel() } // a finished call needs no look from the I/O thread
     }
 
     /// The host let go of the call: nothing more of it is delivered.
     var isFreed: Bool { state.withLock { $0.freed } }
-    func markFreed() { state.withLock { $0.freed = true } }
 
     func setDone(_ r: ChatResult) { state.withLock { $0.done = r } }
     func markTaken() { state.withLock { $0.taken = true } }
@@ -130,25 +129,26 @@ public final class EventQueue: @unchecked Sendable {
     public func next(timeoutMs: Int32) -> CallEvent? {
         let deadline = timeoutMs > 0 ? Clock.deadline(afterMs: Int64(timeoutMs)) : 0
         let event: CallEvent? = lock.withLock {
-            while isEmpty && !closed {
-                if timeoutMs == 0 { return nil }
+            while true {
+                // Events of calls the host has freed are skipped here rather than searched out when
+                // it frees them (with many calls waiting, that search made every free cost the queue).
+                while head < items.count && items[head].call.isFreed { head += 1 }
+                if !isEmpty {
+                    let e = items[head]
+                    head += 1
+                    if isEmpty { reset() } else if head >= 1024 && head * 2 >= items.count {
+                        items.removeFirst(head) // taken events go in bulk, not one shift per event
+                        head = 0
+                    }
+                    return e
+                }
+                if head > 0 { reset() }
+                if closed || timeoutMs == 0 { return nil }
                 waiters += 1
                 let woken = timeoutMs < 0 ? { lock.wait(); return true }() : lock.wait(untilNs: deadline)
                 waiters -= 1
-                if !woken { break }
+                if !woken { return nil }
             }
-            guard !isEmpty, !closed else { return nil }
-            let e = items[head]
-            head += 1
-            if isEmpty {
-                items.removeAll(keepingCapacity: true)
-                head = 0
-                q3v_eventfd_drain(fd)
-            } else if head >= 1024 && head * 2 >= items.count {
-                items.removeFirst(head) // taken events go in bulk, not one shift per event
-                head = 0
-            }
-            return e
         }
         guard let event else { return nil }
         if event.kind == .done {
@@ -160,14 +160,11 @@ public final class EventQueue: @unchecked Sendable {
         return event
     }
 
-    /// Drops the waiting events of a call the host has freed.
-    func drop(_ call: AsyncCall) {
-        lock.withLock {
-            let before = items.count - head
-            items = items[head...].filter { $0.call !== call }
-            head = 0
-            if before > 0 && items.isEmpty { q3v_eventfd_drain(fd) }
-        }
+    /// The queue has just been emptied: the descriptor stops being readable.
+    private func reset() {
+        items.removeAll(keepingCapacity: true)
+        head = 0
+        q3v_eventfd_drain(fd)
     }
 
     /// No more events, now or later; waiters wake up empty-handed.
@@ -198,8 +195,8 @@ final class Engine: @unchecked Sendable {
     private struct Life { var thread: pthread_t?; var stopped = false }
     private let life = Locked(Life())
     private let stopping = Atomic<Bool>(false)
+    private let sweepRequested = Atomic<Bool>(false)
     // The I/O thread's own state.
-    private var active: [AsyncCall] = []
     private var waiting: [AsyncCall] = []
     private var spare: [EasyHandle] = []
     private var byEasy: [UnsafeMutableRawPointer: AsyncCall] = [:]
@@ -306,7 +303,18 @@ final class Engine: @unchecked Sendable {
 
     // MARK: the I/O thread
 
+    /// Asks the loop to look at every call now (a cancel came): from any thread.
+    func sweepSoon() {
+        sweepRequested.store(true, ordering: .releasing)
+        wakeup()
+    }
+
+    /// The loop looks at each call's timers and flags only this often (or at once when asked): with
+    /// a thousand calls in flight, a look at each on every pass would cost more than the transfers.
+    private static let sweepEveryMs: Int64 = 250
+
     private func loop() {
+        var nextSweep: UInt64 = 0
         while !stopping.load(ordering: .acquiring) {
             for c in commands.withLock({ list in defer { list.removeAll() }; return list }) {
                 switch c {
@@ -323,38 +331,47 @@ final class Engine: @unchecked Sendable {
                       let call = byEasy[UnsafeMutableRawPointer(easy)], let run = call.run, let h = call.handle else { continue }
                 conclude(call, h.outcome(msg.pointee.data.result, sink: run.sink, deadlineNs: run.deadline, req: run.request))
             }
-            var waitMs: Int64 = 1000
-            for call in active {
-                guard let run = call.run, let h = call.handle else { continue }
-                if call.context.isCancelled {
-                    conclude(call, .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false))
-                    continue
-                }
-                switch h.tick(run.request, sink: run.sink, deadlineNs: run.deadline, paused: call.paused.load(ordering: .acquiring)) {
-                case .finished(let outcome): conclude(call, outcome)
-                case .wait(let ms): waitMs = min(waitMs, ms)
-                }
-            }
-            let now = Clock.nowNs()
-            for call in waiting {
-                if call.context.isCancelled {
-                    waiting.removeAll { $0 === call }
-                    finish(call, Qwen3VLError(.cancelled, "cancelled while waiting to retry"))
-                } else if call.retryAtNs <= now {
-                    waiting.removeAll { $0 === call }
-                    begin(call)
-                } else {
-                    waitMs = min(waitMs, Int64((call.retryAtNs - now) / 1_000_000) + 1)
-                }
+            if sweepRequested.exchange(false, ordering: .acquiringAndReleasing) || Clock.nowNs() >= nextSweep {
+                nextSweep = Clock.deadline(afterMs: sweep())
             }
             flush()
-            _ = curl_multi_poll(multi, nil, 0, Int32(max(1, min(waitMs, 1000))), nil)
+            _ = curl_multi_poll(multi, nil, 0, Int32(max(1, min(Clock.msUntil(nextSweep), 1000))), nil)
         }
         // Stopped: what still runs ends here, unannounced (the queue is being closed).
-        for call in active { detach(call); unregister(call) }
+        for call in Array(byEasy.values) { detach(call); unregister(call) }
         for call in waiting { unregister(call) }
-        active.removeAll()
         waiting.removeAll()
+    }
+
+    /// Cancellation, idle limits, deadlines and retry timers of every call; returns how long until
+    /// the next look is due.
+    private func sweep() -> Int64 {
+        var waitMs = Self.sweepEveryMs
+        for call in Array(byEasy.values) {
+            guard let run = call.run, let h = call.handle else { continue }
+            if call.context.isCancelled {
+                conclude(call, .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false))
+                continue
+            }
+            switch h.tick(run.request, sink: run.sink, deadlineNs: run.deadline, paused: call.paused.load(ordering: .acquiring)) {
+            case .finished(let outcome): conclude(call, outcome)
+            case .wait(let ms): waitMs = min(waitMs, ms)
+            }
+        }
+        let now = Clock.nowNs()
+        let timers = waiting
+        waiting = [] // what begin() or conclude() below queues again lands in the fresh list
+        for call in timers {
+            if call.context.isCancelled {
+                finish(call, Qwen3VLError(.cancelled, "cancelled while waiting to retry"))
+            } else if call.retryAtNs <= now {
+                begin(call)
+            } else {
+                waiting.append(call)
+            }
+        }
+        for call in waiting { waitMs = min(waitMs, Int64(call.retryAtNs > now ? (call.retryAtNs - now) / 1_000_000 : 0) + 1) }
+        return max(1, waitMs)
     }
 
     /// Starts the call's next attempt on a spare (or new) easy handle.
@@ -388,7 +405,6 @@ final class Engine: @unchecked Sendable {
         }
         call.handle = h
         byEasy[h.easy] = call
-        active.append(call)
     }
 
     /// An attempt ended: the client judges it; the call is done or waits for its retry.
@@ -405,7 +421,6 @@ final class Engine: @unchecked Sendable {
 
     /// Takes the call's transfer out of the multi handle; the easy handle is kept for the next one.
     private func detach(_ call: AsyncCall) {
-        active.removeAll { $0 === call }
         guard let h = call.handle else { return }
         curl_multi_remove_handle(multi, h.easy)
         byEasy[h.easy] = nil
