@@ -319,3 +319,65 @@ def test_forked_child_uses_the_parents_client(base: Callable[..., str]) -> None:
     out = subprocess.run([sys.executable, "-c", FORK_CHILD, base()], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"child": 0, "parent": "echo: after"}
+
+
+STORM = """\
+import asyncio, collections, json, os, signal, sys, threading, time
+import qwen3vl
+ac = qwen3vl.AsyncClient(api_key="k", base_url=sys.argv[1])
+c = ac._client  # one client for the main thread's calls and the loop's
+seen = collections.Counter()
+stop, go, storm_over = threading.Event(), threading.Event(), threading.Event()
+
+def loop_thread():
+    async def one(i):
+        s = ac.stream(f"loop {i}")
+        async for _ in s:
+            pass
+        seen["loop whole" if (await s.get_reply()).text == f"echo: loop {i}" else "loop bad"] += 1
+    async def main():
+        i = 0
+        while not stop.is_set():
+            await asyncio.gather(*(one(i + k) for k in range(10)))
+            i += 10
+    asyncio.run(main())
+
+def storm():
+    go.wait()
+    for _ in range(1000):  # 2 s of SIGINTs, each raised in the main thread wherever it is
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.002)
+    storm_over.set()
+
+threads = [threading.Thread(target=loop_thread), threading.Thread(target=storm)]
+for t in threads:
+    t.start()
+go.set()
+while True:
+    try:  # everything inside: an interrupt may come anywhere
+        if storm_over.is_set():
+            break
+        kind = "stream" if seen["main interrupted"] % 2 else "chat"
+        text = "".join(c.stream("main")) if kind == "stream" else c.chat("main").text
+        seen["main whole" if text == "echo: main" else "main bad"] += 1
+    except KeyboardInterrupt:
+        seen["main interrupted"] += 1
+t0 = time.monotonic()
+assert c.chat("after the storm").text == "echo: after the storm"
+stop.set()
+for t in threads:
+    t.join(10)
+print(json.dumps(dict(seen, after=time.monotonic() - t0, alive=sum(t.is_alive() for t in threads))))
+"""
+
+
+def test_a_storm_of_sigints_hangs_nothing(base: Callable[..., str]) -> None:
+    # Ctrl-C raised in the main thread at every possible point, while it takes events for the loop's
+    # streams too: no call is left waiting (an end lost with an interrupted take is recovered from
+    # the call's result), every assembled reply is whole, and the client still works afterwards.
+    out = subprocess.run([sys.executable, "-c", STORM, base()], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["alive"] == 0 and got["after"] < 1.0, got
+    assert got["main interrupted"] > 500 and got.get("main whole", 0) > 0 and got["loop whole"] > 50, got
+    assert "main bad" not in got and "loop bad" not in got, got

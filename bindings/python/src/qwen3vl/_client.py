@@ -5,6 +5,7 @@ import asyncio
 import collections
 import contextlib
 import ctypes
+import functools
 import itertools
 import json
 import os
@@ -222,14 +223,17 @@ def _running_loop() -> Optional[asyncio.AbstractEventLoop]:
 
 
 class _Call:
-    """One qwen3vl_call from its start to its free. Its events, taken by whichever thread or loop
-    took them, wait in ``items`` in the library's order (one taker at a time puts them there)."""
+    """One qwen3vl_call from its start to its free. Its owner (a thread, or a task on ``loop``) makes
+    it before starting it, so that an interrupt at any point leaves the owner something to finish().
+    Its events, taken by whichever thread or loop took them, wait in ``items`` in the library's
+    order (one taker at a time puts them there)."""
 
-    __slots__ = ("native", "id", "ptr", "chunks", "loop", "items", "ended", "by_close", "waiter")
+    __slots__ = ("native", "id", "ptr", "chunks", "loop", "items", "ended", "by_close", "waiter", "entered",
+                 "watched", "finished")
 
-    def __init__(self, native: "_Native", uid: int, chunks: bool, loop: Optional[asyncio.AbstractEventLoop]) -> None:
+    def __init__(self, native: "_Native", chunks: bool, loop: Optional[asyncio.AbstractEventLoop]) -> None:
         self.native = native
-        self.id = uid
+        self.id: int = next(native._ids)  # the user_data of its events
         self.ptr: Optional[int] = None  # set once qwen3vl_call_start has returned
         self.chunks = chunks  # keep each delta's raw chunk (the facade's ChatCompletionChunk)
         self.loop = loop  # the owner's event loop; None for a sync owner
@@ -238,11 +242,12 @@ class _Call:
         self.by_close = False  # Client.close() cancelled it
         # The owner while it waits: a sync owner's (thread id, _Wake), an async owner's Future.
         self.waiter: Any = None
+        self.entered = False  # qwen3vl_call_start was entered: the library may have the call
+        self.watched = False  # counted in its loop's reader
+        self.finished = False  # its owner has let go of it
 
-    def put(self, item: _Item, taker: Optional[asyncio.AbstractEventLoop]) -> None:
-        """Called with the take lock held, by the taker (``taker``: its loop, None for a thread)."""
-        self.items.append(item)
-        self.ended = item is None
+    def wake(self, taker: Optional[asyncio.AbstractEventLoop]) -> None:
+        """Tells the owner that items came, from a taker (``taker``: its loop, None for a thread)."""
         if self.loop is None:
             w = self.waiter
             if w is not None and w[0] != threading.get_ident():
@@ -308,11 +313,16 @@ class _Native:
     """The qwen3vl_client of a Client, shared by the Client and every call and stream using it, and
     the dispatcher of its calls' events.
 
-    Each call holds a reference (``acquire``) from its start to its free, and so does an event
-    loop's reader on the client's descriptor. ``close()`` refuses new calls and cancels those
-    running; qwen3vl_client_free is called once the client is closed and the last reference has
-    gone, on whichever thread that happens. So no thread ever passes a freed pointer to the library,
-    whatever the order of close() and the calls.
+    Each call holds a reference from its start to its free, and so does an event loop's reader on
+    the client's descriptor. ``close()`` refuses new calls and cancels those running;
+    qwen3vl_client_free is called once the client is closed and the last reference has gone, on
+    whichever thread that happens. So no thread ever passes a freed pointer to the library, whatever
+    the order of close() and the calls.
+
+    A KeyboardInterrupt may be raised between any two steps of the code here, on the main thread,
+    when it is the one waiting. Cleanups are chained with finally, references are counted in the
+    same lock block as what they count, and an event taken for another thread is handed on before
+    the interrupt goes through (see _hand_on).
 
     Logging goes through one ctypes callback made for the client's whole life, which forwards to
     the current Python handler: a line the library delivers just after the handler was replaced or
@@ -324,7 +334,9 @@ class _Native:
         self._ptr: Optional[int] = ptr
         self._users = 0
         self.closed = False
-        self._calls: Dict[int, _Call] = {}  # by the id passed to the library as user_data
+        # Calls by the id passed to the library as user_data: started and not yet finished, and
+        # those whose pointer an interrupt lost, until their own events free them.
+        self._calls: Dict[int, _Call] = {}
         self._ids = itertools.count(1)
         # One taker at a time, so that a call's events reach its items in the library's order.
         self._take_lock = threading.Lock()
@@ -334,6 +346,7 @@ class _Native:
         self._log_fn: Any = None
         self._log_pending = False  # set_log's wish not yet given to the library
         self._log_applying = False  # a thread is giving it to the library now
+        self._deferred: Deque[Callable[[], None]] = collections.deque()  # see from_finalizer
 
     @property
     def handle(self) -> int:
@@ -352,18 +365,34 @@ class _Native:
             return self._acquire_locked()
 
     def release(self) -> None:
-        """Lets go of a reference taken with acquire()."""
-        with self._lock:
-            self._users -= 1
-            ptr = self._unused_locked()
-        self._free(ptr)
+        """Lets go of a reference taken with acquire(); the last one of a closed client frees it."""
+        ptr = None
+        try:
+            with self._lock:
+                self._users -= 1
+                if self.closed and not self._users:
+                    ptr, self._ptr = self._ptr, None
+        finally:
+            self._free(ptr)
+        self._run_deferred()
 
-    def _unused_locked(self) -> Optional[int]:
-        """The pointer, taken, when the client is closed and nobody uses it any more."""
-        if not self.closed or self._users or not self._ptr:
-            return None
-        ptr, self._ptr = self._ptr, None
-        return ptr
+    def from_finalizer(self, fn: Callable[..., None], *args: Any) -> None:
+        """Runs ``fn(*args)`` for a __del__. The garbage collector may run one on a thread that holds
+        the lock (an allocation inside a locked block starts a collection), where taking it again
+        would deadlock: then it waits for the next release(), on whichever thread."""
+        if self._lock.acquire(blocking=False):
+            self._lock.release()
+            fn(*args)
+        else:
+            self._deferred.append(functools.partial(fn, *args))
+
+    def _run_deferred(self) -> None:
+        while self._deferred:
+            try:
+                job = self._deferred.popleft()
+            except IndexError:  # another thread took the last one
+                return
+            job()
 
     def _free(self, ptr: Optional[int]) -> None:
         if ptr:
@@ -380,105 +409,156 @@ class _Native:
             self.release()
 
     def close(self) -> None:
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            for call in self._calls.values():
-                call.by_close = True
-                if call.ptr:  # under the lock: finish() frees a call only after taking it out
-                    _lib.call_cancel(call.ptr)
-            ptr = self._unused_locked()
-        self._free(ptr)
+        ptr = None
+        try:
+            with self._lock:
+                if self.closed:
+                    return
+                self.closed = True
+                if not self._users:
+                    ptr, self._ptr = self._ptr, None
+                for call in self._calls.values():
+                    call.by_close = True
+                    if call.ptr:  # under the lock: finish() frees a call only after taking it out
+                        _lib.call_cancel(call.ptr)
+        finally:
+            self._free(ptr)
+        self._run_deferred()
 
     # -- calls
 
-    def start(self, body: bytes, options: bytes, chunks: bool, loop: Optional[asyncio.AbstractEventLoop]) -> _Call:
-        """Starts a call; its owner waits for its events on ``loop`` (run by this thread) or, for
-        None, in this thread. The owner must finish() it, whatever happens."""
+    def start(self, call: _Call, body: bytes, options: bytes) -> None:
+        """Starts ``call``; its owner waits for its events on ``call.loop`` (run by this thread) or,
+        for None, in this thread, and must finish() it whatever happens, an error here included."""
         with self._lock:
-            ptr = self._acquire_locked()
-            call = _Call(self, next(self._ids), chunks, loop)
+            if self.closed or not self._ptr:
+                raise InvalidArgumentError("the client is closed")
+            self._users += 1  # the reference and the registration that finish() undoes, together
             self._calls[call.id] = call
-        try:
-            if loop is not None:
-                self._watch(loop, ptr)
-            handle = _lib.call_start(ptr, body, options, call.id)
-            if not handle:
-                raise MemoryError("qwen3vl: out of memory for a call")
-        except BaseException:
-            self.finish(call)
-            raise
+            ptr = self._ptr
+        if call.loop is not None:
+            self._watch(call, ptr)
+        call.entered = True  # nothing runs between this and the C call (finish() relies on it)
+        handle = _lib.call_start(ptr, body, options, call.id)
         with self._lock:
             call.ptr = handle
-            if call.by_close:  # closed while it started
+            call.entered = bool(handle)  # NULL: out of memory, and no call
+            if handle and call.by_close:  # closed while it started
                 _lib.call_cancel(handle)
+        if not handle:
+            raise MemoryError("qwen3vl: out of memory for a call")
         self.recover(call)  # a call that could not reach the I/O thread is over already, with no event
-        return call
 
     def finish(self, call: _Call) -> None:
-        """Frees the call, cancelling it if it still runs (its events not yet taken are dropped; one
-        taken meanwhile finds no call and is freed), and lets go of its reference. Idempotent."""
-        with self._lock:
-            if self._calls.pop(call.id, None) is None:
-                return
-            ptr, call.ptr = call.ptr, None
-        if ptr:
-            _lib.call_free(ptr)
-        if call.loop is not None:
-            self._unwatch_soon(call.loop)
-        self.release()
+        """Lets go of the call: frees it, cancelling it if it still runs (its events not yet taken
+        are dropped; one taken meanwhile finds no call and is freed), unwatches its loop and drops
+        its reference. Idempotent."""
+        ptr, watched, held = None, False, False
+        try:
+            with self._lock:
+                if call.finished or self._calls.get(call.id) is not call:
+                    return
+                call.finished = held = True
+                ptr, call.ptr = call.ptr, None
+                watched, call.watched = call.watched, False
+                if ptr or not call.entered:
+                    del self._calls[call.id]
+                # else an interrupt lost the pointer qwen3vl_call_start returned: the call stays
+                # listed, and its first event cancels it and its DONE frees it (_hand_on).
+            if ptr:
+                _lib.call_free(ptr)
+        finally:
+            try:
+                if watched and call.loop is not None:
+                    self._unwatch_soon(call.loop)
+            finally:
+                if held:
+                    self.release()
 
     def take_events(self, taker: Optional[asyncio.AbstractEventLoop]) -> None:
         """Takes the waiting events of the client's calls and hands each to its call. ``taker`` is
         the loop whose reader this is, None for a waiting thread."""
         # A reference of its own: routing may free the last call of a closed client (a stream
         # collected meanwhile), and the client with it, while this goes on taking.
-        with self._lock:
-            ptr = self._ptr
-            if not ptr:
-                return
-            self._users += 1
+        held = False
         try:
-            self._take_events(ptr, taker)
-        finally:
-            self.release()
-
-    def _take_events(self, ptr: int, taker: Optional[asyncio.AbstractEventLoop]) -> None:
-        with self._take_lock:
-            try:
-                for _ in range(_TAKE_AT_ONCE):
-                    ev = _lib.client_next_event(ptr, 0)
-                    if not ev:
-                        break
-                    try:
-                        self._route(ev, taker)
-                    finally:
+            with self._lock:
+                if not self._ptr:
+                    return
+                self._users += 1
+                held = True
+                ptr = self._ptr
+            with self._take_lock:
+                try:
+                    for _ in range(_TAKE_AT_ONCE):
+                        ev = _lib.client_next_event(ptr, 0)
+                        if not ev:
+                            break
+                        # Handed on right here, not in a method: entering a function is a point
+                        # where a pending interrupt is raised, and the event would be lost with it.
+                        # An interrupt raised from here on is held back until the event is handed
+                        # on (it may be another thread's, whose stream would otherwise miss it).
+                        # Each step is marked done before it runs, so none runs twice.
+                        interrupt: Optional[BaseException] = None
+                        step, call, item, tries = 0, None, None, 0
+                        while tries < 8:  # bounded: an error that is no passing interrupt comes back
+                            try:
+                                if step == 0:
+                                    call, item = self._read(ev)
+                                    step = 1
+                                if call is None:
+                                    break  # nobody wants it
+                                if step == 1:
+                                    step = 2
+                                    self._put(ev, call, item)
+                                if step == 2:
+                                    call.wake(taker)  # not marked first: waking twice is harmless
+                                    step = 3
+                                break
+                            except BaseException as e:
+                                interrupt, tries = e, tries + 1
                         _lib.event_free(ev)
-            except BaseException:
-                # An interrupt (Ctrl-C in the main thread) just after an event was taken loses it.
-                # A lost DONE would leave its owner waiting for ever: every call whose end was
-                # taken gets it from its result instead. (A lost delta is a gap in that stream's
-                # deltas; its assembled reply is whole.)
-                for call in list(self._calls.values()):
-                    self._recover_locked(call, taker)
-                raise
+                        if interrupt is not None:
+                            raise interrupt
+                except BaseException:
+                    # An interrupt that lands while the library hands an event over, before Python
+                    # holds its pointer, still loses that event. A lost DONE would leave its owner
+                    # waiting for ever: every call whose end was taken gets it from its result
+                    # instead. (A lost delta is a gap in that stream's deltas; its reply is whole.)
+                    for c in list(self._calls.values()):
+                        self._recover_locked(c, taker)
+                    raise
+        finally:
+            if held:
+                self.release()
 
-    def _route(self, ev: int, taker: Optional[asyncio.AbstractEventLoop]) -> None:
+    def _read(self, ev: int) -> Tuple[Optional[_Call], _Item]:
+        """The call an event is for (None: nobody wants it) and what to hand it; no side effects."""
         call = self._calls.get(_lib.event_user_data(ev) or 0)
         if call is None or call.ended:
-            return  # a call already freed by its owner: nobody wants its events
+            return None, None  # a call already freed by its owner
+        if call.finished:  # its pointer was lost: only its own events can free it
+            return call, None
         if _lib.event_kind(ev) != n.EVENT_DELTA:
-            call.put(None, taker)
-            return
+            return call, None
         p = _lib.event_text(ev, ctypes.byref(self._text_len))
         size = self._text_len.value
         # "replace": the library's text is valid UTF-8; a router must not raise for another's call.
         text = ctypes.string_at(p, size).decode("utf-8", "replace") if p and size else ""
         if call.chunks:
-            call.put((text, _lib.event_chunk_json(ev) or b""), taker)
-        elif text:
-            call.put((text, b""), taker)
+            return call, (text, _lib.event_chunk_json(ev) or b"")
+        return (call, (text, b"")) if text else (None, None)
+
+    def _put(self, ev: int, call: _Call, item: _Item) -> None:
+        if call.finished:
+            _lib.call_cancel(_lib.event_call(ev))
+            if _lib.event_kind(ev) == n.EVENT_DONE:
+                self._calls.pop(call.id, None)
+                _lib.call_free(_lib.event_call(ev))  # the event keeps the call alive until it is freed
+            return
+        call.items.append(item)
+        if item is None:
+            call.ended = True
 
     def recover(self, call: _Call) -> None:
         with self._take_lock:
@@ -486,46 +566,56 @@ class _Native:
 
     def _recover_locked(self, call: _Call, taker: Optional[asyncio.AbstractEventLoop]) -> None:
         # With the take lock held, a result that exists without its end in items means the DONE was
-        # taken but never routed (lost to an interrupt), or never posted (a call that failed before
-        # reaching the I/O thread).
+        # taken but never handed on (lost to an interrupt), or never posted (a call that failed
+        # before reaching the I/O thread).
         if call.ptr and not call.ended and _lib.call_result(call.ptr):
-            call.put(None, taker)
+            call.items.append(None)
+            call.ended = True
+            call.wake(taker)
 
     # -- event loops: one reader per loop with calls of this client in flight
 
-    def _watch(self, loop: asyncio.AbstractEventLoop, ptr: int) -> None:
+    def _watch(self, call: _Call, ptr: int) -> None:
         """On the loop's thread, for a call starting there."""
+        loop = call.loop
+        assert loop is not None
+        fd = _lib.client_event_fd(ptr)
         with self._lock:
-            calls, fd = self._readers.get(loop, (0, -1))
+            # Counted, and the reader added, in one block: an interrupt cannot part them.
+            calls, fd = self._readers[loop] if loop in self._readers else (0, fd)
+            self._readers[loop] = (calls + 1, fd)
+            call.watched = True
             if calls == 0:
                 self._users += 1  # the reader's own reference: the descriptor outlives it
-                fd = _lib.client_event_fd(ptr)
-            self._readers[loop] = (calls + 1, fd)
-        if calls == 0 and fd >= 0:
-            try:
-                loop.add_reader(fd, self.take_events, loop)
-            except BaseException:  # a loop without readers (NotImplementedError): nothing to remove later
-                with self._lock:
-                    self._readers[loop] = (self._readers[loop][0], -1)
-                raise
+                if fd >= 0:
+                    try:
+                        loop.add_reader(fd, self.take_events, loop)
+                    except BaseException:  # a loop without readers (NotImplementedError): nothing to remove
+                        self._readers[loop] = (1, -1)
+                        raise
 
     def _unwatch(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the loop's thread (or with the loop stopped), for a call of it that was freed."""
-        with self._lock:
-            calls, fd = self._readers[loop]
-            if calls > 1:
-                self._readers[loop] = (calls - 1, fd)
-                return
-            del self._readers[loop]
-        if fd >= 0 and not loop.is_closed():
-            loop.remove_reader(fd)
-        self.release()
+        """On the loop's thread (or with the loop stopped), for a call of it that was finished."""
+        last = False
+        try:
+            with self._lock:
+                calls, fd = self._readers[loop]
+                if calls > 1:
+                    self._readers[loop] = (calls - 1, fd)
+                    return
+                del self._readers[loop]
+                last = True
+                if fd >= 0 and not loop.is_closed():
+                    loop.remove_reader(fd)
+        finally:
+            if last:
+                self.release()
 
     def _unwatch_soon(self, loop: asyncio.AbstractEventLoop) -> None:
         if _running_loop() is loop or not loop.is_running():
             self._unwatch(loop)
             return
-        try:  # a call freed on another thread (garbage collection): the loop removes its reader itself
+        try:  # a call finished on another thread (garbage collection): the loop removes its reader itself
             loop.call_soon_threadsafe(self._unwatch, loop)
         except RuntimeError:  # closed meanwhile: its selector is gone, and the reader with it
             self._unwatch(loop)
@@ -584,8 +674,9 @@ class _Ending(Generic[T]):
                  loop: Optional[asyncio.AbstractEventLoop]) -> None:
         self._client = client  # a client no longer referenced elsewhere lives on for its streams
         self._convert = convert
-        self._call: Optional[_Call] = None
-        self._call = client._native.start(body, options, convert is not _text_delta, loop)
+        # Held before it starts: whatever interrupts the start, _stop() (or __del__) finishes it.
+        self._call: Optional[_Call] = _Call(client._native, convert is not _text_delta, loop)
+        client._native.start(self._call, body, options)
 
     def _step(self, call: _Call, item: _Item) -> Optional[T]:
         """A delta converted (None for one that converts to nothing); the end recorded and raised."""
@@ -600,12 +691,17 @@ class _Ending(Generic[T]):
             self._stop()
         return None
 
-    def _stop(self) -> None:
-        call, self._call = self._call, None
-        if call is not None:
-            call.native.finish(call)
-            if self._reply is None and self._error is None:
-                self._error = RequestCancelledError("the stream was closed before its end")
+    def _stop(self, from_finalizer: bool = False) -> None:
+        call = self._call
+        if call is None:
+            return
+        if from_finalizer:
+            call.native.from_finalizer(call.native.finish, call)
+        else:
+            call.native.finish(call)  # before letting go of it: an interrupt here leaves it to __del__
+        self._call = None
+        if self._reply is None and self._error is None:
+            self._error = RequestCancelledError("the stream was closed before its end")
 
     def _ended_reply(self) -> Reply:
         if self._error is not None:
@@ -617,7 +713,7 @@ class _Ending(Generic[T]):
         # Abandoned before its end: the request is cancelled. (At interpreter shutdown module
         # globals may already be gone; the process frees everything then.)
         with contextlib.suppress(Exception):
-            self._stop()
+            self._stop(from_finalizer=True)
 
 
 class Stream(_Ending[T]):
@@ -760,8 +856,9 @@ class Client:
         self.chat = _Chat(self)
 
     def _call(self, body: bytes, options: bytes) -> Reply:
-        call = self._native.start(body, options, False, None)
+        call = _Call(self._native, False, None)
         try:
+            self._native.start(call, body, options)
             while call.next_item() is not None:
                 pass  # no deltas: the call is not streamed
             return call.reply()
@@ -806,7 +903,7 @@ class Client:
         # At interpreter shutdown module globals may already be gone; the process frees all then.
         # (No _native: __init__ failed, and there is nothing to free.)
         try:
-            self.close()
+            self._native.from_finalizer(self._native.close)
         except Exception:
             pass
 
@@ -884,8 +981,9 @@ class AsyncClient:
 
 async def _async_call(client: Client, body: bytes, options: bytes) -> Reply:
     # The client is held here: one no longer referenced elsewhere lives on for its calls.
-    call = client._native.start(body, options, False, asyncio.get_running_loop())
+    call = _Call(client._native, False, asyncio.get_running_loop())
     try:
+        client._native.start(call, body, options)
         while (await call.next_item_async()) is not None:
             pass  # no deltas: the call is not streamed
         return call.reply()
