@@ -156,6 +156,24 @@ def test_threads_and_loops_share_one_client(base: Callable[..., str]) -> None:
     assert all(all(r) for r in results), results
 
 
+def test_several_clients_on_one_loop(base: Callable[..., str]) -> None:
+    # Each client has its own descriptor and reader; closing one leaves the others' calls alone.
+    async def main() -> Tuple[List[str], List[str]]:
+        clients = [qwen3vl.AsyncClient(api_key="k", base_url=base("slow:200")) for _ in range(3)]
+        calls = [asyncio.ensure_future(c.chat(f"client {k} call {i}"))
+                 for k, c in enumerate(clients) for i in range(20)]
+        await asyncio.sleep(0.1)
+        await clients[1].close()
+        done = await asyncio.gather(*calls, return_exceptions=True)
+        for c in clients:
+            await c.close()
+        got = [d.text if isinstance(d, qwen3vl.Reply) else type(d).__name__ for d in done]
+        return got, [f"echo: client {k} call {i}" if k != 1 else "ClientClosedError"
+                     for k in range(3) for i in range(20)]
+    got, expected = asyncio.run(main())
+    assert got == expected
+
+
 def test_events_of_abandoned_calls_are_dropped(base: Callable[..., str]) -> None:
     async def main() -> Tuple[List[str], int]:
         async with qwen3vl.AsyncClient(api_key="k", base_url=base("sse:delay=5:repeat=10:pieces=512")) as c:
