@@ -115,6 +115,22 @@ def test_cancelling_one_task_cancels_only_its_call(base: Callable[..., str], por
     assert wait_until(lambda: established(port) == 0) < 1.0
 
 
+def test_max_connections_bounds_the_connections(base: Callable[..., str], port: int) -> None:
+    uid = f"max-connections-{os.getpid()}"
+
+    async def main() -> Tuple[int, int]:
+        async with qwen3vl.AsyncClient(api_key="k", base_url=base(WARM_THEN_HANG, uid), max_connections=2) as c:
+            assert (await c.chat("warm up")).text == "echo: warm up"
+            calls = [asyncio.ensure_future(c.chat("x", timeout=1.0)) for _ in range(6)]
+            await asyncio.sleep(0.5)
+            open_then, seen_then = established(port), len(requests_seen(port, uid))
+            await asyncio.gather(*calls, return_exceptions=True)
+            return open_then, seen_then
+    assert asyncio.run(main()) == (2, 1 + 2)  # the other four wait their turn (and time out waiting)
+    with pytest.raises(qwen3vl.InvalidArgumentError, match="max_connections"):
+        qwen3vl.Client(max_connections=0)
+
+
 def test_many_streams_on_one_loop_keep_their_order(base: Callable[..., str]) -> None:
     texts = ["".join(str((k + i) % 10) for k in range(40)) for i in range(100)]
 

@@ -817,12 +817,12 @@ def _options(api_key: Optional[str], base_url: Optional[str], model: Optional[st
              max_retries: Optional[int], connect_timeout: Optional[float], idle_timeout: Optional[float],
              max_response_bytes: Optional[int], max_image_bytes: Optional[int],
              video_frames_as_images: Optional[bool], headers: Optional[Mapping[str, str]],
-             security: Mapping[str, Any]) -> bytes:
+             rest: Mapping[str, Any]) -> bytes:
     opts = {"api_key": api_key, "base_url": base_url, "model": model, "timeout_ms": _ms(timeout),
             "max_retries": max_retries, "connect_timeout_ms": _ms(connect_timeout), "idle_timeout_ms": _ms(idle_timeout),
             "max_response_bytes": max_response_bytes, "max_image_bytes": max_image_bytes,
             "video_frames_as_images": video_frames_as_images, "headers": dict(headers) if headers else None}
-    opts.update(security)
+    opts.update(rest)
     return json.dumps({k: v for k, v in opts.items() if v is not None}).encode("utf-8")
 
 
@@ -831,6 +831,9 @@ class Client:
     threads (and event loops, through AsyncClient). Calls run on the client's own I/O thread while
     the caller waits without holding the GIL; Ctrl-C interrupts a waiting call and cancels it.
     Times are in seconds. ``api_key`` and ``base_url`` default to AIML_API_KEY and AIML_API_BASE.
+
+    ``max_connections`` bounds the connections open to the server (64 by default; calls beyond it
+    wait their turn; over HTTP/2 many calls share one).
 
     Per call, besides chat-completions parameters: ``timeout``, ``idle_timeout``, ``max_retries``
     (overriding the client's), ``extra_headers`` and ``extra_query`` (added to the client's). They
@@ -842,13 +845,14 @@ class Client:
                  max_response_bytes: Optional[int] = None, max_image_bytes: Optional[int] = None,
                  video_frames_as_images: Optional[bool] = None, headers: Optional[Mapping[str, str]] = None,
                  allow_insecure_http: Optional[bool] = None, insecure_skip_verify: Optional[bool] = None,
-                 ca_file: Optional[str] = None, ca_path: Optional[str] = None, proxy: Optional[str] = None) -> None:
+                 ca_file: Optional[str] = None, ca_path: Optional[str] = None, proxy: Optional[str] = None,
+                 max_connections: Optional[int] = None) -> None:
         err = ctypes.create_string_buffer(512)
         handle = _lib.client_new(_options(api_key, base_url, model, timeout, max_retries, connect_timeout, idle_timeout,
                                           max_response_bytes, max_image_bytes, video_frames_as_images, headers,
                                           {"allow_insecure_http": allow_insecure_http,
                                            "insecure_skip_verify": insecure_skip_verify, "ca_file": ca_file,
-                                           "ca_path": ca_path, "proxy": proxy}),
+                                           "ca_path": ca_path, "proxy": proxy, "max_connections": max_connections}),
                                  err, len(err))
         if not handle:
             raise for_status(n.ERR_INVALID_ARGUMENT)(err.value.decode("utf-8", "replace"))
