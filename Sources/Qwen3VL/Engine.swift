@@ -196,6 +196,8 @@ final class Engine: @unchecked Sendable {
     private let life = Locked(Life())
     private let stopping = Atomic<Bool>(false)
     private let sweepRequested = Atomic<Bool>(false)
+    /// When the loop next looks at every call (sooner when a retry is due sooner).
+    private var nextSweep: UInt64 = 0
     // The I/O thread's own state.
     private var waiting: [AsyncCall] = []
     private var spare: [EasyHandle] = []
@@ -314,7 +316,6 @@ final class Engine: @unchecked Sendable {
     private static let sweepEveryMs: Int64 = 250
 
     private func loop() {
-        var nextSweep: UInt64 = 0
         while !stopping.load(ordering: .acquiring) {
             for c in commands.withLock({ list in defer { list.removeAll() }; return list }) {
                 switch c {
@@ -416,6 +417,7 @@ final class Engine: @unchecked Sendable {
         case .retry(let ms):
             call.retryAtNs = Clock.deadline(afterMs: ms)
             waiting.append(call)
+            nextSweep = min(nextSweep, call.retryAtNs) // a retry due at once must not wait for the sweep
         }
     }
 

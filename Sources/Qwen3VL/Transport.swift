@@ -305,7 +305,9 @@ final class EasyHandle: @unchecked Sendable {
             if let p = req.security.caPath { str(CURLOPT_CAPATH, p) }
             if let p = req.security.proxy { str(CURLOPT_PROXY, p) }
             long(CURLOPT_TCP_KEEPALIVE, 1)
-            if multiplexed { long(CURLOPT_PIPEWAIT, 1) }
+            // Wait for a connection that may multiplex only where one can (HTTP/2 comes over TLS by
+            // ALPN): on plain http every later call would wait for the first to finish.
+            if multiplexed && req.url.lowercased().hasPrefix("https://") { long(CURLOPT_PIPEWAIT, 1) }
             ok = ok && q3v_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(req.maxResponseBytes)) == CURLE_OK
             if let share { ptr(CURLOPT_SHARE, share) }
             ptr(CURLOPT_ERRORBUFFER, errorBuffer)
