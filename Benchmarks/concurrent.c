@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "floor_sink.h"
 #include "qwen3vl.h"
 
 static const char request[] = "{\"model\":\"alibaba/qwen3-vl-32b-instruct\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
@@ -29,42 +30,7 @@ static double cpu_ms(void) {
 
 /* ---- the floor ---- */
 
-typedef struct { CURL *h; int stream; char *body; size_t n, cap; char line[1 << 16]; size_t ln; size_t text; } xfer;
-
-static void sse_line(xfer *x) {
-    if (x->ln > 6 && !memcmp(x->line, "data: ", 6) && strcmp(x->line + 6, "[DONE]")) {
-        json_t *j = json_loadb(x->line + 6, x->ln - 6, 0, NULL);
-        json_t *c = json_object_get(json_object_get(json_array_get(json_object_get(j, "choices"), 0), "delta"), "content");
-        if (json_is_string(c)) x->text += json_string_length(c);
-        json_decref(j);
-    }
-    x->ln = 0;
-}
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *u) {
-    xfer *x = u;
-    size_t n = sz * nm;
-    if (x->stream) {
-        for (size_t i = 0; i < n; i++) {
-            if (d[i] == '\n') sse_line(x);
-            else if (x->ln < sizeof x->line - 1) x->line[x->ln++] = d[i];
-        }
-        return n;
-    }
-    if (x->n + n > x->cap) { x->cap = (x->n + n) * 2; x->body = realloc(x->body, x->cap); }
-    memcpy(x->body + x->n, d, n);
-    x->n += n;
-    return n;
-}
-
-static int floor_done(xfer *x) { /* parse the whole reply, as a caller needs its text */
-    if (x->stream) return x->text > 0;
-    json_t *j = json_loadb(x->body, x->n, 0, NULL);
-    json_t *c = json_object_get(json_object_get(json_array_get(json_object_get(j, "choices"), 0), "message"), "content");
-    int ok = json_is_string(c);
-    json_decref(j);
-    return ok;
-}
+typedef struct { CURL *h; floor_sink s; } xfer;
 
 static int run_floor(const char *url, int stream, int n, int total) {
     CURLM *m = curl_multi_init();
@@ -75,13 +41,13 @@ static int run_floor(const char *url, int stream, int n, int total) {
     for (int i = 0; i < n && started < total; i++, started++) {
         xfer *x = &xs[i];
         x->h = curl_easy_init();
-        x->stream = stream;
+        x->s.stream = stream;
         curl_easy_setopt(x->h, CURLOPT_URL, url);
         curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, stream ? stream_request : request);
         curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+        curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, floor_sink_write);
+        curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->s);
         curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
         curl_multi_add_handle(m, x->h);
     }
@@ -94,15 +60,15 @@ static int run_floor(const char *url, int stream, int n, int total) {
             if (msg->msg != CURLMSG_DONE) continue;
             xfer *x;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-            ok += msg->data.result == CURLE_OK && floor_done(x);
+            ok += msg->data.result == CURLE_OK && floor_sink_ok(&x->s);
             finished++;
             curl_multi_remove_handle(m, x->h);
-            x->n = x->ln = x->text = 0;
+            floor_sink_reset(&x->s);
             if (started < total) { started++; curl_multi_add_handle(m, x->h); } /* same handle, warm connection */
         }
         if (finished < total) curl_multi_poll(m, NULL, 0, 1000, NULL);
     }
-    for (int i = 0; i < n; i++) { if (xs[i].h) curl_easy_cleanup(xs[i].h); free(xs[i].body); }
+    for (int i = 0; i < n; i++) { if (xs[i].h) curl_easy_cleanup(xs[i].h); free(xs[i].s.body); }
     free(xs);
     curl_slist_free_all(hdrs);
     curl_multi_cleanup(m);
@@ -116,7 +82,8 @@ static int run_qwen(const char *base, int stream, int n, int total) {
     snprintf(opts, sizeof opts, "{\"base_url\":\"%s\",\"api_key\":\"k\",\"max_connections\":%d}", base, n);
     qwen3vl_client *c = qwen3vl_client_new(opts, NULL, 0);
     const char *call_opts = stream ? "{\"stream\":true}" : NULL;
-    const char *req = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    /* The floor's bodies: complete (model, stream options), so the library sends them as given. */
+    const char *req = stream ? stream_request : request;
     int started = 0, finished = 0, ok = 0;
     for (; started < n && started < total; started++) qwen3vl_call_start(c, req, call_opts, NULL);
     while (finished < total) {

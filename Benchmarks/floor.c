@@ -10,35 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct { char *p; size_t n, cap; int stream; char line[1 << 16]; size_t ln; size_t text; } sink;
+#include "floor_sink.h"
 
 static double now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
-
-static void sse_line(sink *s) {
-    if (s->ln > 6 && !memcmp(s->line, "data: ", 6) && strcmp(s->line + 6, "[DONE]")) {
-        json_t *j = json_loadb(s->line + 6, s->ln - 6, 0, NULL);
-        json_t *c = json_object_get(json_object_get(json_array_get(json_object_get(j, "choices"), 0), "delta"), "content");
-        if (json_is_string(c)) s->text += json_string_length(c);
-        json_decref(j);
-    }
-    s->ln = 0;
-}
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *u) {
-    sink *s = u;
-    size_t n = sz * nm;
-    if (s->stream) {
-        for (size_t i = 0; i < n; i++) {
-            if (d[i] == '\n') { s->line[s->ln] = 0; sse_line(s); }
-            else if (s->ln < sizeof s->line - 1) s->line[s->ln++] = d[i];
-        }
-        return n;
-    }
-    if (s->n + n + 1 > s->cap) { s->cap = (s->n + n + 1) * 2; s->p = realloc(s->p, s->cap); }
-    memcpy(s->p + s->n, d, n);
-    s->n += n;
-    return n;
-}
 
 int main(int argc, char **argv) {
     if (argc < 4) return 2;
@@ -79,10 +53,11 @@ int main(int argc, char **argv) {
     }
     int ok = 0;
     double total = 0;
+    static floor_sink s; /* reused: reset per call, not zeroed */
+    s.stream = stream;
     for (int i = -5; i < n; i++) { /* five warm-up rounds */
         double t0 = now_ms();
-        sink s = {0};
-        s.stream = stream;
+        floor_sink_reset(&s);
         char *body = NULL;
         if (!image) {
             json_t *req = json_pack("{s:s, s:[{s:s, s:s}], s:b}", "model", "alibaba/qwen3-vl-32b-instruct", "messages",
@@ -94,20 +69,10 @@ int main(int argc, char **argv) {
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, image ? image_body : body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(image ? image_len : strlen(body)));
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, floor_sink_write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        if (curl_easy_perform(h) == CURLE_OK) {
-            if (stream) ok += s.text > 0;
-            else {
-                json_t *j = json_loadb(s.p, s.n, 0, NULL);
-                const char *text = json_string_value(json_object_get(json_object_get(
-                    json_array_get(json_object_get(j, "choices"), 0), "message"), "content"));
-                ok += text != NULL;
-                json_decref(j);
-            }
-        }
-        free(s.p);
+        if (curl_easy_perform(h) == CURLE_OK) ok += floor_sink_ok(&s);
         free(body);
         if (i >= 0) total += now_ms() - t0;
     }
@@ -116,5 +81,6 @@ int main(int argc, char **argv) {
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
     free(image_body);
+    free(s.body);
     return 0;
 }
