@@ -19,7 +19,7 @@ public func qwen3vl_status_name(_ status: Int32) -> UnsafePointer<CChar>? {
 
 // MARK: clients
 
-private func client(_ p: OpaquePointer?) -> Qwen3VLClient? {
+func client(_ p: OpaquePointer?) -> Qwen3VLClient? {
     guard let p else { return nil }
     return Unmanaged<Qwen3VLClient>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
 }

@@ -6,11 +6,6 @@ import Qwen3VL
 import Glibc
 #endif
 
-private func client(_ p: OpaquePointer?) -> Qwen3VLClient? {
-    guard let p else { return nil }
-    return Unmanaged<Qwen3VLClient>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
-}
-
 private func call(_ p: OpaquePointer?) -> AsyncCall? {
     guard let p else { return nil }
     return Unmanaged<AsyncCall>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
