@@ -142,6 +142,16 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// DONE) come from ``nextEvent(timeoutMs:)``. Never fails here: a bad request, like any other
     /// failure, is the status of its DONE event's result.
     public func start(requestBytes: UnsafeRawBufferPointer, options call: CallOptions, userData: UnsafeMutableRawPointer?) -> AsyncCall {
+        start(userData: userData) { start throws(Qwen3VLError) in try makeRun(requestBytes, call, onDelta: nil, start: start) }
+    }
+
+    /// A call that failed before it could start (its call options were refused): its DONE event,
+    /// with that error, is the first thing it delivers.
+    public func start(failing e: Qwen3VLError, userData: UnsafeMutableRawPointer?) -> AsyncCall {
+        start(userData: userData) { _ throws(Qwen3VLError) in throw e }
+    }
+
+    private func start(userData: UnsafeMutableRawPointer?, plan: (UInt64) throws(Qwen3VLError) -> CallRun) -> AsyncCall {
         guard let engine = engine() else {
             let failed = AsyncCall(userData: userData)
             failed.finishedEarly(ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")))
@@ -150,20 +160,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let asyncCall = AsyncCall(userData: userData, wake: { [weak engine] in engine?.sweepSoon() })
         let start = Clock.nowNs()
         do throws(Qwen3VLError) {
-            let run = try makeRun(requestBytes, call, onDelta: nil, start: start)
-            engine.start(asyncCall, run)
+            engine.start(asyncCall, try plan(start))
         } catch {
             engine.finishAtOnce(asyncCall, finalize(ChatResult(error: error), start: start))
         }
-        return asyncCall
-    }
-
-    /// A call that failed before it could start (its call options were refused): its DONE event,
-    /// with that error, is the first thing it delivers.
-    public func start(failing e: Qwen3VLError, userData: UnsafeMutableRawPointer?) -> AsyncCall {
-        let asyncCall = AsyncCall(userData: userData)
-        guard let engine = engine() else { asyncCall.finishedEarly(ChatResult(error: e)); return asyncCall }
-        engine.finishAtOnce(asyncCall, finalize(ChatResult(error: e), start: Clock.nowNs()))
         return asyncCall
     }
 
