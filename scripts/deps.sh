@@ -2,6 +2,8 @@
 # Installs the Debian packages the build and the tests need, if any is missing.
 set -euo pipefail
 need=(pkg-config libcurl4-openssl-dev libjansson-dev libuv1-dev python3 python3-venv valgrind gcc make binutils openssl nginx-light)
+# The image codecs of the client-side resize: headers to build, libraries (dlopen'ed) to run the tests.
+need+=(libjpeg62-turbo-dev libspng-dev libwebp-dev libjpeg62-turbo libspng0 libwebp7 libwebpdemux2)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
