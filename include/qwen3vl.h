@@ -46,10 +46,18 @@
 extern "C" {
 #endif
 
+/* The version of this header, the one place it is written (the build, the library and the
+   bindings take it from here). Compare QWEN3VL_VERSION_NUMBER, known when compiling, with
+   qwen3vl_version_number(), the library's at run time, as with zstd and SQLite. */
 #define QWEN3VL_VERSION_MAJOR 0
 #define QWEN3VL_VERSION_MINOR 1
 #define QWEN3VL_VERSION_PATCH 0
-#define QWEN3VL_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH: 100 for 0.1.0, 10203 for 1.2.3. */
+#define QWEN3VL_VERSION_NUMBER (QWEN3VL_VERSION_MAJOR * 10000 + QWEN3VL_VERSION_MINOR * 100 + QWEN3VL_VERSION_PATCH)
+#define QWEN3VL_QUOTE_(x) #x
+#define QWEN3VL_QUOTE(x) QWEN3VL_QUOTE_(x)
+/* "0.1.0" */
+#define QWEN3VL_VERSION_STRING QWEN3VL_QUOTE(QWEN3VL_VERSION_MAJOR.QWEN3VL_VERSION_MINOR.QWEN3VL_VERSION_PATCH)
 
 /* ---- Status codes ------------------------------------------------------------------------ */
 
@@ -68,13 +76,41 @@ extern "C" {
 #define QWEN3VL_ERR_CANCELLED       12  /* stream callback returned non-zero, or cancelled from another thread */
 #define QWEN3VL_ERR_INTERNAL        13  /* out of memory, or a bug */
 
+/* Every status above, in order of value (0, 1, 2, ...), for code that wants a table of them, as
+ * libuv's UV_ERRNO_MAP: X(name) for each, where QWEN3VL_##name is its value and "QWEN3VL_" #name
+ * the name qwen3vl_status_name gives. For example:
+ *
+ *     #define CASE(name) case QWEN3VL_##name: return MY_##name;
+ *     switch (status) { QWEN3VL_STATUS_MAP(CASE) }
+ */
+#define QWEN3VL_STATUS_MAP(X) \
+    X(OK)                     \
+    X(ERR_INVALID_ARGUMENT)   \
+    X(ERR_INVALID_REQUEST)    \
+    X(ERR_FILE)               \
+    X(ERR_CONNECT)            \
+    X(ERR_TIMEOUT)            \
+    X(ERR_AUTH)               \
+    X(ERR_RATE_LIMIT)         \
+    X(ERR_BAD_REQUEST)        \
+    X(ERR_SERVER)             \
+    X(ERR_PROTOCOL)           \
+    X(ERR_TOO_LARGE)          \
+    X(ERR_CANCELLED)          \
+    X(ERR_INTERNAL)
+
 /* Token kinds for qwen3vl_result_tokens. */
 #define QWEN3VL_TOKENS_PROMPT     0
 #define QWEN3VL_TOKENS_COMPLETION 1
 #define QWEN3VL_TOKENS_TOTAL      2
 
-/* The library's version, "0.1.0". Static storage; thread-safe. */
+/* The library's version, "0.1.0" (its QWEN3VL_VERSION_STRING), which may differ from the header's
+   a program was compiled with. Static storage; thread-safe. */
 const char *qwen3vl_version(void);
+
+/* The library's QWEN3VL_VERSION_NUMBER, to compare at run time with the QWEN3VL_VERSION_NUMBER a
+   program was compiled with. Thread-safe. */
+int qwen3vl_version_number(void);
 
 /* The name of a status code, e.g. "QWEN3VL_ERR_TIMEOUT"; unknown codes give "QWEN3VL_ERR_UNKNOWN".
    Static storage; thread-safe. */

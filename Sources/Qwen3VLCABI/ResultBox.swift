@@ -49,6 +49,11 @@ final class ResultBox {
     }
 }
 
+/// A string literal as C text, in static storage: the pointer is good for the life of the library.
+func cString(_ s: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
 /// strdup of a Swift string (cut at an embedded NUL, as a C string must be).
 func cCopy(_ s: String) -> UnsafeMutablePointer<CChar>? {
     s.withCString { strdup($0) }

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import json
+import re
 import threading
 import time
 import urllib.request
@@ -15,6 +16,7 @@ from typing import Any, Callable, List
 import pytest
 
 import qwen3vl
+from qwen3vl import _native as n
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR" + (640).to_bytes(4, "big") + (480).to_bytes(4, "big")
        + b"\x08\x06\x00\x00\x00" + bytes(range(256)) * 4)
@@ -29,8 +31,17 @@ def client(base: Callable[..., str], scenario: str = "ok", **kw: Any) -> qwen3vl
 
 
 def test_library_is_loaded() -> None:
-    assert qwen3vl.library_version == "0.1.0"
-    assert qwen3vl.__version__ == "0.1.0"
+    # The version is written once, in include/qwen3vl.h: the package, its metadata and the library
+    # it loaded say the same.
+    root = Path(__file__).resolve().parents[3]
+    header = (root / "include" / "qwen3vl.h").read_text()
+    numbers = [re.search(rf"#define QWEN3VL_VERSION_{part} +(\d+)", header) for part in ("MAJOR", "MINOR", "PATCH")]
+    version = ".".join(m.group(1) for m in numbers if m)
+    assert len(version.split(".")) == 3
+    assert qwen3vl.__version__ == version
+    assert qwen3vl.library_version == version
+    assert f'\nversion = "{version}"\n' in (root / "bindings" / "python" / "pyproject.toml").read_text()
+    assert ".".join(map(str, n.EXPECTED_VERSION)) == version.rsplit(".", 1)[0]
 
 
 def test_chat_prompt(base: Callable[..., str]) -> None:
