@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.3
 import PackageDescription
 
 // The shipped library: Swift runtime linked in statically, only qwen3vl_* exported, SONAME set.

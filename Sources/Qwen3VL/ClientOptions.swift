@@ -20,16 +20,16 @@ public struct ClientOptions: Sendable {
     /// Extra request headers, in the order given.
     public var headers: [(name: String, value: String)] = []
     /// Largest local image file (or frame) sent inline.
-    public var maxImageBytes: Int64 = 20 << 20
+    public var maxImageBytes: Int64 = MediaPolicy().maxImageBytes
     /// Largest local video file sent inline.
-    public var maxVideoBytes: Int64 = 256 << 20
+    public var maxVideoBytes: Int64 = MediaPolicy().maxVideoBytes
     /// Most connections the non-blocking calls open to the server at once; more calls than this
     /// wait their turn (HTTP/1.1), or share connections (HTTP/2 multiplexes them over one).
     public var maxConnections: Int = 64
     /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts. That form is
     /// Qwen's own, not an OpenAI content part, and servers that do not know it (the AI/ML API,
     /// transformers serve) drop it without a word; false keeps it for servers that take it.
-    public var videoFramesAsImages = true
+    public var videoFramesAsImages = MediaPolicy().framesAsImages
     /// Plain http:// is refused to anything but a loopback address unless this is set, so that a key
     /// never crosses a network in the clear by mistake.
     public var allowInsecureHTTP = false

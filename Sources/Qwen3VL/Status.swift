@@ -22,7 +22,7 @@ public enum Status: Int32, Sendable, CaseIterable {
     public var name: String { String(cString: q3v_status_name(rawValue)) }
 
     /// The status an HTTP error status maps to (only meaningful for codes >= 400).
-    public static func forHTTP(_ code: Int) -> Status {
+    static func forHTTP(_ code: Int) -> Status {
         switch code {
         case 401, 403: return .auth
         case 429: return .rateLimit

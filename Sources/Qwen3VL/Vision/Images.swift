@@ -4,13 +4,13 @@ import Glibc
 
 /// Images a host already holds in memory, made ready to send: encoded bytes (PNG, JPEG, ...) as a
 /// data URI, or raw pixels (a decoded video frame, a screenshot) as a PNG data URI.
-public enum Images {
+package enum Images {
     /// Pixel layouts ``png(pixels:width:height:stride:format:)`` understands; the raw values
     /// match the C header's `QWEN3VL_PIXELS_*`.
-    public enum PixelFormat: Int32, Sendable {
+    package enum PixelFormat: Int32, Sendable {
         case gray8 = 0, rgb8 = 1, rgba8 = 2, bgra8 = 3, bgr8 = 4
 
-        public var bytesPerPixel: Int { [1, 3, 4, 4, 3][Int(rawValue)] }
+        var bytesPerPixel: Int { [1, 3, 4, 4, 3][Int(rawValue)] }
         var channels: Int { bytesPerPixel }
         /// PNG colour type of the output: grey, RGB or RGBA.
         var pngColorType: UInt8 { self == .gray8 ? 0 : (channels == 4 ? 6 : 2) }
@@ -19,7 +19,7 @@ public enum Images {
     /// A malloc'd, NUL-terminated `before` + `data:<mime>;base64,...` + `after` for the image
     /// `bytes`, whose type is told from the bytes themselves, and its length without the NUL. One
     /// allocation holds it all, so a content part costs no copy of the URI. The caller frees it.
-    public static func dataURI(_ bytes: UnsafeRawBufferPointer, before: String = "",
+    package static func dataURI(_ bytes: UnsafeRawBufferPointer, before: String = "",
                                after: String = "") throws(Qwen3VLError) -> (text: UnsafeMutablePointer<CChar>, count: Int) {
         guard !bytes.isEmpty else { throw Qwen3VLError(.invalidArgument, "no bytes given") }
         guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))) else {
@@ -43,7 +43,7 @@ public enum Images {
     /// (0: packed, `width` × bytes per pixel).
     /// Stored (uncompressed) deflate blocks keep it fast and dependency-free; the size is about
     /// that of the pixels.
-    public static func png(pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+    package static func png(pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
                            format: PixelFormat) throws(Qwen3VLError) -> [UInt8] {
         let ch = format.channels
         guard width > 0, height > 0, width <= 1 << 24, height <= 1 << 24 else {
