@@ -7,7 +7,7 @@ import Glibc
 /// A client of an OpenAI-compatible chat-completions endpoint, Qwen3-VL by default.
 /// Safe to use from many threads at once: each call takes its own connection from the client's pool.
 public final class Qwen3VLClient: @unchecked Sendable {
-    public static let version = "0.1.0"
+    public static let version = String(cString: q3v_version_string())
 
     /// The options the client was made with, less the API key (kept apart, and wiped at the end).
     public let options: ClientOptions
