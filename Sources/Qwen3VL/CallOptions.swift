@@ -10,6 +10,8 @@ public struct CallOptions: Sendable {
     public var headers: [(name: String, value: String)] = []
     /// Query parameters added to the URL (names and values are percent-encoded here).
     public var query: [(name: String, value: String)] = []
+    /// The client's `resize`, for this call.
+    public var resize: ResizeMode?
 
     public init() {}
 
@@ -31,6 +33,7 @@ public struct CallOptions: Sendable {
         .integer("max_retries") { $0.maxRetries = Int(clamping: $1) },
         .stringPairs("headers") { $0.headers = $1 },
         .stringPairs("query") { $0.query = $1 },
+        .parsed("resize", { v throws(Qwen3VLError) in try ResizeMode(json: v, key: "resize") }) { $0.resize = $1 },
     ]
 
     public func validate() throws(Qwen3VLError) {
@@ -38,6 +41,7 @@ public struct CallOptions: Sendable {
         if let t = idleTimeoutMs { try ClientOptions.check("idle_timeout_ms", t, ClientOptions.idleTimeoutRange) }
         if let n = maxRetries { try ClientOptions.check("max_retries", Int64(n), ClientOptions.retriesRange) }
         try ClientOptions.checkHeaders(headers)
+        try resize?.validate()
     }
 
     /// `url` with this call's query parameters appended.

@@ -248,6 +248,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
     func makeRun(_ bytes: UnsafeRawBufferPointer, _ call: CallOptions, onDelta: ((StreamChunk) -> Bool)?,
                  start: UInt64) throws(Qwen3VLError) -> CallRun {
         let streaming = call.stream ?? (onDelta != nil)
+        var media = self.media
+        if let mode = call.resize { media.resize.mode = mode }
         let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media, stream: streaming)
         var headers = streaming ? streamHeaders : plainHeaders
         if !call.headers.isEmpty {

@@ -11,6 +11,41 @@ public enum ResizeMode: Sendable, Equatable {
     case maxPixels(Int)
 }
 
+extension ResizeMode {
+    /// A budget must be at least one pixel.
+    public func validate() throws(Qwen3VLError) {
+        if case .maxPixels(let n) = self, n < 1 {
+            throw Qwen3VLError(.invalidArgument, "option resize.max_pixels must be a positive integer")
+        }
+    }
+
+    /// The JSON forms of option `key`: "off", "model" or {"max_pixels": N} (N >= 1).
+    init(json v: JSONRef, key: String) throws(Qwen3VLError) {
+        let forms = "\"off\", \"model\" or {\"max_pixels\": N}"
+        switch v.kind {
+        case .string:
+            switch v.string {
+            case "off": self = .off
+            case "model": self = .model
+            default: throw Qwen3VLError(.invalidArgument, "option \(key) must be \(forms), not \"\(v.string ?? "")\"")
+            }
+        case .object:
+            var budget: Int?
+            for (name, value) in v.members {
+                guard name == "max_pixels" else { throw Qwen3VLError(.invalidArgument, "option \(key) has an unknown key \"\(name)\"; it must be \(forms)") }
+                guard let n = value.int, n >= 1 else {
+                    throw Qwen3VLError(.invalidArgument, "option \(key).max_pixels must be a positive integer")
+                }
+                budget = Int(clamping: n)
+            }
+            guard let budget else { throw Qwen3VLError(.invalidArgument, "option \(key) must be \(forms), not {}") }
+            self = .maxPixels(budget)
+        default:
+            throw Qwen3VLError(.invalidArgument, "option \(key) must be \(forms), not \(v.kindName)")
+        }
+    }
+}
+
 /// The resize options of a client, or of one call.
 public struct ResizeSettings: Sendable, Equatable {
     public var mode: ResizeMode = .off
@@ -27,6 +62,18 @@ public struct ResizeSettings: Sendable, Equatable {
     public static let maxDecodedPixels = 2 * 89_478_485
 
     public init() {}
+
+    /// Refuses limits that make no sense, naming the option.
+    public func validate() throws(Qwen3VLError) {
+        guard minPixels >= 1 else { throw Qwen3VLError(.invalidArgument, "option min_pixels must be at least 1, not \(minPixels)") }
+        guard maxPixels >= minPixels else {
+            throw Qwen3VLError(.invalidArgument, "option max_pixels (\(maxPixels)) must be at least min_pixels (\(minPixels))")
+        }
+        guard Self.jpegQualityRange.contains(jpegQuality) else {
+            throw Qwen3VLError(.invalidArgument, "option jpeg_quality must be between 1 and 100, not \(jpegQuality)")
+        }
+        try mode.validate()
+    }
 
     /// The upright size a `width` × `height` (upright) image is sent at; nil to send it unchanged:
     /// resizing is off, the size is one the processor refuses, or the processor would not shrink

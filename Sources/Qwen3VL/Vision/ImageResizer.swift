@@ -4,12 +4,12 @@ import Glibc
 #endif
 
 /// An image encoded anew: its bytes (from malloc, freed with the object), type and size.
-public final class EncodedImage {
+final class EncodedImage {
     let base: UnsafeMutablePointer<UInt8>
-    public let count: Int
-    public let type: MediaType
-    public let width: Int
-    public let height: Int
+    let count: Int
+    let type: MediaType
+    let width: Int
+    let height: Int
 
     init(base: UnsafeMutablePointer<UInt8>, count: Int, type: MediaType, width: Int, height: Int) {
         self.base = base
@@ -21,7 +21,7 @@ public final class EncodedImage {
 
     deinit { free(base) }
 
-    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }
 
 /// Decodes a JPEG, PNG or WEBP, turns it upright (EXIF orientation), resizes it as Pillow's bicubic
@@ -29,11 +29,11 @@ public final class EncodedImage {
 /// decoder through the resampler into the encoder, so memory follows the output's size, not the
 /// input's (except where a format cannot be read in rows, and a rotated image's output is held
 /// whole to be turned).
-public enum ImageResizer {
+enum ImageResizer {
     /// `bytes`, an encoded image of `type`, at the size `settings` asks for; nil when it is to be
     /// sent as it is (resizing off, a type not resized, a size the model keeps). Damaged images,
     /// and missing codec libraries, are QWEN3VL_ERR_FILE.
-    public static func resize(_ bytes: UnsafeRawBufferPointer, type: MediaType,
+    static func resize(_ bytes: UnsafeRawBufferPointer, type: MediaType,
                               settings: ResizeSettings) throws(Qwen3VLError) -> EncodedImage? {
         guard settings.mode != .off, let codec = codec(type) else { return nil }
         // Most images that need nothing say so in their header, before any library is loaded.
