@@ -124,6 +124,14 @@ python_binding() {
   (cd bindings/python && "../../$venv/bin/python" -m mypy --strict src/qwen3vl) || return 1
   (cd bindings/python && "../../$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
 }
+image_resize() {
+  # The client-side resize against the stand-in, checked against Pillow (its pass order is that of
+  # Pillow 13, pinned) in a virtualenv of its own; Tests/resize/test_resize.py says what it checks.
+  local venv=build/resize-venv
+  [[ -x $venv/bin/python ]] || python3 -m venv "$venv" || return 1
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check pillow==13.0.0 "numpy>=2,<3" pypng==0.20220715.0 || return 1
+  (source scripts/stand-in.sh && STAND_IN_PORT=$STAND_IN_PORT "$venv/bin/python" Tests/resize/test_resize.py)
+}
 install_into_prefix() {
   local prefix
   prefix=$(mktemp -d)
@@ -151,6 +159,7 @@ step "poll() loop example (non-blocking calls, stdin, cancel) against the stand-
 step "libuv loop example (streams beside a timer, SIGINT cancels) against the stand-in" libuv_example_runs
 step "Python binding: mypy --strict and pytest" python_binding
 step "asyncio example (AsyncClient, needs the Python step's venv) against the stand-in" asyncio_example_runs
+step "client-side resize: sizes, fidelity to Pillow, tokens, damaged images, memory (against the stand-in)" image_resize
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
