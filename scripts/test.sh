@@ -46,6 +46,10 @@ shipped_library() {
     { echo "the exports differ from the functions qwen3vl.h declares (<: declared only, >: exported only)"; return 1; }
   deps=$(ldd "$lib" | grep -Eo 'lib(swift[A-Za-z_]*|Foundation[A-Za-z]*|dispatch|BlocksRuntime)\.so' || true)
   [[ -z $deps ]] || { echo "needs the Swift runtime: $deps"; return 1; }
+  # Linked against libc, libm, libcurl, jansson and the C++ runtime only: the image codecs are dlopen'ed.
+  deps=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+         grep -vxE 'lib(c|m|curl|jansson|stdc\+\+|gcc_s)\.so\.[0-9]+|ld-linux[-a-z0-9_]*\.so\.[0-9]+' || true)
+  [[ -z $deps ]] || { echo "links more than libc, libm, libcurl, jansson, libstdc++, libgcc_s: $deps"; return 1; }
   readelf -d "$lib" | grep -q 'SONAME.*\[libqwen3vl.so.0\]' || { echo "SONAME is not libqwen3vl.so.0"; return 1; }
   ls -lL "$lib"
 }
