@@ -182,7 +182,7 @@ void qwen3vl_client_free(qwen3vl_client *client);
 #define QWEN3VL_LOG_ERROR   0  /* a call failed */
 #define QWEN3VL_LOG_WARNING 1  /* an attempt failed and is retried */
 #define QWEN3VL_LOG_INFO    2  /* each attempt's HTTP status and time */
-#define QWEN3VL_LOG_DEBUG   3  /* each request with its headers (Authorization redacted) */
+#define QWEN3VL_LOG_DEBUG   3  /* each request with its headers (Authorization redacted); each image resized */
 
 /* Receives one log line; message is valid only during the call. */
 typedef void (*qwen3vl_log_fn)(int level, const char *message, void *user_data);

@@ -10,6 +10,8 @@ final class EncodedImage {
     let type: MediaType
     let width: Int
     let height: Int
+    /// The original's upright size.
+    var original = (width: 0, height: 0)
 
     init(base: UnsafeMutablePointer<UInt8>, count: Int, type: MediaType, width: Int, height: Int) {
         self.base = base
@@ -86,7 +88,9 @@ enum ImageResizer {
             try resampler.push(row.base)
         }
         guard resampler.isComplete else { throw Qwen3VLError(.internal, "the resampler produced too few rows") }
-        return try sink.finish()
+        let image = try sink.finish()
+        image.original = upright
+        return image
     }
 
     /// The NUL-terminated message a C function wrote into `buffer` (which starts all zeros).

@@ -7,4 +7,7 @@ struct MediaPolicy {
     var framesAsImages = true
     /// Whether, and to what size, local and in-memory images are resized before they are sent.
     var resize = ResizeSettings()
+    /// Where a resize reports what it did (the client's log, at debug level); the line is built
+    /// only when called.
+    var log: (@Sendable (() -> String) -> Void)?
 }

@@ -38,12 +38,18 @@ extension MediaInliner {
     private func replace(_ ref: JSONRef, _ bytes: UnsafeRawBufferPointer, _ type: MediaType,
                          what: String) throws(Qwen3VLError) -> Bool {
         let image: EncodedImage?
+        let cpu = Clock.threadCPUNs()
         do throws(Qwen3VLError) {
             image = try ImageResizer.resize(bytes, type: type, settings: policy.resize)
         } catch {
             throw Qwen3VLError(error.status, "\(what): \(error.message)")
         }
         guard let image else { return false }
+        let ms = Double(Clock.threadCPUNs() &- cpu) / 1e6
+        policy.log? {
+            "\(what): \(image.original.width)x\(image.original.height) \(type.mime) of \(bytes.count) bytes resized to "
+                + "\(image.width)x\(image.height) \(image.type.mime) of \(image.count) bytes in \((ms * 10).rounded() / 10) ms of CPU"
+        }
         let uri = try Images.dataURI(image.bytes)
         defer { free(uri.text) }
         guard json_string_setn_nocheck(ref.raw, uri.text, uri.count) == 0 else { throw Qwen3VLError(.internal, "out of memory") }
