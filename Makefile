@@ -38,3 +38,20 @@ test:
 
 clean:
 	rm -rf $(OUT) .build
+
+# The qwen3vl command (cli/, C11 on the public C API) and its man page. build/bin/qwen3vl finds
+# libqwen3vl.so.0 in ../lib, in the build tree and in an installed prefix alike.
+CLI_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror
+.PHONY: cli install-cli uninstall-cli
+all: cli
+cli: lib
+	mkdir -p $(OUT)/bin
+	$(CC) $(CLI_CFLAGS) -Iinclude cli/*.c -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lqwen3vl -ljansson -o $(OUT)/bin/qwen3vl
+install: install-cli
+install-cli: cli
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(OUT)/bin/qwen3vl $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 cli/qwen3vl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+uninstall: uninstall-cli
+uninstall-cli:
+	rm -f $(DESTDIR)$(PREFIX)/bin/qwen3vl $(DESTDIR)$(PREFIX)/share/man/man1/qwen3vl.1
