@@ -161,8 +161,16 @@ static void finished(struct run *r, struct slot *s) {
     } else if (status == QWEN3VL_ERR_RATE_LIMIT && !r->stopping && im->tries < max_requeues) {
         im->tries++;
         r->again[r->n_again++] = s->image;
-        if (pacer_rate_limited(&r->pacer, s->ticket, now_seconds()))
-            progress_note("HTTP 429 after the retries: at most %d calls at once now", r->pacer.limit);
+        if (!pacer_rate_limited(&r->pacer, s->ticket, now_seconds())) {
+            /* a call of the round already counted */
+        } else if (pacer_gave_up(&r->pacer)) {
+            progress_note("the server answers nothing but 429 (%s); stopping", qwen3vl_result_error(res));
+            r->fatal = 1;
+            stop(r);
+        } else {
+            progress_note("HTTP 429 after the retries: at most %d call%s at once now", r->pacer.limit,
+                          r->pacer.limit == 1 ? "" : "s");
+        }
     } else {
         if (status == QWEN3VL_OK) pacer_succeeded(&r->pacer);
         write_result(r, im, res);

@@ -124,6 +124,8 @@ uint64_t pacer_start(struct pacer *p);
 /* A call ended with HTTP 429 after the library's retries. Returns 1 when this lowered the limit. */
 int pacer_rate_limited(struct pacer *p, uint64_t ticket, double now);
 void pacer_succeeded(struct pacer *p);
+/* 1 once 429s have kept coming through several cuts with no success: time to stop the run. */
+int pacer_gave_up(const struct pacer *p);
 int pacer_may_start(const struct pacer *p, int in_flight, double now);
 
 /* ---- progress.c ---------------------------------------------------------------------------- */
