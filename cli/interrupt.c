@@ -12,13 +12,15 @@
 
 static int pipe_fds[2] = {-1, -1};
 static volatile sig_atomic_t signals_seen;
+static int stderr_is_tty;  /* the handler ends a progress bar's line there */
 
 static void on_signal(int sig) {
     int saved = errno;
     if (signals_seen++ > 0) {
         /* Lines already in the results file are whole (each is one write), so nothing is lost
-           that a run started again would not redo. */
-        (void)!write(STDERR_FILENO, "\n", 1);
+           that a run started again would not redo. Only a terminal gets the newline: a pipe
+           nobody reads could block the write, and this exit must not wait. */
+        if (stderr_is_tty) (void)!write(STDERR_FILENO, "\n", 1);
         _exit(128 + sig);
     }
     unsigned char byte = (unsigned char)sig;
@@ -27,6 +29,7 @@ static void on_signal(int sig) {
 }
 
 int interrupt_install(void) {
+    stderr_is_tty = isatty(STDERR_FILENO);
     if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
         complain("pipe: %s", strerror(errno));
         return -1;
