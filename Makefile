@@ -41,12 +41,12 @@ clean:
 
 # The qwen3vl command (cli/, C11 on the public C API) and its man page. build/bin/qwen3vl finds
 # libqwen3vl.so.0 in ../lib, in the build tree and in an installed prefix alike.
-CLI_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror
+TOOL_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror
 .PHONY: cli install-cli uninstall-cli
 all: cli
 cli: lib
 	mkdir -p $(OUT)/bin
-	$(CC) $(CLI_CFLAGS) -Iinclude cli/*.c -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lqwen3vl -ljansson -o $(OUT)/bin/qwen3vl
+	$(CC) $(TOOL_CFLAGS) -Iinclude cli/*.c -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lqwen3vl -ljansson -o $(OUT)/bin/qwen3vl
 install: install-cli
 install-cli: cli
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -55,3 +55,19 @@ install-cli: cli
 uninstall: uninstall-cli
 uninstall-cli:
 	rm -f $(DESTDIR)$(PREFIX)/bin/qwen3vl $(DESTDIR)$(PREFIX)/share/man/man1/qwen3vl.1
+
+# The SQLite extension (sqlite/, needs libsqlite3-dev): libqwen3vl_sqlite.so for the sqlite3 shell's
+# .load. It finds libqwen3vl.so.0 beside itself, and stays loaded once loaded (-z nodelete), so that
+# closing a connection never unloads the library's runtime under other threads.
+.PHONY: sqlite install-sqlite uninstall-sqlite
+all: sqlite
+sqlite: lib
+	$(CC) $(TOOL_CFLAGS) -fPIC -shared -fvisibility=hidden -Wl,-z,nodelete -Iinclude sqlite/qwen3vl_sqlite.c \
+	  -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN' -lqwen3vl -ljansson -o $(OUT)/lib/libqwen3vl_sqlite.so
+install: install-sqlite
+install-sqlite: sqlite
+	install -d $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(OUT)/lib/libqwen3vl_sqlite.so $(DESTDIR)$(PREFIX)/lib/
+uninstall: uninstall-sqlite
+uninstall-sqlite:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libqwen3vl_sqlite.so

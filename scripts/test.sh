@@ -130,7 +130,8 @@ install_into_prefix() {
   rm -rf "$prefix"
   return $rc
 }
-# The qwen3vl command: built by make, tested against the stand-in, installed with its man page.
+# The qwen3vl command: built by make, tested against the stand-in, installed with its man page
+# (and, beside the library, the SQLite extension).
 qwen3vl_command() {
   make cli >/dev/null && ./Tests/cli/run.sh
 }
@@ -142,10 +143,16 @@ qwen3vl_command_installed() {
   [[ -f $prefix/share/man/man1/qwen3vl.1 ]] &&
   { ! command -v man >/dev/null || MANPATH="$prefix/share/man" man -P cat qwen3vl 2>/dev/null | grep -q "qwen3vl batch"; } &&
   (source scripts/stand-in.sh
-   AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" "$prefix/bin/qwen3vl" chat "installed?" | grep -qx "echo: installed?")
+   export AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1"
+   "$prefix/bin/qwen3vl" chat "installed?" | grep -qx "echo: installed?" &&
+   sqlite3 :memory: ".load $prefix/lib/libqwen3vl_sqlite" "SELECT qwen3vl_chat('loaded?')" | grep -qx "echo: loaded?")
   rc=$?
   rm -rf "$prefix"
   return $rc
+}
+# The SQLite extension, through the stock sqlite3 shell.
+sqlite_extension() {
+  make sqlite >/dev/null && ./Tests/sqlite/run.sh
 }
 
 step "swift unit tests" swift test
@@ -162,7 +169,8 @@ step "Python binding: mypy --strict and pytest" python_binding
 step "asyncio example (AsyncClient, needs the Python step's venv) against the stand-in" asyncio_example_runs
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "qwen3vl command: chat and batch against the stand-in (resume, 429s, Ctrl-C, progress, dry run)" qwen3vl_command
-step "qwen3vl command and man page installed by make install" qwen3vl_command_installed
+step "qwen3vl command, man page and SQLite extension installed by make install" qwen3vl_command_installed
+step "SQLite extension through the sqlite3 shell (errors, 1,000-row UPDATE, closing and loading again)" sqlite_extension
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
 step "shipped .so: exports, runtime deps, SONAME" shipped_library

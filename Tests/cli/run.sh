@@ -18,11 +18,13 @@ CHECK="python3 Tests/cli/check_results.py"
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok - $*"; }
 url() { echo "http://127.0.0.1:$STAND_IN_PORT/s/$1/$2/v1"; }                       # url SCENARIO UID
-requests() { curl -s "http://127.0.0.1:$STAND_IN_PORT/_requests/$1" | python3 -c "import json, sys; print(len(json.load(sys.stdin)))"; }
-body() {  # body UID EXPR: EXPR of the first request's JSON body (as r)
-  curl -s "http://127.0.0.1:$STAND_IN_PORT/_requests/$1" |
-    python3 -c "import json, sys; r = json.loads(json.load(sys.stdin)[0]['body']); print($2)"
+recorded() {  # recorded UID EXPR: EXPR over the stand-in's records of the uid (recs; r: the first body)
+  python3 -c "import json, sys, urllib.request as u
+recs = json.load(u.urlopen(sys.argv[1])); r = json.loads(recs[0]['body']) if recs else None; print($2)" \
+    "http://127.0.0.1:$STAND_IN_PORT/_requests/$1"
 }
+requests() { recorded "$1" "len(recs)"; }
+body() { recorded "$1" "$2"; }  # body UID EXPR: EXPR of the first request's body (r)
 ms() { date +%s%3N; }
 echo_of() {  # the stand-in's echo of an image file
   python3 -c "import sys, zlib; d = open(sys.argv[1], 'rb').read(); print('[image_url image/png %d %08x]' % (len(d), zlib.crc32(d)))" "$1"
