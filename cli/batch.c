@@ -105,12 +105,15 @@ static json_t *string_or_null(const char *s) {
     return *s ? json_string(s) : json_null();
 }
 
-static json_t *tokens_or_null(const qwen3vl_result *res) {
-    int64_t p = qwen3vl_result_tokens(res, QWEN3VL_TOKENS_PROMPT), c = qwen3vl_result_tokens(res, QWEN3VL_TOKENS_COMPLETION),
-            t = qwen3vl_result_tokens(res, QWEN3VL_TOKENS_TOTAL);
-    if (t < 0) return json_null();
-    return json_pack("{s:I, s:I, s:I}", "prompt_tokens", (json_int_t)p, "completion_tokens", (json_int_t)c,
-                     "total_tokens", (json_int_t)t);
+static json_t *count_or_null(int64_t n) {
+    return n >= 0 ? json_integer((json_int_t)n) : json_null();
+}
+
+static json_t *usage_or_null(const qwen3vl_result *res) {
+    if (qwen3vl_result_tokens(res, QWEN3VL_TOKENS_TOTAL) < 0) return json_null();
+    return json_pack("{s:o, s:o, s:o}", "prompt_tokens", count_or_null(qwen3vl_result_tokens(res, QWEN3VL_TOKENS_PROMPT)),
+                     "completion_tokens", count_or_null(qwen3vl_result_tokens(res, QWEN3VL_TOKENS_COMPLETION)),
+                     "total_tokens", count_or_null(qwen3vl_result_tokens(res, QWEN3VL_TOKENS_TOTAL)));
 }
 
 /* The result's line: path, text, finish_reason, usage, request_id, error. */
@@ -124,7 +127,7 @@ static char *result_line(const char *path, const qwen3vl_result *res) {
     /* A NULL value (a text that is not UTF-8: the library never gives one) is written as null. */
     json_t *o = json_pack("{s:s, s:o?, s:o?, s:o?, s:o?, s:o}", "path", path, "text",
                           json_stringn(qwen3vl_result_text(res), qwen3vl_result_text_len(res)), "finish_reason",
-                          string_or_null(qwen3vl_result_finish_reason(res)), "usage", tokens_or_null(res),
+                          string_or_null(qwen3vl_result_finish_reason(res)), "usage", usage_or_null(res),
                           "request_id", string_or_null(qwen3vl_result_request_id(res)), "error", error);
     char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -139,7 +142,8 @@ static void write_result(struct run *r, const struct image *im, const qwen3vl_re
         stop(r);
     } else if (qwen3vl_result_status(res) == QWEN3VL_OK) {
         r->tally.done++;
-        r->tally.tokens += qwen3vl_result_tokens(res, QWEN3VL_TOKENS_TOTAL) > 0 ? qwen3vl_result_tokens(res, QWEN3VL_TOKENS_TOTAL) : 0;
+        int64_t tokens = qwen3vl_result_tokens(res, QWEN3VL_TOKENS_TOTAL);
+        r->tally.tokens += tokens > 0 ? tokens : 0;
     } else {
         r->tally.failed++;
     }

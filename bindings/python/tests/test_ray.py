@@ -4,9 +4,9 @@ as paths) through two actors against the stand-in. The Ray test is skipped where
 virtualenv of its own, build/rayvenv, for its Ray step)."""
 from __future__ import annotations
 
+import base64
 import json
 import os
-import struct
 import urllib.request
 import zlib
 from pathlib import Path
@@ -14,15 +14,13 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 
+from qwen3vl import pixels_data_uri
 from qwen3vl.ray import ImageChat
 
 
 def png(width: int, height: int, rgb: bytes) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\0" + rgb * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    """A PNG of one colour, made by the library itself."""
+    return base64.b64decode(pixels_data_uri(rgb * (width * height), width, height, format="RGB").split(",", 1)[1])
 
 
 def echo(prompt: str, data: bytes) -> str:
