@@ -144,7 +144,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// after fork(): the parent's thread does not exist there). Nil if they cannot be made.
     func engine() -> Engine? {
         engineSlot.withLock { slot in
-            if let e = slot, e.pid == getpid() { return e }
+            if let e = slot, e.pid == q3v_getpid() { return e }
             if let inherited = slot { inherited.abandon() }
             slot = Engine(client: self)
             return slot
@@ -186,7 +186,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// The next event of any non-blocking call, waiting up to `timeoutMs` (0: not at all, -1: until
     /// one comes). Nil when none came.
     public func nextEvent(timeoutMs: Int32) -> CallEvent? {
-        // The engine as it is, without engine()'s fork check (a getpid() per event): events only
+        // The engine as it is, without engine()'s fork check (a pid check per event): events only
         // ever come from calls started in this process, which made the engine here.
         (engineSlot.withLock { $0 } ?? engine())?.events.next(timeoutMs: timeoutMs)
     }
