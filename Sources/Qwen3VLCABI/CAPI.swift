@@ -157,45 +157,37 @@ public func qwen3vl_result_status(_ r: OpaquePointer?) -> Int32 {
     ResultBox.from(r)?.status ?? Status.invalidArgument.rawValue
 }
 
-private var emptyCString: UnsafePointer<CChar> { cString("") }
+/// One of a result's strings; "" for NULL.
+private func string(_ r: OpaquePointer?, _ field: (ResultBox) -> UnsafePointer<CChar>) -> UnsafePointer<CChar> {
+    ResultBox.from(r).map(field) ?? cString("")
+}
 
 @c @implementation
 public func qwen3vl_result_error(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    guard let box = ResultBox.from(r) else {
-        return cString("result is NULL")
-    }
-    return UnsafePointer(box.error)
+    r == nil ? cString("result is NULL") : string(r) { $0.error }
 }
 
 @c @implementation
 public func qwen3vl_result_http_status(_ r: OpaquePointer?) -> Int32 { ResultBox.from(r)?.httpStatus ?? 0 }
 
 @c @implementation
-public func qwen3vl_result_text(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { $0.text.base } ?? emptyCString
-}
+public func qwen3vl_result_text(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.text.base } }
 
 @c @implementation
 public func qwen3vl_result_text_len(_ r: OpaquePointer?) -> Int { ResultBox.from(r)?.text.count ?? 0 }
 
 @c @implementation
-public func qwen3vl_result_finish_reason(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { UnsafePointer($0.finishReason) } ?? emptyCString
-}
+public func qwen3vl_result_finish_reason(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.finishReason } }
 
 @c @implementation
-public func qwen3vl_result_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { $0.json.base } ?? emptyCString
-}
+public func qwen3vl_result_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.json.base } }
 
 @c @implementation
-public func qwen3vl_result_request_id(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { UnsafePointer($0.requestID) } ?? emptyCString
-}
+public func qwen3vl_result_request_id(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.requestID } }
 
 @c @implementation
 public func qwen3vl_result_tool_calls_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { $0.toolCalls.base } ?? emptyCString
+    string(r) { $0.toolCalls.base }
 }
 
 @c @implementation
