@@ -3,6 +3,7 @@
 import CQwen3VL
 import CQwen3VLShims
 import Qwen3VL
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,9 @@ func client(_ p: OpaquePointer?) -> Qwen3VLClient? {
 }
 
 @c @implementation
-public func qwen3vl_client_new(_ options_json: UnsafePointer<CChar>?, _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int) -> OpaquePointer? {
+public func qwen3vl_client_new(
+    _ options_json: UnsafePointer<CChar>?, _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int
+) -> OpaquePointer? {
     var json: String? = nil
     if let options_json {
         guard let s = String(validatingCString: options_json) else {
@@ -61,8 +64,10 @@ private struct CLogTarget: @unchecked Sendable {
 }
 
 @c @implementation
-public func qwen3vl_client_set_log(_ client: OpaquePointer?, _ fn: qwen3vl_log_fn?, _ max_level: Int32,
-                                   _ user_data: UnsafeMutableRawPointer?) {
+public func qwen3vl_client_set_log(
+    _ client: OpaquePointer?, _ fn: qwen3vl_log_fn?, _ max_level: Int32,
+    _ user_data: UnsafeMutableRawPointer?
+) {
     guard let c = Qwen3VLCABI.client(client) else { return }
     guard let fn else { c.setLog(level: .error, nil); return }
     let target = CLogTarget(fn: fn, user: user_data)
@@ -90,36 +95,46 @@ public func qwen3vl_chat(_ client: OpaquePointer?, _ request_json: UnsafePointer
 }
 
 @c @implementation
-public func qwen3vl_chat_cancellable(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
-                                     _ cancel: OpaquePointer?) -> OpaquePointer? {
+public func qwen3vl_chat_cancellable(
+    _ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+    _ cancel: OpaquePointer?
+) -> OpaquePointer? {
     chat(client, request_json, CallOptions(), nil, nil, cancel)
 }
 
 @c @implementation
-public func qwen3vl_chat_stream(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
-                                _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?) -> OpaquePointer? {
+public func qwen3vl_chat_stream(
+    _ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+    _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?
+) -> OpaquePointer? {
     guard let on_delta else { return failed(.invalidArgument, "on_delta is NULL") }
     return chat(client, request_json, CallOptions(), on_delta, user_data, nil)
 }
 
 @c @implementation
-public func qwen3vl_chat_stream_cancellable(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
-                                            _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?,
-                                            _ cancel: OpaquePointer?) -> OpaquePointer? {
+public func qwen3vl_chat_stream_cancellable(
+    _ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+    _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?,
+    _ cancel: OpaquePointer?
+) -> OpaquePointer? {
     guard let on_delta else { return failed(.invalidArgument, "on_delta is NULL") }
     return chat(client, request_json, CallOptions(), on_delta, user_data, cancel)
 }
 
 /// The one path behind the blocking chat functions: a plain call unless there is `onDelta` (or the
 /// call options ask for a stream).
-func chat(_ client: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: CallOptions, _ onDelta: qwen3vl_delta_fn?,
-          _ user: UnsafeMutableRawPointer?, _ cancel: OpaquePointer?) -> OpaquePointer? {
+func chat(
+    _ client: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: CallOptions, _ onDelta: qwen3vl_delta_fn?,
+    _ user: UnsafeMutableRawPointer?, _ cancel: OpaquePointer?
+) -> OpaquePointer? {
     guard let c = Qwen3VLCABI.client(client) else { return failed(.invalidArgument, "client is NULL") }
     guard let request else { return failed(.invalidArgument, "request_json is NULL") }
     // Borrow the caller's bytes for the whole call; jansson checks they are UTF-8 JSON.
     let bytes = UnsafeRawBufferPointer(start: request, count: strlen(request))
     let deliver = onDelta.map { fn in
-        { (chunk: StreamChunk) -> Bool in fn(chunk.textBytes.baseAddress, chunk.textBytes.count, chunk.jsonBytes.baseAddress, user) == 0 }
+        { (chunk: StreamChunk) -> Bool in
+            fn(chunk.textBytes.baseAddress, chunk.textBytes.count, chunk.jsonBytes.baseAddress, user) == 0
+        }
     }
     return ResultBox.export(c.chat(requestBytes: bytes, options: options, cancel: token(cancel), onDelta: deliver))
 }

@@ -1,4 +1,5 @@
 import Qwen3VL
+
 #if canImport(Glibc)
 import Glibc
 #endif
