@@ -49,6 +49,13 @@ shipped_library() {
   readelf -d "$lib" | grep -q 'SONAME.*\[libqwen3vl.so.0\]' || { echo "SONAME is not libqwen3vl.so.0"; return 1; }
   ls -lL "$lib"
 }
+swift_format_clean() {  # .swift-format's layout over Sources/ and Tests/; the files under performance work wait their turn
+  local files
+  files=$(find Sources Tests -name '*.swift' | sort |
+    grep -vE '^Sources/Qwen3VL/(Transport|Engine|ConnectionPool|StreamAssembler|SSEDecoder|RequestValidator|RequestBody|Vision/Grounding|Vision/Base64)\.swift$')
+  # shellcheck disable=SC2086
+  swift format lint --strict $files
+}
 example_runs() {
   (source scripts/stand-in.sh
    cc "${CFLAGS[@]}" examples/chat.c -Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lqwen3vl -ljansson -o build/tests/example_chat &&
@@ -140,6 +147,7 @@ install_into_prefix() {
 }
 
 step "swift unit tests" swift test
+step "swift format lint (Sources/, Tests/)" swift_format_clean
 step "C tests build (-Wall -Wextra -Werror)" build_c_tests
 step "C tests" run_c_tests
 step "C tests under valgrind" valgrind_c_tests
