@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Ask Qwen3-VL about a picture.
  *
  *   cc examples/chat.c $(pkg-config --cflags --libs qwen3vl) -o chat

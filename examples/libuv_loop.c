@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Streamed Qwen3-VL calls inside a libuv loop, with a progress line from a timer.
  *
  *   cc examples/libuv_loop.c $(pkg-config --cflags --libs libuv) -lqwen3vl -o libuv_loop

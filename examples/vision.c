@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Find things in a local picture with Qwen3-VL, and draw nothing: print where they are in pixels.
  *
  *   cc examples/vision.c $(pkg-config --cflags --libs qwen3vl) -o vision
