@@ -3,6 +3,7 @@
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 OUT := build
 SWIFT_BUILD := swift build -c release --product qwen3vl --disable-local-rpath
@@ -42,7 +43,8 @@ pc_file = sed -e 's|@PREFIX@|$(1)|' -e 's|@LIBDIR@|$(2)|' -e 's|@INCLUDEDIR@|$(3
 
 # Installs what `make` built and never builds (so `sudo make install` runs no swift build as root).
 # ldconfig refreshes the loader's cache after a system install (not into a DESTDIR staging tree).
-# The CMake package finds its files relative to itself, so a staged tree may be moved.
+# The CMake package finds its files relative to itself, so a staged tree may be moved. Man pages go
+# too when `make docs` made them.
 install:
 	@for f in $(INSTALLED); do [ -e "$$f" ] || { \
 	  echo "make install: $$f is missing: run 'make' first (as yourself, not root); install never builds" >&2; exit 1; }; done
@@ -57,22 +59,28 @@ install:
 	    packaging/cmake/Qwen3VLConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/Qwen3VLConfig.cmake
 	sed -e 's|@VERSION@|$(VERSION)|' packaging/cmake/Qwen3VLConfigVersion.cmake.in \
 	    > $(DESTDIR)$(CMAKEDIR)/Qwen3VLConfigVersion.cmake
+	if [ -d $(OUT)/docs/man/man3 ]; then install -d $(DESTDIR)$(MANDIR)/man3 && \
+	  install -m 644 $(OUT)/docs/man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/; fi
 	@[ -n "$(DESTDIR)" ] || [ "$$(id -u)" != 0 ] || { echo ldconfig; ldconfig; }
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libqwen3vl.so* $(DESTDIR)$(INCLUDEDIR)/qwen3vl.h \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/qwen3vl.pc
 	rm -rf $(DESTDIR)$(CMAKEDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man3/qwen3vl[-_.]*.3 $(DESTDIR)$(MANDIR)/man3/QWEN3VL_*.3
 	@[ -n "$(DESTDIR)" ] || [ "$$(id -u)" != 0 ] || { echo ldconfig; ldconfig; }
 
-# build/deb/libqwen3vl0_*.deb and libqwen3vl-dev_*.deb from what `make` built.
-deb:
+# build/deb/libqwen3vl0_*.deb and libqwen3vl-dev_*.deb (with the man pages) from what `make` built.
+deb: docs
 	VERSION=$(VERSION) SONAME=$(SONAME) ./packaging/deb/build.sh
 
-# build/docs/html: the API reference from the header's comments (Doxygen; warnings are errors).
+# build/docs/html and build/docs/man: the API reference from the header's comments (Doxygen;
+# warnings are errors). Doxygen's man pages print quotes as ', which at a line's start would make it
+# a troff request: the sed escapes it.
 docs:
-	mkdir -p $(OUT)/docs
+	rm -rf $(OUT)/docs && mkdir -p $(OUT)/docs
 	( cat packaging/docs/Doxyfile; echo "PROJECT_NUMBER = $(VERSION)" ) | doxygen -
+	sed -i "s/^'/\\\\\&'/" $(OUT)/docs/man/man3/*.3
 
 version:
 	@echo $(VERSION)

@@ -232,7 +232,13 @@ deb_packages() {  # make deb, lintian, then the packages installed into this mac
   return $rc
 }
 api_reference() {  # make docs: Doxygen over the header, warnings are errors
-  rm -rf build/docs && make -s docs && [[ -f build/docs/html/qwen3vl_8h.html ]]
+  local f missing=""
+  make -s docs && [[ -f build/docs/html/index.html && -f build/docs/man/man3/qwen3vl-clients.3 ]] || return 1
+  # Every function the library exports has its page (so it is declared and documented in the header).
+  for f in $(nm -D --defined-only build/lib/libqwen3vl.so.0 | awk '$2 == "T" {print $3}'); do
+    [[ -f build/docs/man/man3/${f%%@*}.3 ]] || missing+=" ${f%%@*}"
+  done
+  [[ -z $missing ]] || { echo "no reference page for:$missing"; return 1; }
 }
 
 step "swift unit tests" swift test

@@ -102,11 +102,13 @@ finish "$lib"
 
 # The development files: header, libqwen3vl.so link, pkg-config and CMake package files.
 dev=$(pkg_tree libqwen3vl-dev)
-move_in "$dev" usr/include/qwen3vl.h "$libdir/libqwen3vl.so" "$libdir/pkgconfig/qwen3vl.pc" "$libdir/cmake/Qwen3VL"
+move_in "$dev" usr/include/qwen3vl.h "$libdir/libqwen3vl.so" "$libdir/pkgconfig/qwen3vl.pc" "$libdir/cmake/Qwen3VL" \
+  usr/share/man/man3
+gzip -9n "$dev"/usr/share/man/man3/*.3
 control "$dev" libqwen3vl-dev libdevel "$runtime (= $debversion)" \
   "Qwen3-VL client library for C - development files" \
-  "${about[@]}" "." "This package holds the header, the pkg-config file and the CMake package" \
-  "(find_package(Qwen3VL), target Qwen3VL::qwen3vl)."
+  "${about[@]}" "." "This package holds the header, the pkg-config file, the CMake package" \
+  "(find_package(Qwen3VL), target Qwen3VL::qwen3vl) and the man pages."
 finish "$dev"
 
 # More packages go here the same way (pkg_tree, move_in, control, finish): the qwen3vl command-line
