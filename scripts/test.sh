@@ -231,6 +231,11 @@ deb_packages() {  # make deb, lintian, then the packages installed into this mac
   [[ ! -e /usr/lib/$multiarch/libqwen3vl.so.0 ]] || { echo "left behind: /usr/lib/$multiarch/libqwen3vl.so.0"; rc=1; }
   return $rc
 }
+dlclose_cycles() {  # Tests/stress/dlclose.c: what a host that reloads the library keeps (docs/HOSTS.md)
+  cc "${WARNINGS[@]}" -O2 -Iinclude Tests/stress/dlclose.c -ldl -o build/tests/dlclose &&
+  (source scripts/stand-in.sh
+   build/tests/dlclose "$PWD/build/lib/libqwen3vl.so.0" "http://127.0.0.1:$STAND_IN_PORT/v1" 300)
+}
 api_reference() {  # make docs: Doxygen over the header, warnings are errors
   local f missing=""
   make -s docs && [[ -f build/docs/html/index.html && -f build/docs/man/man3/qwen3vl-clients.3 ]] || return 1
@@ -264,6 +269,7 @@ else
   step "CMake project: find_package(Qwen3VL) against a staged install, versions refused" cmake_consumer
   step "make deb: lintian, apt-get install, a pkg-config and a CMake program, purge" deb_packages
   step "API reference: make docs (Doxygen, warnings are errors)" api_reference
+  step "dlopen/dlclose, 300 cycles: no thread, descriptor or mapping stays, memory bounded" dlclose_cycles
   step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
   step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
   step "shipped .so: exports (versioned, as declared), runtime deps, SONAME, no rpath" shipped_library
