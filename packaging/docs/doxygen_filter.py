@@ -5,8 +5,10 @@ reads its own, so the header keeps the comment style a C reader expects. Line nu
 - the first comment after the SPDX line is the file's description (@file);
 - a comment right above a declaration documents it (/** ... */);
 - a comment after a declaration on the same line documents that declaration (/**< ... */);
-- a one-line comment above two or more #defines names them as a group (@name ... @{ @});
-- indented lines in a comment (tables, code, lists) are shown as written (@verbatim);
+- a one-line comment above two or more #defines of one family (QWEN3VL_LOG_*) names them as a
+  group (@name ... @{ @});
+- indented lines in a comment (tables, code, lists) are shown as written (@verbatim), and a
+  "#name" elsewhere in a comment is C's, not a Doxygen link;
 - a section line, /* ---- Title ---- */, opens a group of the declarations up to the next one
   (@defgroup ... @{ @}: a page of the reference and a man page each); the text under the title,
   or a comment standing alone right after it, is the group's description;
@@ -44,7 +46,7 @@ def verbatim(out: list[str], start: int, end: int) -> None:
             if out[line].startswith(" * "):
                 out[line] = "   " + out[line][3:]
         out[first - 1] = out[first - 1].rstrip() + " @verbatim"
-        out[k] = out[k].replace("*/", "@endverbatim */") if "*/" in out[k] else out[k] + " @endverbatim"
+        out[k] = out[k].replace("*/", "@endverbatim */", 1) if "*/" in out[k] else out[k] + " @endverbatim"
         k += 1
 
 
@@ -87,13 +89,17 @@ def main() -> None:
                 defines = end + 1
                 while defines < len(lines) and lines[defines].startswith("#define"):
                     defines += 1
-                if end == i and defines - (end + 1) >= 2 and defines < len(lines):
+                families = {re.sub(r"^#define\s+(\w+)_\w+?\b.*", r"\1", d) for d in lines[end + 1:defines]}
+                if end == i and defines - (end + 1) >= 2 and len(families) == 1 and defines < len(lines):
                     out[i] = "/** @name " + line[2:].replace("*/", "").strip() + " */ /** @{ */"
                     closes.add(defines)  # the line after the last #define (one cannot end it)
                 else:
                     out[i] = "/**" + line[2:]
             if out[i].startswith("/**"):
                 verbatim(out, i, end)
+                for k in range(i, end + 1):  # "#name" in prose is C, not a Doxygen link
+                    if not INDENTED.match(out[k]):
+                        out[k] = re.sub(r"(?<![\w\\])#(?=\w)", r"\\#", out[k])
             i = end + 1
             continue
         trailing = TRAILING.match(line)
