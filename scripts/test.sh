@@ -231,6 +231,15 @@ deb_packages() {  # make deb, lintian, then the packages installed into this mac
   [[ ! -e /usr/lib/$multiarch/libqwen3vl.so.0 ]] || { echo "left behind: /usr/lib/$multiarch/libqwen3vl.so.0"; rc=1; }
   return $rc
 }
+docs_links() {  # every relative link of the Markdown pages names a file of the tree
+  local f link rc=0
+  for f in README.md CONTRIBUTING.md CHANGELOG.md docs/*.md bindings/python/README.md; do
+    while IFS= read -r link; do
+      [[ $link == http* || $link == \#* || -e $(dirname "$f")/${link%%#*} ]] || { echo "$f: no $link"; rc=1; }
+    done < <(grep -oE '\]\([^)[:space:]]+\)' "$f" | sed -E 's/^\]\((.*)\)$/\1/')
+  done
+  return $rc
+}
 dlclose_cycles() {  # Tests/stress/dlclose.c: what a host that reloads the library keeps (docs/HOSTS.md)
   cc "${WARNINGS[@]}" -O2 -Iinclude Tests/stress/dlclose.c -ldl -o build/tests/dlclose &&
   (source scripts/stand-in.sh
@@ -269,6 +278,7 @@ else
   step "CMake project: find_package(Qwen3VL) against a staged install, versions refused" cmake_consumer
   step "make deb: lintian, apt-get install, a pkg-config and a CMake program, purge" deb_packages
   step "API reference: make docs (Doxygen, warnings are errors)" api_reference
+  step "Markdown pages: relative links lead to files" docs_links
   step "dlopen/dlclose, 300 cycles: no thread, descriptor or mapping stays, memory bounded" dlclose_cycles
   step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
   step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
