@@ -91,35 +91,43 @@ test:
 clean:
 	rm -rf $(OUT) .build
 
-# The qwen3vl command (cli/, C11 on the public C API) and its man page. build/bin/qwen3vl finds
-# libqwen3vl.so.0 in ../lib, in the build tree and in an installed prefix alike.
-TOOL_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror
-.PHONY: cli install-cli uninstall-cli
-all: cli
+# The qwen3vl command (cli/) and the SQLite extension (sqlite/, needs libsqlite3-dev), C11 on the
+# public C API. Each is linked twice from the same objects: into build/bin and build/lib with a run
+# path to build/lib, to be used in the tree, and into build/install without one and stripped, for
+# `make install` (installed files need no run path: the loader's own paths find the library). The extension
+# stays loaded once loaded (-z nodelete), so closing a connection never unloads the library's
+# runtime under other threads; installed, it goes to LIBDIR/qwen3vl, outside the linker's path, as a
+# plugin without a SONAME should. install never builds: it installs them when `make` made them.
+BINDIR ?= $(PREFIX)/bin
+PLUGINDIR ?= $(LIBDIR)/qwen3vl
+TOOL_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -I$(CURDIR)/include
+TOOL_LIBS := -L$(OUT)/lib -lqwen3vl -ljansson
+TREE_RPATH := -Wl,-rpath,$(abspath $(OUT))/lib
+.PHONY: cli sqlite install-cli install-sqlite uninstall-cli uninstall-sqlite
+all: cli sqlite
+deb: cli sqlite
 cli: lib
-	mkdir -p $(OUT)/bin
-	$(CC) $(TOOL_CFLAGS) -Iinclude cli/*.c -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lqwen3vl -ljansson -o $(OUT)/bin/qwen3vl
-install: install-cli
-install-cli: cli
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(OUT)/bin/qwen3vl $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 cli/qwen3vl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-uninstall: uninstall-cli
-uninstall-cli:
-	rm -f $(DESTDIR)$(PREFIX)/bin/qwen3vl $(DESTDIR)$(PREFIX)/share/man/man1/qwen3vl.1
-
-# The SQLite extension (sqlite/, needs libsqlite3-dev): libqwen3vl_sqlite.so for the sqlite3 shell's
-# .load. It finds libqwen3vl.so.0 beside itself, and stays loaded once loaded (-z nodelete), so that
-# closing a connection never unloads the library's runtime under other threads.
-.PHONY: sqlite install-sqlite uninstall-sqlite
-all: sqlite
+	mkdir -p $(OUT)/obj/cli $(OUT)/bin $(OUT)/install
+	cd $(OUT)/obj/cli && $(CC) $(TOOL_CFLAGS) -c $(CURDIR)/cli/*.c
+	$(CC) $(OUT)/obj/cli/*.o $(TOOL_LIBS) $(TREE_RPATH) -o $(OUT)/bin/qwen3vl
+	$(CC) $(OUT)/obj/cli/*.o $(TOOL_LIBS) -o $(OUT)/install/qwen3vl
+	strip --strip-unneeded -R .comment $(OUT)/install/qwen3vl
 sqlite: lib
-	$(CC) $(TOOL_CFLAGS) -fPIC -shared -fvisibility=hidden -Wl,-z,nodelete -Iinclude sqlite/qwen3vl_sqlite.c \
-	  -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN' -lqwen3vl -ljansson -o $(OUT)/lib/libqwen3vl_sqlite.so
-install: install-sqlite
-install-sqlite: sqlite
-	install -d $(DESTDIR)$(PREFIX)/lib
-	install -m 755 $(OUT)/lib/libqwen3vl_sqlite.so $(DESTDIR)$(PREFIX)/lib/
-uninstall: uninstall-sqlite
+	mkdir -p $(OUT)/obj $(OUT)/install
+	$(CC) $(TOOL_CFLAGS) -fvisibility=hidden -c sqlite/qwen3vl_sqlite.c -o $(OUT)/obj/qwen3vl_sqlite.o
+	$(CC) -shared -Wl,-z,nodelete $(OUT)/obj/qwen3vl_sqlite.o $(TOOL_LIBS) $(TREE_RPATH) -o $(OUT)/lib/libqwen3vl_sqlite.so
+	$(CC) -shared -Wl,-z,nodelete $(OUT)/obj/qwen3vl_sqlite.o $(TOOL_LIBS) -o $(OUT)/install/libqwen3vl_sqlite.so
+	strip --strip-unneeded -R .comment $(OUT)/install/libqwen3vl_sqlite.so
+install: install-cli install-sqlite
+install-cli:
+	if [ -f $(OUT)/install/qwen3vl ]; then install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 && \
+	  install -m 755 $(OUT)/install/qwen3vl $(DESTDIR)$(BINDIR)/ && install -m 644 cli/qwen3vl.1 $(DESTDIR)$(MANDIR)/man1/; fi
+install-sqlite:
+	if [ -f $(OUT)/install/libqwen3vl_sqlite.so ]; then install -d $(DESTDIR)$(PLUGINDIR) && \
+	  install -m 644 $(OUT)/install/libqwen3vl_sqlite.so $(DESTDIR)$(PLUGINDIR)/; fi
+uninstall: uninstall-cli uninstall-sqlite
+uninstall-cli:
+	rm -f $(DESTDIR)$(BINDIR)/qwen3vl $(DESTDIR)$(MANDIR)/man1/qwen3vl.1
 uninstall-sqlite:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libqwen3vl_sqlite.so
+	rm -f $(DESTDIR)$(PLUGINDIR)/libqwen3vl_sqlite.so
+	rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null || true

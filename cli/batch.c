@@ -223,10 +223,11 @@ static void dry_run(const struct run *r, size_t done_before) {
     size_t refused = 0;
     for (size_t i = 0; i < r->n_todo; i++) {
         const struct image *im = &r->images->items[r->todo[i]];
-        int64_t tokens = qwen3vl_image_tokens(im->width, im->height, 0, 0);
-        if (tokens < 0) {
+        int64_t tokens;
+        char why[256];
+        if (qwen3vl_image_tokens(im->width, im->height, 0, 0, &tokens, why, sizeof why) != QWEN3VL_OK) {
             refused++;
-            printf("%8s  %5dx%-5d  %s\n", "refused", im->width, im->height, im->path);
+            printf("%8s  %5dx%-5d  %s  (%s)\n", "refused", im->width, im->height, im->path, why);
         } else {
             total += tokens;
             printf("%8lld  %5dx%-5d  %s\n", (long long)tokens, im->width, im->height, im->path);
@@ -234,7 +235,7 @@ static void dry_run(const struct run *r, size_t done_before) {
     }
     printf("%8lld  vision tokens for %zu images", (long long)total, r->n_todo);
     if (done_before) printf(" (%zu more done before)", done_before);
-    if (refused) printf("; %zu of a size the model refuses (aspect ratio over 200)", refused);
+    if (refused) printf("; %zu of a size the model refuses", refused);
     printf("\n");
 }
 

@@ -261,8 +261,8 @@ api_reference() {  # make docs: Doxygen over the header, warnings are errors
   done
   [[ -z $missing ]] || { echo "no reference page for:$missing"; return 1; }
 }
-# The qwen3vl command: built by make, tested against the stand-in, installed with its man page
-# (and, beside the library, the SQLite extension).
+# The qwen3vl command: built by make, tested against the stand-in, installed with its man page and
+# (in LIBDIR/qwen3vl) the SQLite extension, into a prefix and as the qwen3vl .deb.
 qwen3vl_command() {
   make cli >/dev/null && ./Tests/cli/run.sh
 }
@@ -270,15 +270,35 @@ qwen3vl_command_installed() {
   local prefix rc
   prefix=$(mktemp -d)
   make cli sqlite >/dev/null && make install PREFIX="$prefix" >/dev/null &&
-  "$prefix/bin/qwen3vl" --version | grep -q "(libqwen3vl 0.1.0)" &&
   [[ -f $prefix/share/man/man1/qwen3vl.1 ]] &&
   { ! command -v man >/dev/null || MANPATH="$prefix/share/man" man -P cat qwen3vl 2>/dev/null | grep -q "qwen3vl batch"; } &&
   (source scripts/stand-in.sh
-   export AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1"
+   export LD_LIBRARY_PATH=$prefix/lib AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1"
+   "$prefix/bin/qwen3vl" --version | grep -q "(libqwen3vl $VERSION)" &&
    "$prefix/bin/qwen3vl" chat "installed?" | grep -qx "echo: installed?" &&
-   sqlite3 :memory: ".load $prefix/lib/libqwen3vl_sqlite" "SELECT qwen3vl_chat('loaded?')" | grep -qx "echo: loaded?")
+   sqlite3 :memory: ".load $prefix/lib/qwen3vl/libqwen3vl_sqlite" "SELECT qwen3vl_chat('loaded?')" | grep -qx "echo: loaded?") &&
+  make uninstall PREFIX="$prefix" >/dev/null &&
+  { [[ -z $(find "$prefix" -type f -o -type l) ]] || { echo "uninstall left: $(find "$prefix" -type f -o -type l)"; false; }; }
   rc=$?
   rm -rf "$prefix"
+  return $rc
+}
+qwen3vl_deb() {  # the qwen3vl package that make deb made: installed with the runtime, used, purged
+  local sudo="" multiarch out rc
+  [[ $(id -u) == 0 ]] || sudo=sudo
+  multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+  out=$($sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    ./build/deb/libqwen3vl0_"$VERSION"-1_*.deb ./build/deb/qwen3vl_"$VERSION"-1_*.deb 2>&1) || { echo "$out"; return 1; }
+  (unset LD_LIBRARY_PATH
+   source scripts/stand-in.sh
+   export AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1"
+   [[ $(command -v qwen3vl) == /usr/bin/qwen3vl ]] && qwen3vl chat "packaged?" | grep -qx "echo: packaged?" &&
+   { ! command -v man >/dev/null || man -P cat qwen3vl 2>/dev/null | grep -q "qwen3vl batch"; } &&
+   sqlite3 :memory: ".load /usr/lib/$multiarch/qwen3vl/libqwen3vl_sqlite" "SELECT qwen3vl_chat('loaded?')" |
+     grep -qx "echo: loaded?") || { echo "the installed qwen3vl package does not work"; false; }
+  rc=$?
+  out=$($sudo env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq qwen3vl libqwen3vl0 2>&1) || { echo "$out"; rc=1; }
+  [[ ! -e /usr/bin/qwen3vl ]] || { echo "left behind: /usr/bin/qwen3vl"; rc=1; }
   return $rc
 }
 # The SQLite extension, through the stock sqlite3 shell.
@@ -326,7 +346,8 @@ else
   step "Markdown pages: relative links lead to files" docs_links
   step "dlopen/dlclose, 300 cycles: no thread, descriptor or mapping stays, memory bounded" dlclose_cycles
   step "qwen3vl command: chat and batch against the stand-in (resume, 429s, Ctrl-C, progress, dry run)" qwen3vl_command
-  step "qwen3vl command, man page and SQLite extension installed by make install" qwen3vl_command_installed
+  step "qwen3vl command, man page and SQLite extension: make install into a prefix, used, uninstalled" qwen3vl_command_installed
+  step "qwen3vl .deb (after make deb): installed, the command and the extension used, purged" qwen3vl_deb
   step "SQLite extension through the sqlite3 shell (errors, 1,000-row UPDATE, closing and loading again)" sqlite_extension
   step "Ray Data: qwen3vl.ray.ImageChat on a local Ray (200 images, two actors) against the stand-in" ray_data
   step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh

@@ -77,9 +77,10 @@ static qwen3vl_result *ask(sqlite3_context *ctx, const char *request) {
 static char *image_url(sqlite3_context *ctx, sqlite3_value *v, int *from_library) {
     *from_library = sqlite3_value_type(v) == SQLITE_BLOB;
     if (*from_library) {
-        char err[512];
-        char *uri = qwen3vl_image_data_uri(sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v), err, sizeof err);
-        if (!uri) fail(ctx, QWEN3VL_ERR_FILE, err);
+        char err[512], *uri;
+        int status = qwen3vl_image_data_uri(sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v), &uri, NULL, err,
+                                            sizeof err);
+        if (status != QWEN3VL_OK) fail(ctx, status, err);
         return uri;
     }
     const char *text = (const char *)sqlite3_value_text(v);
@@ -129,12 +130,13 @@ static void image_tokens_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv
         if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return;
     sqlite3_int64 w = sqlite3_value_int64(argv[0]), h = sqlite3_value_int64(argv[1]);
     sqlite3_int64 lo = argc > 2 ? sqlite3_value_int64(argv[2]) : 0, hi = argc > 3 ? sqlite3_value_int64(argv[3]) : 0;
-    int64_t tokens = w > 0 && h > 0 && w <= INT_MAX && h <= INT_MAX ? qwen3vl_image_tokens((int)w, (int)h, lo, hi) : -1;
-    if (tokens < 0) {
-        char *m = sqlite3_mprintf("%lld x %lld (min_pixels %lld, max_pixels %lld) is not a size Qwen3-VL takes",
-                                  w, h, lo, hi);
-        fail(ctx, QWEN3VL_ERR_INVALID_ARGUMENT, m ? m : "not a size Qwen3-VL takes");
-        sqlite3_free(m);
+    int64_t tokens = 0;
+    char err[256] = "width and height must fit in an int";
+    int status = w >= INT_MIN && h >= INT_MIN && w <= INT_MAX && h <= INT_MAX
+                     ? qwen3vl_image_tokens((int)w, (int)h, lo, hi, &tokens, err, sizeof err)
+                     : QWEN3VL_ERR_INVALID_ARGUMENT;
+    if (status != QWEN3VL_OK) {
+        fail(ctx, status, err);
         return;
     }
     sqlite3_result_int64(ctx, tokens);

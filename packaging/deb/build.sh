@@ -77,6 +77,7 @@ finish() {
   local root=$1
   (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0r md5sum) > "$root/DEBIAN/md5sums"
   find "$root" -type d -exec chmod 755 {} + && find "$root" -type f -exec chmod 644 {} +
+  if [[ -d $root/usr/bin ]]; then chmod 755 "$root"/usr/bin/*; fi
   dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null
 }
 about="libqwen3vl calls the vision-language model Qwen3-VL-32B-Instruct through an
@@ -111,8 +112,22 @@ control "$dev" libqwen3vl-dev libdevel "$runtime (= $debversion)" \
   "(find_package(Qwen3VL), target Qwen3VL::qwen3vl) and the man pages."
 finish "$dev"
 
-# More packages go here the same way (pkg_tree, move_in, control, finish): the qwen3vl command-line
-# tool, once the build makes one, as package qwen3vl depending on "$runtime (>= $VERSION)".
+# The qwen3vl command with its man page, and the SQLite extension (in its plugin folder), in package
+# qwen3vl. dpkg-shlibdeps learns from debian/shlibs.local that libqwen3vl.so.0 is the runtime's.
+tools=$(pkg_tree qwen3vl)
+move_in "$tools" usr/bin/qwen3vl usr/share/man/man1/qwen3vl.1 "$libdir/qwen3vl/libqwen3vl_sqlite.so"
+gzip -9n "$tools"/usr/share/man/man1/qwen3vl.1
+echo "libqwen3vl $soversion $dep" > "$out/shlibdeps/debian/shlibs.local"
+depends=$(cd "$out/shlibdeps" && dpkg-shlibdeps -O -l"../$runtime/$libdir" ../qwen3vl/usr/bin/qwen3vl \
+  "../qwen3vl/$libdir/qwen3vl/libqwen3vl_sqlite.so" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+[[ $depends == *"$runtime"* && $depends == *libjansson* ]] || { echo "deb: dpkg-shlibdeps gave '$depends' for qwen3vl" >&2; exit 1; }
+control "$tools" qwen3vl utils "$depends" "Qwen3-VL from the shell and from SQLite" \
+  "${about[@]}" "." "This package holds the qwen3vl command (chat; batch: every image under" \
+  "some paths into resumable JSONL, many calls in flight) and a SQLite extension" \
+  "with qwen3vl_chat() and more, for the sqlite3 shell's .load:" "  /$libdir/qwen3vl/libqwen3vl_sqlite"
+sed -i '/^Multi-Arch: same$/d' "$tools/DEBIAN/control"  # a command: not co-installable per architecture
+finish "$tools"
+
 left=$(cd "$stage" && find . -type f -o -type l)
 [[ -z $left ]] || { echo "deb: installed files in no package: $left" >&2; exit 1; }
 rm -rf "$stage" "$out/shlibdeps"
