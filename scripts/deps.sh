@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build and the tests need, if any is missing.
+# Installs the Debian packages the build and the tests need, if any is missing. Only Debian
+# packages: Swift 6.3 is not one (README.md, "Building from source"); the tests' Python tools come
+# from PyPI into a virtualenv of their own.
 set -euo pipefail
-need=(pkg-config libcurl4-openssl-dev libjansson-dev libuv1-dev python3 python3-venv valgrind gcc make binutils openssl nginx-light)
+need=(pkg-config libcurl4-openssl-dev libjansson-dev libuv1-dev python3 python3-venv valgrind gcc make binutils openssl nginx-light
+      cmake doxygen dpkg-dev lintian)
+need+=(sqlite3 libsqlite3-dev)  # the SQLite extension and its tests
 # The image codecs of the client-side resize: headers to build, libraries (dlopen'ed) to run the tests.
 need+=(libjpeg62-turbo-dev libspng-dev libwebp-dev libjpeg62-turbo libspng0 libwebp7 libwebpdemux2)
 missing=()
