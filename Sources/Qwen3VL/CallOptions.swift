@@ -33,7 +33,7 @@ public struct CallOptions: Sendable {
         .integer("max_retries") { $0.maxRetries = Int(clamping: $1) },
         .stringPairs("headers") { $0.headers = $1 },
         .stringPairs("query") { $0.query = $1 },
-        .parsed("resize", { v throws(Qwen3VLError) in try ResizeMode(json: v, key: "resize") }) { $0.resize = $1 },
+        .resizeMode("resize") { $0.resize = $1 },
     ]
 
     public func validate() throws(Qwen3VLError) {

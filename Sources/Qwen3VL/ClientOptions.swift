@@ -46,8 +46,9 @@ public struct ClientOptions: Sendable {
     public var proxy: String?
 
     var mediaPolicy: MediaPolicy {
-        MediaPolicy(maxImageBytes: maxImageBytes, maxVideoBytes: maxVideoBytes, framesAsImages: videoFramesAsImages,
-                    resize: resize)
+        MediaPolicy(
+            maxImageBytes: maxImageBytes, maxVideoBytes: maxVideoBytes, framesAsImages: videoFramesAsImages,
+            resize: resize)
     }
 
     /// Defaults, with `api_key` and `base_url` taken from the environment as the vendor's SDK does.
@@ -106,7 +107,7 @@ public struct ClientOptions: Sendable {
         .integer("max_image_bytes") { $0.maxImageBytes = $1 },
         .integer("max_video_bytes") { $0.maxVideoBytes = $1 },
         .boolean("video_frames_as_images") { $0.videoFramesAsImages = $1 },
-        .parsed("resize", { v throws(Qwen3VLError) in try ResizeMode(json: v, key: "resize") }) { $0.resize.mode = $1 },
+        .resizeMode("resize") { $0.resize.mode = $1 },
         .integer("min_pixels") { $0.resize.minPixels = Int(clamping: $1) },
         .integer("max_pixels") { $0.resize.maxPixels = Int(clamping: $1) },
         .integer("jpeg_quality") { $0.resize.jpegQuality = Int(clamping: $1) },

@@ -52,8 +52,9 @@
     public static func image(_ bytes: UnsafeRawBufferPointer) {
         _ = ExifOrientation(exif: bytes)
         guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))),
-              let size = ImageHeader.size(type: type, read: ImageHeader.reader(bytes)),
-              case (let pixels, false) = size.width.multipliedReportingOverflow(by: size.height), pixels <= 4 << 20 else { return }
+            let size = ImageHeader.size(type: type, read: ImageHeader.reader(bytes)),
+            case (let pixels, false) = size.width.multipliedReportingOverflow(by: size.height), pixels <= 4 << 20
+        else { return }
         var settings = ResizeSettings()
         settings.mode = .maxPixels(32 * 32 * 4)
         settings.minPixels = 32 * 32

@@ -40,8 +40,10 @@ struct OptionKey<Options>: Sendable {
     }
 
     /// A key whose value `read` parses and checks itself (its messages name the key).
-    static func parsed<Value>(_ name: String, _ read: @escaping @Sendable (JSONRef) throws(Qwen3VLError) -> Value,
-                              _ set: @escaping @Sendable (inout Options, Value) -> Void) -> OptionKey {
+    static func parsed<Value>(
+        _ name: String, _ read: @escaping @Sendable (JSONRef) throws(Qwen3VLError) -> Value,
+        _ set: @escaping @Sendable (inout Options, Value) -> Void
+    ) -> OptionKey {
         OptionKey(name) { (o, v) throws(Qwen3VLError) in set(&o, try read(v)) }
     }
 

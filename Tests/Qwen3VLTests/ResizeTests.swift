@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Qwen3VL
 
 /// The parts of the client-side resize that need no codec; Tests/resize/test_resize.py runs the
@@ -10,7 +11,9 @@ import Testing
         var settings = ResizeSettings()
         settings.mode = .model
         var resized = 0
-        for (low, high) in [(VisionTokens.defaultMinPixels, VisionTokens.defaultMaxPixels), (4 * 32 * 32, 1280 * 32 * 32)] {
+        for (low, high) in [
+            (VisionTokens.defaultMinPixels, VisionTokens.defaultMaxPixels), (4 * 32 * 32, 1280 * 32 * 32),
+        ] {
             settings.minPixels = low
             settings.maxPixels = high
             for w in stride(from: 1, through: 9000, by: 173) {
@@ -18,8 +21,10 @@ import Testing
                     guard let t = settings.target(width: w, height: h) else { continue }
                     resized += 1
                     #expect(t.width * t.height < w * h)
-                    #expect(VisionTokens.resized(width: t.width, height: t.height, minPixels: low, maxPixels: high)! == t)
-                    #expect(VisionTokens.count(width: t.width, height: t.height, minPixels: low, maxPixels: high)
+                    #expect(
+                        VisionTokens.resized(width: t.width, height: t.height, minPixels: low, maxPixels: high)! == t)
+                    #expect(
+                        VisionTokens.count(width: t.width, height: t.height, minPixels: low, maxPixels: high)
                             == VisionTokens.count(width: w, height: h, minPixels: low, maxPixels: high))
                 }
             }
@@ -36,13 +41,22 @@ import Testing
     }
 
     @Test func optionsParseAndRefuse() throws {
-        let c = try ClientOptions.parse(json: #"{"resize": {"max_pixels": 1000000}, "min_pixels": 4096, "max_pixels": 2000000, "jpeg_quality": 75}"#)
-        #expect(c.resize == { var s = ResizeSettings(); s.mode = .maxPixels(1_000_000); s.minPixels = 4096; s.maxPixels = 2_000_000; s.jpegQuality = 75; return s }())
+        let c = try ClientOptions.parse(
+            json: #"{"resize": {"max_pixels": 1000000}, "min_pixels": 4096, "max_pixels": 2000000, "jpeg_quality": 75}"#
+        )
+        #expect(
+            c.resize
+                == {
+                    var s = ResizeSettings(); s.mode = .maxPixels(1_000_000); s.minPixels = 4096;
+                    s.maxPixels = 2_000_000; s.jpegQuality = 75; return s
+                }())
         #expect(try ClientOptions.parse(json: #"{"resize": "model"}"#).resize.mode == .model)
         #expect(try ClientOptions.parse(json: nil).resize == ResizeSettings())
         #expect(try CallOptions.parse(json: #"{"resize": "off"}"#).resize == .off)
-        for bad in [#"{"resize": "on"}"#, #"{"resize": {}}"#, #"{"resize": {"max_pixels": -1}}"#, #"{"resize": {"max": 1}}"#,
-                    #"{"resize": true}"#, #"{"jpeg_quality": 0}"#, #"{"min_pixels": 5, "max_pixels": 4}"#] {
+        for bad in [
+            #"{"resize": "on"}"#, #"{"resize": {}}"#, #"{"resize": {"max_pixels": -1}}"#, #"{"resize": {"max": 1}}"#,
+            #"{"resize": true}"#, #"{"jpeg_quality": 0}"#, #"{"min_pixels": 5, "max_pixels": 4}"#,
+        ] {
             #expect(throws: Qwen3VLError.self) { try ClientOptions.parse(json: bad) }
         }
         #expect(throws: Qwen3VLError.self) { try CallOptions.parse(json: #"{"resize": "maybe"}"#) }
@@ -52,8 +66,12 @@ import Testing
     /// anything malformed counts as upright.
     @Test func exifOrientation() {
         func block(_ little: Bool, _ value: UInt16, tag: UInt16 = 0x0112, type: UInt16 = 3) -> [UInt8] {
-            func u16(_ v: UInt16) -> [UInt8] { little ? [UInt8(v & 0xFF), UInt8(v >> 8)] : [UInt8(v >> 8), UInt8(v & 0xFF)] }
-            func u32(_ v: UInt32) -> [UInt8] { little ? u16(UInt16(v & 0xFFFF)) + u16(UInt16(v >> 16)) : u16(UInt16(v >> 16)) + u16(UInt16(v & 0xFFFF)) }
+            func u16(_ v: UInt16) -> [UInt8] {
+                little ? [UInt8(v & 0xFF), UInt8(v >> 8)] : [UInt8(v >> 8), UInt8(v & 0xFF)]
+            }
+            func u32(_ v: UInt32) -> [UInt8] {
+                little ? u16(UInt16(v & 0xFFFF)) + u16(UInt16(v >> 16)) : u16(UInt16(v >> 16)) + u16(UInt16(v & 0xFFFF))
+            }
             let other = u16(0x010F) + u16(2) + u32(4) + u32(0) // Make, before the orientation
             return (little ? [0x49, 0x49] : [0x4D, 0x4D]) + u16(42) + u32(8) + u16(2) + other
                 + u16(tag) + u16(type) + u32(1) + u16(value) + u16(0) + u32(0)
@@ -76,7 +94,8 @@ import Testing
     @Test func orientationMapping() {
         let (w, h) = (3, 2)
         let expected: [ExifOrientation: [(Int, Int)]] = [ // upright (0,0) and (1,0) come from:
-            .normal: [(0, 0), (1, 0)], .mirrored: [(2, 0), (1, 0)], .rotated180: [(2, 1), (1, 1)], .flipped: [(0, 1), (1, 1)],
+            .normal: [(0, 0), (1, 0)], .mirrored: [(2, 0), (1, 0)], .rotated180: [(2, 1), (1, 1)],
+            .flipped: [(0, 1), (1, 1)],
             .transposed: [(0, 0), (0, 1)], .rotated90Clockwise: [(0, 1), (0, 0)], .transversed: [(2, 1), (2, 0)],
             .rotated90CounterClockwise: [(2, 0), (2, 1)],
         ]
@@ -103,8 +122,12 @@ import Testing
 
     @Test func base64DecodesExactlyTheWellFormed() {
         func decode(_ s: String) -> [UInt8]? { Base64.decode(Array(s.utf8)) }
-        #expect(decode("TWFu") == Array("Man".utf8) && decode("TWE=") == Array("Ma".utf8) && decode("TQ==") == Array("M".utf8))
+        #expect(
+            decode("TWFu") == Array("Man".utf8) && decode("TWE=") == Array("Ma".utf8)
+                && decode("TQ==") == Array("M".utf8))
         #expect(decode("") == [])
-        for bad in ["TWF", "T===", "TW=u", "TQ==TWFu", "TWF\n", "TW-_", "=TWF"] { #expect(decode(bad) == nil, "\(bad)") }
+        for bad in ["TWF", "T===", "TW=u", "TQ==TWFu", "TWF\n", "TW-_", "=TWF"] {
+            #expect(decode(bad) == nil, "\(bad)")
+        }
     }
 }

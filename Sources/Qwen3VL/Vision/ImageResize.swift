@@ -32,7 +32,10 @@ extension ResizeMode {
         case .object:
             var budget: Int?
             for (name, value) in v.members {
-                guard name == "max_pixels" else { throw Qwen3VLError(.invalidArgument, "option \(key) has an unknown key \"\(name)\"; it must be \(forms)") }
+                guard name == "max_pixels" else {
+                    throw Qwen3VLError(
+                        .invalidArgument, "option \(key) has an unknown key \"\(name)\"; it must be \(forms)")
+                }
                 guard let n = value.int, n >= 1 else {
                     throw Qwen3VLError(.invalidArgument, "option \(key).max_pixels must be a positive integer")
                 }
@@ -43,6 +46,14 @@ extension ResizeMode {
         default:
             throw Qwen3VLError(.invalidArgument, "option \(key) must be \(forms), not \(v.kindName)")
         }
+    }
+}
+
+extension OptionKey {
+    /// A key that takes a ``ResizeMode``: "off", "model" or {"max_pixels": N}.
+    static func resizeMode(_ name: String, _ set: @escaping @Sendable (inout Options, ResizeMode) -> Void) -> OptionKey
+    {
+        parsed(name, { v throws(Qwen3VLError) in try ResizeMode(json: v, key: name) }, set)
     }
 }
 
@@ -65,9 +76,12 @@ public struct ResizeSettings: Sendable, Equatable {
 
     /// Refuses limits that make no sense, naming the option.
     public func validate() throws(Qwen3VLError) {
-        guard minPixels >= 1 else { throw Qwen3VLError(.invalidArgument, "option min_pixels must be at least 1, not \(minPixels)") }
+        guard minPixels >= 1 else {
+            throw Qwen3VLError(.invalidArgument, "option min_pixels must be at least 1, not \(minPixels)")
+        }
         guard maxPixels >= minPixels else {
-            throw Qwen3VLError(.invalidArgument, "option max_pixels (\(maxPixels)) must be at least min_pixels (\(minPixels))")
+            throw Qwen3VLError(
+                .invalidArgument, "option max_pixels (\(maxPixels)) must be at least min_pixels (\(minPixels))")
         }
         guard Self.jpegQualityRange.contains(jpegQuality) else {
             throw Qwen3VLError(.invalidArgument, "option jpeg_quality must be between 1 and 100, not \(jpegQuality)")
@@ -90,12 +104,16 @@ public struct ResizeSettings: Sendable, Equatable {
         // resized() takes only sides below 2^31, whose products fit; the target's may not (with
         // limits near Int.max), and is then no smaller.
         guard let t = VisionTokens.resized(width: width, height: height, minPixels: low, maxPixels: high),
-              case (let area, false) = t.width.multipliedReportingOverflow(by: t.height), area < width * height else {
+            case (let area, false) = t.width.multipliedReportingOverflow(by: t.height), area < width * height
+        else {
             return nil
         }
         // The size sent is one the processor keeps as it is, so the tokens it counts for the resized
         // image are those it counts for the original (for .model; a budget lowers them on purpose).
-        guard VisionTokens.resized(width: t.width, height: t.height, minPixels: low, maxPixels: high).map({ $0 == t }) == true else {
+        guard
+            VisionTokens.resized(width: t.width, height: t.height, minPixels: low, maxPixels: high).map({ $0 == t })
+                == true
+        else {
             return nil
         }
         return t

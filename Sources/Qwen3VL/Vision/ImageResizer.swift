@@ -1,4 +1,5 @@
 import CQwen3VLShims
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,18 +36,25 @@ enum ImageResizer {
     /// `bytes`, an encoded image of `type`, at the size `settings` asks for; nil when it is to be
     /// sent as it is (resizing off, a type not resized, a size the model keeps). Damaged images,
     /// and missing codec libraries, are QWEN3VL_ERR_FILE.
-    static func resize(_ bytes: UnsafeRawBufferPointer, type: MediaType,
-                              settings: ResizeSettings) throws(Qwen3VLError) -> EncodedImage? {
+    static func resize(
+        _ bytes: UnsafeRawBufferPointer, type: MediaType,
+        settings: ResizeSettings
+    ) throws(Qwen3VLError) -> EncodedImage? {
         guard settings.mode != .off, let codec = codec(type) else { return nil }
         // Most images that need nothing say so in their header, before any library is loaded.
         // (Turning an image upright swaps its sides, which changes nothing here.)
         if let s = ImageHeader.size(type: type, read: ImageHeader.reader(bytes)),
-           settings.target(width: s.width, height: s.height) == nil { return nil }
+            settings.target(width: s.width, height: s.height) == nil
+        {
+            return nil
+        }
         var err = [CChar](repeating: 0, count: 320)
         guard q3v_img_load(codec, &err, err.count) == 0 else { throw Qwen3VLError(.file, message(err)) }
 
         var info = q3v_img_info()
-        guard let base = bytes.baseAddress, let raw = q3v_img_decoder_new(codec, base, bytes.count, &info, &err, err.count) else {
+        guard let base = bytes.baseAddress,
+            let raw = q3v_img_decoder_new(codec, base, bytes.count, &info, &err, err.count)
+        else {
             throw Qwen3VLError(.file, "the \(type.mime) could not be read: \(message(err))")
         }
         let decoder = Decoder(raw)
@@ -56,9 +64,13 @@ enum ImageResizer {
             throw Qwen3VLError(.file, "the \(type.mime) has no valid size")
         }
         guard width * height <= ResizeSettings.maxDecodedPixels else {
-            throw Qwen3VLError(.file, "the \(type.mime) is \(width) x \(height) pixels, more than \(ResizeSettings.maxDecodedPixels) (Pillow's limit)")
+            throw Qwen3VLError(
+                .file,
+                "the \(type.mime) is \(width) x \(height) pixels, more than \(ResizeSettings.maxDecodedPixels) (Pillow's limit)"
+            )
         }
-        let orientation = info.exif.map { ExifOrientation(exif: UnsafeRawBufferPointer(start: $0, count: info.exif_len)) } ?? .normal
+        let orientation =
+            info.exif.map { ExifOrientation(exif: UnsafeRawBufferPointer(start: $0, count: info.exif_len)) } ?? .normal
         let upright = orientation.swapsSides ? (width: height, height: width) : (width: width, height: height)
         guard let t = settings.target(width: upright.width, height: upright.height) else { return nil }
         let stored = orientation.swapsSides ? (width: t.height, height: t.width) : (width: t.width, height: t.height)
@@ -68,17 +80,22 @@ enum ImageResizer {
         guard q3v_img_decoder_start(raw, reduce, &dw, &dh) == 0, dw > 0, dh > 0 else { throw decoder.failure(type) }
         let inChannels = Int(info.channels), cmyk = info.cmyk != 0
         let channels = cmyk ? 3 : inChannels
-        let sink = try Sink(orientation: orientation, width: stored.width, height: stored.height, channels: channels,
-                            quality: settings.jpegQuality)
+        let sink = try Sink(
+            orientation: orientation, width: stored.width, height: stored.height, channels: channels,
+            quality: settings.jpegQuality)
         // Pillow decides the order of its passes on the image as it resizes it: the upright one.
         let decoded = orientation.swapsSides ? (width: Int(dh), height: Int(dw)) : (width: Int(dw), height: Int(dh))
-        let uprightVerticalFirst = Resampler.pillowVerticalFirst(inWidth: decoded.width, inHeight: decoded.height,
-                                                                 outWidth: t.width, outHeight: t.height)
-        guard let resampler = Resampler(channels: channels, inWidth: Int(dw), inHeight: Int(dh), outWidth: stored.width,
-                                        outHeight: stored.height,
-                                        verticalFirst: orientation.swapsSides ? !uprightVerticalFirst : uprightVerticalFirst,
-                                        emit: sink.take),
-              let row = HeapBytes(count: Int(dw) * inChannels) else {
+        let uprightVerticalFirst = Resampler.pillowVerticalFirst(
+            inWidth: decoded.width, inHeight: decoded.height,
+            outWidth: t.width, outHeight: t.height)
+        guard
+            let resampler = Resampler(
+                channels: channels, inWidth: Int(dw), inHeight: Int(dh), outWidth: stored.width,
+                outHeight: stored.height,
+                verticalFirst: orientation.swapsSides ? !uprightVerticalFirst : uprightVerticalFirst,
+                emit: sink.take),
+            let row = HeapBytes(count: Int(dw) * inChannels)
+        else {
             throw Qwen3VLError(.internal, "out of memory for a \(t.width) x \(t.height) image")
         }
         for _ in 0..<dh {
@@ -113,7 +130,8 @@ enum ImageResizer {
     /// result then stays within about 40 dB PSNR of Pillow's full-size resize even for noisy photos
     /// (Pillow's own `thumbnail` reduces the same way, with a gap of 2).
     static func reduction(width: Int, height: Int, target: (width: Int, height: Int)) -> Int32 {
-        for r in [8, 4, 2] where (width + r - 1) / r * 5 >= 6 * target.width && (height + r - 1) / r * 5 >= 6 * target.height {
+        for r in [8, 4, 2]
+        where (width + r - 1) / r * 5 >= 6 * target.width && (height + r - 1) / r * 5 >= 6 * target.height {
             return Int32(r)
         }
         return 1
@@ -151,14 +169,18 @@ enum ImageResizer {
             codec = Int32(alpha ? Q3V_IMG_PNG : Q3V_IMG_JPEG)
             let upright = orientation.swapsSides ? (width: height, height: width) : (width: width, height: height)
             var err = [CChar](repeating: 0, count: 320)
-            guard let e = q3v_img_encoder_new(codec, Int32(upright.width), Int32(upright.height), Int32(channels),
-                                              Int32(quality), &err, err.count) else {
+            guard
+                let e = q3v_img_encoder_new(
+                    codec, Int32(upright.width), Int32(upright.height), Int32(channels),
+                    Int32(quality), &err, err.count)
+            else {
                 throw Qwen3VLError(.file, "the resized image could not be encoded: \(ImageResizer.message(err))")
             }
             encoder = e
             let (total, o) = (width * channels).multipliedReportingOverflow(by: height)
             let whole = orientation == .normal || o ? nil : HeapBytes(count: total)
-            guard !o, let row = HeapBytes(count: upright.width * channels), orientation == .normal || whole != nil else {
+            guard !o, let row = HeapBytes(count: upright.width * channels), orientation == .normal || whole != nil
+            else {
                 q3v_img_encoder_free(e)
                 throw Qwen3VLError(.internal, "out of memory for a \(upright.width) x \(upright.height) image")
             }
@@ -205,8 +227,9 @@ enum ImageResizer {
             var len = 0
             guard q3v_img_encoder_finish(encoder, &out, &len) == 0, let out else { throw failure() }
             let upright = orientation.swapsSides ? (width: height, height: width) : (width: width, height: height)
-            return EncodedImage(base: out, count: len, type: codec == Int32(Q3V_IMG_PNG) ? .png : .jpeg,
-                                width: upright.width, height: upright.height)
+            return EncodedImage(
+                base: out, count: len, type: codec == Int32(Q3V_IMG_PNG) ? .png : .jpeg,
+                width: upright.width, height: upright.height)
         }
 
         private func encode(_ p: UnsafeMutablePointer<UInt8>) throws(Qwen3VLError) {
@@ -216,7 +239,8 @@ enum ImageResizer {
         }
 
         private func failure() -> Qwen3VLError {
-            Qwen3VLError(.file, "the resized image could not be encoded: \(String(cString: q3v_img_encoder_error(encoder)))")
+            Qwen3VLError(
+                .file, "the resized image could not be encoded: \(String(cString: q3v_img_encoder_error(encoder)))")
         }
     }
 }

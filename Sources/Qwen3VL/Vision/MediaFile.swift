@@ -69,7 +69,9 @@ final class MediaFile {
 
     /// The whole file in memory (for a resize: the file is at most max_image_bytes).
     func contents() throws(Qwen3VLError) -> HeapBytes {
-        guard let out = HeapBytes(count: size) else { throw Qwen3VLError(.internal, "\(path): out of memory for \(size) bytes") }
+        guard let out = HeapBytes(count: size) else {
+            throw Qwen3VLError(.internal, "\(path): out of memory for \(size) bytes")
+        }
         var at = 0
         while at < size {
             let got = pread(fd, out.base + at, size - at, off_t(at))

@@ -83,7 +83,9 @@ struct MediaInliner {
 
     /// Checks one media URL, and inlines it when it is a local file; `resize` for images that
     /// the client's resize applies to (image parts, not a video's frames).
-    private mutating func inline(_ ref: JSONRef, _ path: String, video: Bool, resize: Bool = false) throws(Qwen3VLError) -> Bool {
+    private mutating func inline(_ ref: JSONRef, _ path: String, video: Bool, resize: Bool = false) throws(Qwen3VLError)
+        -> Bool
+    {
         // Read the URL where jansson keeps it: a data URI may be tens of megabytes.
         guard ref.kind == .string, let p = json_string_value(ref.raw) else { return false }
         let url = UnsafeRawBufferPointer(start: p, count: json_string_length(ref.raw))

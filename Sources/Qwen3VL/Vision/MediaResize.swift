@@ -1,4 +1,5 @@
 import CJansson
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,18 +10,22 @@ import Glibc
 extension MediaInliner {
     /// Puts the resized form of a checked data URI (its payload from `payload` on) into `ref`; false
     /// when the image stays as it is. The image's type is told from its bytes, as for a file.
-    func resizeDataURI(_ ref: JSONRef, _ uri: UnsafeRawBufferPointer, payload: Int, _ path: String) throws(Qwen3VLError) -> Bool {
+    func resizeDataURI(_ ref: JSONRef, _ uri: UnsafeRawBufferPointer, payload: Int, _ path: String) throws(Qwen3VLError)
+        -> Bool
+    {
         guard policy.resize.mode != .off else { return false }
         let text = UnsafeRawBufferPointer(rebasing: uri[payload...])
         guard let bytes = HeapBytes(count: text.count / 4 * 3) else {
             throw Qwen3VLError(.internal, "\(path): out of memory for the data URI's \(text.count / 4 * 3) bytes")
         }
-        guard let n = Base64.decode(text, into: UnsafeMutableRawBufferPointer(start: bytes.base, count: bytes.count)) else {
+        guard let n = Base64.decode(text, into: UnsafeMutableRawBufferPointer(start: bytes.base, count: bytes.count))
+        else {
             throw Qwen3VLError(.invalidRequest, "\(path) is a data URI whose base64 payload is malformed")
         }
         let image = UnsafeRawBufferPointer(start: bytes.base, count: n)
         guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: image.prefix(MediaType.sniffLength))),
-              ImageResizer.codec(type) != nil else { return false }
+            ImageResizer.codec(type) != nil
+        else { return false }
         return try replace(ref, image, type, what: path)
     }
 
@@ -31,12 +36,15 @@ extension MediaInliner {
         // Most files that need nothing say so in their header: no need to read them whole.
         if let s = file.imageSize, policy.resize.target(width: s.width, height: s.height) == nil { return false }
         let bytes = try file.contents()
-        return try replace(ref, UnsafeRawBufferPointer(start: bytes.base, count: file.size), file.type,
-                           what: "\(path): \(file.path)")
+        return try replace(
+            ref, UnsafeRawBufferPointer(start: bytes.base, count: file.size), file.type,
+            what: "\(path): \(file.path)")
     }
 
-    private func replace(_ ref: JSONRef, _ bytes: UnsafeRawBufferPointer, _ type: MediaType,
-                         what: String) throws(Qwen3VLError) -> Bool {
+    private func replace(
+        _ ref: JSONRef, _ bytes: UnsafeRawBufferPointer, _ type: MediaType,
+        what: String
+    ) throws(Qwen3VLError) -> Bool {
         let image: EncodedImage?
         let cpu = Clock.threadCPUNs()
         do throws(Qwen3VLError) {
@@ -52,7 +60,9 @@ extension MediaInliner {
         }
         let uri = try Images.dataURI(image.bytes)
         defer { free(uri.text) }
-        guard json_string_setn_nocheck(ref.raw, uri.text, uri.count) == 0 else { throw Qwen3VLError(.internal, "out of memory") }
+        guard json_string_setn_nocheck(ref.raw, uri.text, uri.count) == 0 else {
+            throw Qwen3VLError(.internal, "out of memory")
+        }
         return true
     }
 }

@@ -1,4 +1,5 @@
 import CQwen3VLShims
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -117,8 +118,10 @@ final class Resampler {
 
     /// nil when the sizes are out of range or memory is short. `verticalFirst` as Pillow decides it
     /// for the image as the caller sees it (rotated, maybe).
-    init?(channels: Int, inWidth: Int, inHeight: Int, outWidth: Int, outHeight: Int, verticalFirst: Bool,
-          emit: @escaping (UnsafePointer<UInt8>) throws(Qwen3VLError) -> Void) {
+    init?(
+        channels: Int, inWidth: Int, inHeight: Int, outWidth: Int, outHeight: Int, verticalFirst: Bool,
+        emit: @escaping (UnsafePointer<UInt8>) throws(Qwen3VLError) -> Void
+    ) {
         guard (1...4).contains(channels) else { return nil }
         let h = outWidth == inWidth ? nil : ResampleAxis(inSize: inWidth, outSize: outWidth)
         let v = outHeight == inHeight ? nil : ResampleAxis(inSize: inHeight, outSize: outHeight)
@@ -129,10 +132,14 @@ final class Resampler {
         let (inRow, o1) = inWidth.multipliedReportingOverflow(by: channels)
         let (outRow, o2) = outWidth.multipliedReportingOverflow(by: channels)
         guard !o1, !o2 else { return nil }
-        if vFirst && inRow.multipliedReportingOverflow(by: capacity).partialValue > Self.maxWindowBytes { vFirst = false }
+        if vFirst && inRow.multipliedReportingOverflow(by: capacity).partialValue > Self.maxWindowBytes {
+            vFirst = false
+        }
         let rowBytes = vFirst ? inRow : outRow
         let (windowBytes, o3) = rowBytes.multipliedReportingOverflow(by: capacity)
-        guard !o3, let window = HeapBytes(count: windowBytes), let scratch = HeapBytes(count: inRow + outRow) else { return nil }
+        guard !o3, let window = HeapBytes(count: windowBytes), let scratch = HeapBytes(count: inRow + outRow) else {
+            return nil
+        }
         self.channels = channels
         self.inWidth = inWidth
         self.inHeight = inHeight
@@ -175,7 +182,8 @@ final class Resampler {
             let first = v.first(nextOut), count = v.count(nextOut)
             for t in 0..<count { pointers[t] = UnsafePointer(window.base + ((first + t) % capacity) * rowBytes) }
             v.weights.withUnsafeBufferPointer { w in
-                q3v_resample_vertical(combined, pointers, w.baseAddress.map { $0 + nextOut * v.ksize }, Int32(count), rowBytes)
+                q3v_resample_vertical(
+                    combined, pointers, w.baseAddress.map { $0 + nextOut * v.ksize }, Int32(count), rowBytes)
             }
             nextOut += 1
             try emit(verticalFirst ? horizontallyResampled(UnsafePointer(combined)) : UnsafePointer(out))
@@ -197,7 +205,8 @@ final class Resampler {
         guard let h = horizontal else { return }
         h.bounds.withUnsafeBufferPointer { b in
             h.weights.withUnsafeBufferPointer { w in
-                q3v_resample_horizontal(out, row, Int32(channels), b.baseAddress, w.baseAddress, Int32(h.ksize), Int32(outWidth))
+                q3v_resample_horizontal(
+                    out, row, Int32(channels), b.baseAddress, w.baseAddress, Int32(h.ksize), Int32(outWidth))
             }
         }
     }
