@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, if any is missing.
 set -euo pipefail
-need=(pkg-config libcurl4-openssl-dev libjansson-dev libuv1-dev python3 python3-venv valgrind gcc make binutils openssl nginx-light)
+need=(pkg-config libcurl4-openssl-dev libjansson-dev libuv1-dev python3 python3-venv valgrind gcc g++ make binutils openssl nginx-light)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -116,6 +116,34 @@ python_binding() {
   (cd bindings/python && "../../$venv/bin/python" -m mypy --strict src/qwen3vl) || return 1
   (cd bindings/python && "../../$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
 }
+# The first fenced block of a language in a binding's README, written to a file: the README's
+# example is what the binding's step builds and runs.
+readme_example() {  # readme_example README LANG OUT
+  awk -v fence="\`\`\`$2" '$0 == fence {on = 1; next} on && /^```/ {exit} on' "$1" >"$3" && [[ -s $3 ]] ||
+    { echo "$1 has no \`\`\`$2 block"; return 1; }
+}
+cpp_binding() {
+  # g++ and clang++ with every warning an error, then g++ under ASan + UBSan (leaks checked), the tests
+  # and the README example against the stand-in.
+  local out=build/tests/cpp cxx flags=(-std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude)
+  local link=(-Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lqwen3vl -lpthread)
+  mkdir -p $out && readme_example bindings/cpp/README.md cpp $out/example.cpp || return 1
+  for cxx in g++ clang++; do
+    $cxx "${flags[@]}" bindings/cpp/test_qwen3vl.cpp "${link[@]}" -o $out/test-$cxx &&
+    $cxx "${flags[@]}" $out/example.cpp "${link[@]}" -o $out/example-$cxx || return 1
+  done
+  g++ "${flags[@]}" -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+    bindings/cpp/test_qwen3vl.cpp "${link[@]}" -o $out/test-asan || return 1
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1"
+   $out/test-g++ && $out/test-clang++ && ASAN_OPTIONS=detect_leaks=1 $out/test-asan || exit 1
+   for cxx in g++ clang++; do
+     out1=$($out/example-$cxx "What is this?") &&
+     [[ $out1 == "echo: What is this? [image_url https://"*"]
+[stop, "*" tokens]
+echo: And in one word? [image_url https://"*"]" ]] || { echo "C++ example ($cxx) printed: ${out1:-nothing}"; exit 1; }
+   done)
+}
 install_into_prefix() {
   local prefix
   prefix=$(mktemp -d)
@@ -143,6 +171,7 @@ step "poll() loop example (non-blocking calls, stdin, cancel) against the stand-
 step "libuv loop example (streams beside a timer, SIGINT cancels) against the stand-in" libuv_example_runs
 step "Python binding: mypy --strict and pytest" python_binding
 step "asyncio example (AsyncClient, needs the Python step's venv) against the stand-in" asyncio_example_runs
+step "C++ binding: g++ and clang++ -Werror -pedantic, ASan + UBSan, README example" cpp_binding
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
