@@ -144,6 +144,15 @@ cpp_binding() {
 echo: And in one word? [image_url https://"*"]" ]] || { echo "C++ example ($cxx) printed: ${out1:-nothing}"; exit 1; }
    done)
 }
+rust_binding() {
+  # cargo offline (the crate has no dependencies); the README's example runs as a doc test.
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT PKG_CONFIG_PATH="$PWD/build/lib/pkgconfig" CARGO_TARGET_DIR="$PWD/build/rust"
+   export AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1"
+   command -v cargo >/dev/null || PATH="$HOME/.cargo/bin:$PATH"  # rustup's place, if not on PATH
+   cd bindings/rust && cargo test --offline -q || exit 1
+   if cargo clippy --version >/dev/null 2>&1; then cargo clippy --offline -q --all-targets -- -D warnings; fi)
+}
 install_into_prefix() {
   local prefix
   prefix=$(mktemp -d)
@@ -172,6 +181,7 @@ step "libuv loop example (streams beside a timer, SIGINT cancels) against the st
 step "Python binding: mypy --strict and pytest" python_binding
 step "asyncio example (AsyncClient, needs the Python step's venv) against the stand-in" asyncio_example_runs
 step "C++ binding: g++ and clang++ -Werror -pedantic, ASan + UBSan, README example" cpp_binding
+step "Rust binding: cargo test --offline (README example as a doc test), clippy" rust_binding
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
