@@ -153,6 +153,19 @@ rust_binding() {
    cd bindings/rust && cargo test --offline -q || exit 1
    if cargo clippy --version >/dev/null 2>&1; then cargo clippy --offline -q --all-targets -- -D warnings; fi)
 }
+go_binding() {
+  # go vet and go test -race with nothing fetched; the README example as a module of its own that
+  # finds the package by a replace directive, as a user's module does.
+  local ex=$PWD/build/tests/go-example
+  mkdir -p "$ex" && readme_example bindings/go/README.md go "$ex/main.go" || return 1
+  printf 'module example\n\ngo 1.19\n\nrequire qwen3vl v0.0.0\n\nreplace qwen3vl => %s\n' "$PWD/bindings/go" >"$ex/go.mod"
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT PKG_CONFIG_PATH="$PWD/build/lib/pkgconfig" GOFLAGS=-mod=mod GOPROXY=off
+   (cd bindings/go && go vet ./... && go test -race -count=1 ./...) || exit 1
+   out=$(cd "$ex" && go build -o example . && AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" ./example) &&
+   [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
+echo: And in one word?" ]] || { echo "Go example printed: ${out:-nothing}"; exit 1; })
+}
 install_into_prefix() {
   local prefix
   prefix=$(mktemp -d)
@@ -182,6 +195,7 @@ step "Python binding: mypy --strict and pytest" python_binding
 step "asyncio example (AsyncClient, needs the Python step's venv) against the stand-in" asyncio_example_runs
 step "C++ binding: g++ and clang++ -Werror -pedantic, ASan + UBSan, README example" cpp_binding
 step "Rust binding: cargo test --offline (README example as a doc test), clippy" rust_binding
+step "Go binding: go vet, go test -race, README example" go_binding
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
