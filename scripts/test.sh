@@ -166,6 +166,16 @@ go_binding() {
    [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
 echo: And in one word?" ]] || { echo "Go example printed: ${out:-nothing}"; exit 1; })
 }
+lua_binding() {
+  local ex=build/tests/lua-example.lua
+  readme_example bindings/lua/README.md lua $ex || return 1
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT LUA_PATH="$PWD/bindings/lua/?.lua;;" LD_LIBRARY_PATH="$PWD/build/lib"
+   luajit bindings/lua/test.lua || exit 1
+   out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" luajit $ex) &&
+   [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
+echo: And in one word?" ]] || { echo "Lua example printed: ${out:-nothing}"; exit 1; })
+}
 install_into_prefix() {
   local prefix
   prefix=$(mktemp -d)
@@ -196,6 +206,7 @@ step "asyncio example (AsyncClient, needs the Python step's venv) against the st
 step "C++ binding: g++ and clang++ -Werror -pedantic, ASan + UBSan, README example" cpp_binding
 step "Rust binding: cargo test --offline (README example as a doc test), clippy" rust_binding
 step "Go binding: go vet, go test -race, README example" go_binding
+step "LuaJIT binding: test.lua, README example" lua_binding
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
