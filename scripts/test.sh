@@ -176,6 +176,20 @@ lua_binding() {
    [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
 echo: And in one word?" ]] || { echo "Lua example printed: ${out:-nothing}"; exit 1; })
 }
+node_binding() {
+  # The addon built with cc (no node-gyp), node --test, and the README example requiring 'qwen3vl'
+  # from a node_modules link, as npm install makes it.
+  local ex=build/tests/node-example
+  mkdir -p $ex/node_modules && ln -sfn "$PWD/bindings/node" $ex/node_modules/qwen3vl &&
+  readme_example bindings/node/README.md js $ex/example.js || return 1
+  PKG_CONFIG_PATH="$PWD/build/lib/pkgconfig" bindings/node/build.sh || return 1
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT
+   (cd bindings/node && node --test test/) || exit 1
+   out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" node $ex/example.js) &&
+   [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
+echo: And in one word?" ]] || { echo "Node example printed: ${out:-nothing}"; exit 1; })
+}
 install_into_prefix() {
   local prefix
   prefix=$(mktemp -d)
@@ -207,6 +221,7 @@ step "C++ binding: g++ and clang++ -Werror -pedantic, ASan + UBSan, README examp
 step "Rust binding: cargo test --offline (README example as a doc test), clippy" rust_binding
 step "Go binding: go vet, go test -race, README example" go_binding
 step "LuaJIT binding: test.lua, README example" lua_binding
+step "Node.js binding: the addon built with cc, node --test, README example" node_binding
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
