@@ -9,8 +9,9 @@
  *
  * dispatch(batch) gets the events taken in one go, flat: [id, 1, delta, ..., id, 2, result, ...];
  * a DONE's result is a plain object of the call's outcome, and the call is freed as it is taken.
- * Empty deltas (chunks without text) are left out. The descriptor is watched only while calls are
- * in flight, so an idle client keeps neither the loop nor itself alive. */
+ * Empty deltas (chunks without text) are left out. The descriptor is watched from the first call
+ * until the client is closed, but keeps the loop alive only while calls are in flight, so an idle
+ * client keeps neither the loop nor itself alive. */
 #define _GNU_SOURCE /* uv.h needs the POSIX types (pthread_rwlock_t, struct addrinfo) */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -67,10 +68,11 @@ static void unlink_box(call_box *b) {
     b->prev = b->next = NULL;
 }
 
-/* One fewer call in flight: at none, stop watching and let the JS client go. */
+/* One fewer call in flight: at none, the watch no longer keeps the loop alive, and the JS client
+   may go. */
 static void call_ended(client_state *cs) {
     if (--cs->inflight > 0) return;
-    if (cs->poll) uv_poll_stop(cs->poll);
+    if (cs->poll) uv_unref((uv_handle_t *)cs->poll);
     uint32_t n;
     napi_reference_unref(cs->env, cs->dispatch, &n);
 }
@@ -270,19 +272,22 @@ static void *external_arg(napi_env env, napi_value v) {
     return p;
 }
 
-/* Watching the descriptor starts with the first call in flight (the poll handle is made then). */
+/* Watching the descriptor starts with the first call and goes on until the client is closed (no
+   epoll_ctl per call); the watch keeps the loop alive only while calls are in flight. */
 static int watch(napi_env env, client_state *cs) {
-    if (!cs->poll) {
-        uv_loop_t *loop;
-        int fd = qwen3vl_client_event_fd(cs->c);
-        cs->poll = malloc(sizeof *cs->poll);
-        if (!cs->poll || fd < 0 || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, cs->poll, fd) != 0) {
-            free(cs->poll);
-            cs->poll = NULL;
-            return -1;
-        }
-        cs->poll->data = cs;
+    if (cs->poll) {
+        uv_ref((uv_handle_t *)cs->poll);
+        return 0;
     }
+    uv_loop_t *loop;
+    int fd = qwen3vl_client_event_fd(cs->c);
+    cs->poll = malloc(sizeof *cs->poll);
+    if (!cs->poll || fd < 0 || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, cs->poll, fd) != 0) {
+        free(cs->poll);
+        cs->poll = NULL;
+        return -1;
+    }
+    cs->poll->data = cs;
     return uv_poll_start(cs->poll, UV_READABLE, on_readable);
 }
 
