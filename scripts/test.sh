@@ -194,7 +194,7 @@ install_into_prefix() {
   local prefix
   prefix=$(mktemp -d)
   make install PREFIX="$prefix" >/dev/null &&
-  [[ -L $prefix/lib/libqwen3vl.so.0 && -f $prefix/include/qwen3vl.h ]] &&
+  [[ -L $prefix/lib/libqwen3vl.so.0 && -f $prefix/include/qwen3vl.h && -f $prefix/include/qwen3vl.hpp ]] &&
   (source scripts/stand-in.sh
    export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
    # shellcheck disable=SC2046
