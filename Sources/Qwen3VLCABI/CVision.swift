@@ -136,11 +136,14 @@ public func qwen3vl_image_tokens(_ width: Int32, _ height: Int32, _ min_pixels: 
 public func qwen3vl_grounding_parse(_ text: UnsafePointer<CChar>?, _ width: Int32, _ height: Int32,
                                     _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int) -> UnsafeMutablePointer<CChar>? {
     guard let t = swiftString(text) else { writeError("text is NULL or not UTF-8", to: errbuf, size: errbuf_size); return nil }
-    guard let items = Grounding.parse(t, width: Int(width), height: Int(height)) else {
-        writeError("width and height must be positive", to: errbuf, size: errbuf_size)
+    do throws(Qwen3VLError) {
+        let json = try Grounding.jsonArray(t, width: Int(width), height: Int(height))
+        guard let out = malloc(json.count &+ 1) else { throw Qwen3VLError(.internal, "out of memory") }
+        out.copyMemory(from: json.base, byteCount: json.count &+ 1) // with its NUL
+        writeError("", to: errbuf, size: errbuf_size)
+        return out.assumingMemoryBound(to: CChar.self)
+    } catch {
+        writeError(error.message, to: errbuf, size: errbuf_size)
         return nil
     }
-    guard let out = cCopy(Grounding.json(items)) else { writeError("out of memory", to: errbuf, size: errbuf_size); return nil }
-    writeError("", to: errbuf, size: errbuf_size)
-    return out
 }

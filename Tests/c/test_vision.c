@@ -655,6 +655,17 @@ static void test_grounding(void) {
                      "[{\"bbox_2d\":[100,100,200,200],\"label\":\"a\"}]");
     expect_grounding("I do not see any cat in this image.", 100, 100, "[]");
     expect_grounding("[{\"bbox_2d\": [1, 2, 3], \"label\": \"short\"}, {\"point_2d\": [\"a\", 2]}]", 100, 100, "[]");
+    /* Read as jansson reads JSON: escaped keys are keys, the last of a repeated key wins, a label
+       that is not a string gives way to text_content, numbers may be reals; items are looked for
+       in containers up to 8 deep. */
+    expect_grounding("[{\"bbox\\u005f2d\": [0, 0, 1e3, 1000], \"lab\\u0065l\": \"caf\\u00e9 \\\"x\\\" \\ud83d\\ude00\"}]", 10, 10,
+                     "[{\"bbox_2d\":[0,0,10,10],\"label\":\"caf\\u00e9 \\\"x\\\" \\ud83d\\ude00\"}]");
+    expect_grounding("{\"bbox_2d\": [1, 1, 1, 1], \"label\": \"old\", \"bbox_2d\": [0, 0, 500.9, 5e2], \"label\": \"new\"}", 10, 10,
+                     "[{\"bbox_2d\":[0,0,5,5],\"label\":\"new\"}]");
+    expect_grounding("[{\"bbox_2d\": [0, 0, 1, 1, 1], \"point_2d\": [-0, 250.5], \"label\": 7, \"text_content\": \"seven\", \"x\": {\"point_2d\": [1, 1]}}]",
+                     100, 100, "[{\"bbox_2d\":[0,0,1,1,1],\"point_2d\":[0,25],\"label\":7,\"text_content\":\"seven\",\"x\":{\"point_2d\":[1,1]}}]");
+    expect_grounding("[[[[[[[{\"point_2d\": [100, 200]}]]]]]], [[[[[[[[{\"point_2d\": [1, 2]}]]]]]]]], {\"a\": {\"b\": [{\"point_2d\": [3, 4]}]}}",
+                     10, 10, "[{\"point_2d\":[1,2]},{\"point_2d\":[0,0]}]");
     char err[128];
     CHECK(qwen3vl_grounding_parse("[]", 0, 100, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, "positive");
