@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -344,6 +345,97 @@ private:
 
     qwen3vl_client *c_;
 };
+
+/* ---- Images and grounding: for hosts that hold images in memory, and for planning ------------
+ * No client needed; thread-safe. Each throws qwen3vl::Error with the library's status and message
+ * (QWEN3VL_ERR_FILE for bytes or a file that is no image of a known type, QWEN3VL_ERR_INVALID_ARGUMENT
+ * for a bad argument). Bytes are taken as (pointer, length) or as a std::string_view. */
+
+/* Size of an image in pixels. */
+struct ImageSize {
+    int width;
+    int height;
+};
+
+namespace detail {
+struct Freed {
+    void operator()(char *p) const noexcept { qwen3vl_free(p); }
+};
+
+/* The text a helper handed over (freed here), or its failure thrown. */
+inline std::string take(int status, char *out, std::size_t out_len, const char *err) {
+    std::unique_ptr<char, Freed> owned(out);
+    if (status != QWEN3VL_OK) throw Error(status, err);
+    return std::string(out, out_len);
+}
+
+inline void check(int status, const char *err) {
+    if (status != QWEN3VL_OK) throw Error(status, err);
+}
+}  // namespace detail
+
+/* Encoded image bytes (PNG, JPEG, ...) as "data:image/png;base64,...", the type taken from the bytes. */
+inline std::string image_data_uri(const void *bytes, std::size_t len) {
+    char err[512], *out = nullptr;
+    std::size_t n = 0;
+    int status = qwen3vl_image_data_uri(bytes, len, &out, &n, err, sizeof err);
+    return detail::take(status, out, n, err);
+}
+inline std::string image_data_uri(std::string_view bytes) { return image_data_uri(bytes.data(), bytes.size()); }
+
+/* The same as a content part, {"type":"image_url","image_url":{"url":"data:...",...}}; detail is
+   nullptr, "auto", "low" or "high". */
+inline std::string image_part_json(const void *bytes, std::size_t len, Text detail = nullptr) {
+    char err[512], *out = nullptr;
+    std::size_t n = 0;
+    int status = qwen3vl_image_part_json(bytes, len, detail.c_str(), &out, &n, err, sizeof err);
+    return detail::take(status, out, n, err);
+}
+inline std::string image_part_json(std::string_view bytes, Text detail = nullptr) {
+    return image_part_json(bytes.data(), bytes.size(), detail);
+}
+
+/* Raw pixels (QWEN3VL_PIXELS_*, 8 bits a channel) as a PNG data URI; stride 0 for packed rows. */
+inline std::string pixels_data_uri(const void *pixels, std::size_t pixels_len, int width, int height, int format,
+                                   std::size_t stride = 0) {
+    char err[512], *out = nullptr;
+    std::size_t n = 0;
+    int status = qwen3vl_pixels_data_uri(pixels, pixels_len, width, height, stride, format, &out, &n, err, sizeof err);
+    return detail::take(status, out, n, err);
+}
+
+/* Width and height of an image file, read from its header. */
+inline ImageSize image_size(Text path) {
+    char err[512];
+    ImageSize size{0, 0};
+    detail::check(qwen3vl_image_size(path.c_str(), &size.width, &size.height, err, sizeof err), err);
+    return size;
+}
+
+/* Width and height of encoded image bytes. */
+inline ImageSize image_size_from_bytes(const void *bytes, std::size_t len) {
+    char err[512];
+    ImageSize size{0, 0};
+    detail::check(qwen3vl_image_size_from_bytes(bytes, len, &size.width, &size.height, err, sizeof err), err);
+    return size;
+}
+inline ImageSize image_size_from_bytes(std::string_view bytes) { return image_size_from_bytes(bytes.data(), bytes.size()); }
+
+/* Vision tokens Qwen3-VL spends on a width x height image (0 for a limit: the model's own). */
+inline std::int64_t image_tokens(int width, int height, std::int64_t min_pixels = 0, std::int64_t max_pixels = 0) {
+    char err[512];
+    std::int64_t tokens = 0;
+    detail::check(qwen3vl_image_tokens(width, height, min_pixels, max_pixels, &tokens, err, sizeof err), err);
+    return tokens;
+}
+
+/* The boxes and points of a grounding answer in pixels of a width x height image, as a JSON array. */
+inline std::string grounding_parse(std::string_view text, int width, int height) {
+    char err[512], *out = nullptr;
+    std::size_t n = 0;
+    int status = qwen3vl_grounding_parse(text.data() ? text.data() : "", text.size(), width, height, &out, &n, err, sizeof err);
+    return detail::take(status, out, n, err);
+}
 
 }  // namespace qwen3vl
 

@@ -216,6 +216,51 @@ void nonblocking_cancel_and_free() {
     CHECK(!qwen3vl::Event(nullptr) && qwen3vl::Event(nullptr).kind() == 0);
 }
 
+// The header of a PNG of width x height: what the library reads an image's type and size from.
+std::string png_header(int width, int height) {
+    std::string h("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+    for (int v : {width, height})
+        for (int shift = 24; shift >= 0; shift -= 8) h += static_cast<char>((v >> shift) & 0xff);
+    return h + std::string(17, '\0');
+}
+
+void images_and_grounding() {
+    std::string png = png_header(1000, 500);
+    qwen3vl::ImageSize size = qwen3vl::image_size_from_bytes(png);
+    CHECK(size.width == 1000 && size.height == 500);
+    std::string uri = qwen3vl::image_data_uri(png);
+    CHECK(uri.rfind("data:image/png;base64,iVBORw0KGgo", 0) == 0 && uri.size() == 22 + (png.size() + 2) / 3 * 4);
+    CHECK(qwen3vl::image_part_json(png, "low").find(R"("detail":"low")") != std::string::npos);
+    CHECK(qwen3vl::image_tokens(1000, 500) == 496);
+    std::string path = "/tmp/qwen3vl-cpp-test-" + std::to_string(uid_counter) + ".png";
+    if (std::FILE *f = std::fopen(path.c_str(), "wb")) {
+        std::fwrite(png.data(), 1, png.size(), f);
+        std::fclose(f);
+    }
+    size = qwen3vl::image_size(path);
+    std::remove(path.c_str());
+    CHECK(size.width == 1000 && size.height == 500);
+    unsigned char rgb[2 * 2 * 3] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255};
+    std::string pixels = qwen3vl::pixels_data_uri(rgb, sizeof rgb, 2, 2, QWEN3VL_PIXELS_RGB8);
+    CHECK(pixels.rfind("data:image/png;base64,", 0) == 0);
+    CHECK(qwen3vl::grounding_parse("```json\n[{\"bbox_2d\": [100, 200, 500, 800], \"label\": \"cat\"}]\n```", 1000, 500) ==
+          R"([{"bbox_2d":[100,100,500,400],"label":"cat"}])");
+    CHECK(qwen3vl::grounding_parse("", 10, 10) == "[]");
+    // Failures are thrown with the library's status and message.
+    auto status_of = [](auto &&fn) {
+        try {
+            fn();
+        } catch (const qwen3vl::Error &e) {
+            return e.what()[0] ? e.status() : -1;
+        }
+        return 0;
+    };
+    CHECK(status_of([] { qwen3vl::image_data_uri("not an image"); }) == QWEN3VL_ERR_FILE);
+    CHECK(status_of([] { qwen3vl::image_size("/nonexistent/cat.png"); }) == QWEN3VL_ERR_FILE);
+    CHECK(status_of([] { qwen3vl::image_tokens(0, 10); }) == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(status_of([&] { qwen3vl::pixels_data_uri(rgb, 3, 2, 2, QWEN3VL_PIXELS_RGB8); }) == QWEN3VL_ERR_INVALID_ARGUMENT);
+}
+
 }  // namespace
 
 int main() {
@@ -234,6 +279,7 @@ int main() {
         {"moves_keep_the_handle", moves_keep_the_handle},
         {"nonblocking_calls", nonblocking_calls},
         {"nonblocking_cancel_and_free", nonblocking_cancel_and_free},
+        {"images_and_grounding", images_and_grounding},
     };
     int passed = 0, failed = 0;
     for (auto &t : tests) {

@@ -46,6 +46,18 @@ int64_t qwen3vl_result_tokens(const qwen3vl_result *r, int kind);
 int qwen3vl_result_attempts(const qwen3vl_result *r);
 const char *qwen3vl_result_tool_calls_json(const qwen3vl_result *r);
 double qwen3vl_result_elapsed_ms(const qwen3vl_result *r);
+void qwen3vl_free(void *p);
+int qwen3vl_image_data_uri(const void *bytes, size_t len, char **out, size_t *out_len, char *errbuf, size_t errbuf_size);
+int qwen3vl_image_part_json(const void *bytes, size_t len, const char *detail, char **out, size_t *out_len,
+                            char *errbuf, size_t errbuf_size);
+int qwen3vl_pixels_data_uri(const void *pixels, size_t pixels_len, int width, int height, size_t stride,
+                            int format, char **out, size_t *out_len, char *errbuf, size_t errbuf_size);
+int qwen3vl_image_size(const char *path, int *width, int *height, char *errbuf, size_t errbuf_size);
+int qwen3vl_image_size_from_bytes(const void *bytes, size_t len, int *width, int *height, char *errbuf, size_t errbuf_size);
+int qwen3vl_image_tokens(int width, int height, int64_t min_pixels, int64_t max_pixels, int64_t *tokens,
+                         char *errbuf, size_t errbuf_size);
+int qwen3vl_grounding_parse(const char *text, size_t text_len, int width, int height, char **out, size_t *out_len,
+                            char *errbuf, size_t errbuf_size);
 ]]
 
 -- The library: QWEN3VL_LIB names a file; else the runtime name, then the development link.
@@ -354,6 +366,90 @@ function Client:close()
     call.raw, call.err = nil, new_error(q.ERR_CANCELLED, "the client was closed")
     self.calls[id] = nil
   end
+end
+
+
+---------------------------------------------------------------------------------------------------
+-- Images and grounding: for hosts that hold images in memory, and for planning. No client needed.
+-- Bytes are Lua strings; failures are nil, err as for calls (ERR_FILE for bytes or a file that is
+-- no image of a known type, ERR_INVALID_ARGUMENT for a bad argument).
+
+q.PIXELS_GRAY8, q.PIXELS_RGB8, q.PIXELS_RGBA8, q.PIXELS_BGRA8, q.PIXELS_BGR8 = 0, 1, 2, 3, 4
+
+-- Runs call(out, out_len, errbuf, errbuf_size), a helper that hands over text (freed here): the
+-- text, or nil and the failure.
+local function text_out(call)
+  local out, len, errbuf = ffi.new("char *[1]"), ffi.new("size_t[1]"), ffi.new("char[512]")
+  local status = call(out, len, errbuf, 512)
+  local text = out[0] ~= nil and ffi.string(out[0], len[0]) or nil
+  C.qwen3vl_free(out[0])
+  if status ~= q.OK then return nil, new_error(status, ffi.string(errbuf)) end
+  return text
+end
+
+local function bytes_arg(what, s)
+  if type(s) ~= "string" then return nil, new_error(q.ERR_INVALID_ARGUMENT, what .. " must be a string of bytes") end
+  return s
+end
+
+--- Encoded image bytes (PNG, JPEG, ...) as "data:image/png;base64,...", the type taken from the bytes.
+function q.image_data_uri(bytes)
+  local b, err = bytes_arg("bytes", bytes)
+  if not b then return nil, err end
+  return text_out(function(out, len, e, n) return C.qwen3vl_image_data_uri(b, #b, out, len, e, n) end)
+end
+
+--- The same as a content part (JSON text) for a request's content array; detail: nil, "auto", "low" or "high".
+function q.image_part_json(bytes, detail)
+  local b, err = bytes_arg("bytes", bytes)
+  if not b then return nil, err end
+  return text_out(function(out, len, e, n) return C.qwen3vl_image_part_json(b, #b, detail, out, len, e, n) end)
+end
+
+--- Raw pixels (a string, rows stride bytes apart; stride nil or 0: packed) as a PNG data URI;
+-- format is one of q.PIXELS_*.
+function q.pixels_data_uri(pixels, width, height, format, stride)
+  local p, err = bytes_arg("pixels", pixels)
+  if not p then return nil, err end
+  return text_out(function(out, len, e, n)
+    return C.qwen3vl_pixels_data_uri(p, #p, width, height, stride or 0, format, out, len, e, n)
+  end)
+end
+
+local function size_out(status, w, h, errbuf)
+  if status ~= q.OK then return nil, new_error(status, ffi.string(errbuf)) end
+  return w[0], h[0]
+end
+
+--- Width and height of an image file, read from its header: w, h or nil, err.
+function q.image_size(path)
+  if type(path) ~= "string" then return nil, new_error(q.ERR_INVALID_ARGUMENT, "path must be a string") end
+  local w, h, errbuf = ffi.new("int[1]"), ffi.new("int[1]"), ffi.new("char[512]")
+  return size_out(C.qwen3vl_image_size(path, w, h, errbuf, 512), w, h, errbuf)
+end
+
+--- Width and height of encoded image bytes: w, h or nil, err.
+function q.image_size_from_bytes(bytes)
+  local b, err = bytes_arg("bytes", bytes)
+  if not b then return nil, err end
+  local w, h, errbuf = ffi.new("int[1]"), ffi.new("int[1]"), ffi.new("char[512]")
+  return size_out(C.qwen3vl_image_size_from_bytes(b, #b, w, h, errbuf, 512), w, h, errbuf)
+end
+
+--- Vision tokens Qwen3-VL spends on a width x height image (nil or 0 for a limit: the model's own).
+function q.image_tokens(width, height, min_pixels, max_pixels)
+  local tokens, errbuf = ffi.new("int64_t[1]"), ffi.new("char[512]")
+  local status = C.qwen3vl_image_tokens(width, height, min_pixels or 0, max_pixels or 0, tokens, errbuf, 512)
+  if status ~= q.OK then return nil, new_error(status, ffi.string(errbuf)) end
+  return tonumber(tokens[0])
+end
+
+--- The boxes and points of a grounding answer in pixels of a width x height image, as JSON text
+-- ('[{"bbox_2d":[x1,y1,x2,y2],"label":"cat"}]'; "[]" for none).
+function q.grounding_parse(text, width, height)
+  local t, err = bytes_arg("text", text)
+  if not t then return nil, err end
+  return text_out(function(out, len, e, n) return C.qwen3vl_grounding_parse(t, #t, width, height, out, len, e, n) end)
 end
 
 return q

@@ -133,6 +133,40 @@ test("cancel, drop and close", function()
   eq(q.version(), "0.1.0"); eq(q.status_name(q.ERR_TIMEOUT), "QWEN3VL_ERR_TIMEOUT")
 end)
 
+-- The header of a PNG of width x height: what the library reads an image's type and size from.
+local function png_header(w, h)
+  local function be32(v) return string.char(bit.band(bit.rshift(v, 24), 255), bit.band(bit.rshift(v, 16), 255),
+                                            bit.band(bit.rshift(v, 8), 255), bit.band(v, 255)) end
+  return "\137PNG\r\n\26\n\0\0\0\13IHDR" .. be32(w) .. be32(h) .. string.rep("\0", 17)
+end
+
+test("image helpers", function()
+  local png = png_header(1000, 500)
+  local w, h = q.image_size_from_bytes(png)
+  assert(w == 1000 and h == 500, tostring(h))
+  local uri = assert(q.image_data_uri(png))
+  assert(uri:find("^data:image/png;base64,iVBORw0KGgo") and #uri == 22 + math.floor((#png + 2) / 3) * 4, uri)
+  assert(assert(q.image_part_json(png, "low")):find('"detail":"low"', 1, true))
+  eq(q.image_tokens(1000, 500), 496, "tokens")
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb")); f:write(png); f:close()
+  w, h = q.image_size(path)
+  os.remove(path)
+  assert(w == 1000 and h == 500, tostring(h))
+  local rgb = string.char(255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255)
+  assert(assert(q.pixels_data_uri(rgb, 2, 2, q.PIXELS_RGB8)):find("^data:image/png;base64,"))
+  eq(q.grounding_parse('```json\n[{"bbox_2d": [100, 200, 500, 800], "label": "cat"}]\n```', 1000, 500),
+     '[{"bbox_2d":[100,100,500,400],"label":"cat"}]', "grounding")
+  eq(q.grounding_parse("", 10, 10), "[]", "no grounding")
+  -- Failures are nil, err with the library's status and message.
+  local function status_of(v, err) return v == nil and err.message ~= "" and err.status end
+  eq(status_of(q.image_data_uri("not an image")), q.ERR_FILE, "not an image")
+  eq(status_of(q.image_size("/nonexistent/cat.png")), q.ERR_FILE, "no file")
+  eq(status_of(q.image_tokens(0, 10)), q.ERR_INVALID_ARGUMENT, "no width")
+  eq(status_of(q.pixels_data_uri(rgb:sub(1, 3), 2, 2, q.PIXELS_RGB8)), q.ERR_INVALID_ARGUMENT, "short pixels")
+  eq(status_of(q.image_size_from_bytes(42)), q.ERR_INVALID_ARGUMENT, "bytes not a string")
+end)
+
 for _, t in ipairs(tests) do
   local ok, err = xpcall(t[2], debug.traceback)
   print((ok and "ok   " or "FAIL ") .. t[1])

@@ -286,8 +286,56 @@ class Stream {
   }
 }
 
+// ---- Images and grounding: synchronous (no I/O but an image file's header), no client needed -----
+
+const PIXELS = Object.freeze({ GRAY8: 0, RGB8: 1, RGBA8: 2, BGRA8: 3, BGR8: 4 });
+
+// Runs an addon helper; its failure becomes the Qwen3VLError subclass of its status.
+function helper(fn, ...args) {
+  try {
+    return fn(...args);
+  } catch (e) {
+    if (typeof e.qwen3vlStatus === 'number') throw failure(e.qwen3vlStatus, e.message);
+    throw e;
+  }
+}
+
+function bytesOf(value) {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  throw new InvalidArgumentError('bytes must be a Buffer, a typed array or an ArrayBuffer', { status: STATUS.INVALID_ARGUMENT });
+}
+
+/** Encoded image bytes (PNG, JPEG, ...) as "data:image/png;base64,...", the type taken from the bytes. */
+function imageDataUri(bytes) { return helper(native.imageDataUri, bytesOf(bytes)); }
+
+/** The same as a content part for a request's content array; detail: undefined, 'auto', 'low' or 'high'. */
+function imagePart(bytes, detail) { return JSON.parse(helper(native.imagePartJson, bytesOf(bytes), detail ?? null)); }
+
+/** Raw pixels (a decoded frame, a screenshot) as a PNG data URI; format: a PIXELS name or value,
+ * stride: bytes from one row to the next (0: packed). */
+function pixelsDataUri(pixels, width, height, { format = 'RGBA8', stride = 0 } = {}) {
+  const code = typeof format === 'string' ? PIXELS[format.toUpperCase()] : format;
+  if (code === undefined) throw new InvalidArgumentError(`unknown pixel format "${format}"`, { status: STATUS.INVALID_ARGUMENT });
+  return helper(native.pixelsDataUri, bytesOf(pixels), width, height, stride, code);
+}
+
+/** { width, height } of an image file (a path) or of encoded image bytes, read from its header. */
+function imageSize(pathOrBytes) {
+  return typeof pathOrBytes === 'string' ? helper(native.imageSize, pathOrBytes) : helper(native.imageSizeFromBytes, bytesOf(pathOrBytes));
+}
+
+/** Vision tokens Qwen3-VL spends on a width x height image (0 for a limit: the model's own). */
+function imageTokens(width, height, { minPixels = 0, maxPixels = 0 } = {}) {
+  return helper(native.imageTokens, width, height, minPixels, maxPixels);
+}
+
+/** The boxes and points of a grounding answer in pixels of a width x height image:
+ * [{ bbox_2d: [x1, y1, x2, y2], label: 'cat' }, { point_2d: [x, y], ... }]. */
+function grounding(text, width, height) { return JSON.parse(helper(native.groundingParse, text, width, height)); }
+
 module.exports = {
-  Client, Stream, Reply, STATUS, Qwen3VLError, InvalidArgumentError, InvalidRequestError, FileError,
+  Client, Stream, Reply, STATUS, PIXELS, imageDataUri, imagePart, pixelsDataUri, imageSize, imageTokens, grounding, Qwen3VLError, InvalidArgumentError, InvalidRequestError, FileError,
   APIConnectionError, APITimeoutError, AuthenticationError, RateLimitError, BadRequestError, ServerError,
   ProtocolError, ResponseTooLargeError, RequestCancelledError, ClientClosedError, InternalError,
 };

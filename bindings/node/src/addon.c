@@ -6,6 +6,10 @@
  *   start(client, requestJSON, callOptionsJSON | null, id) -> call handle, or null if closed
  *   cancel(call), release(call)         the call ends CANCELLED / is freed, its events dropped
  *   close(client)                       cancels and frees every call, frees the client
+ *   imageDataUri(bytes), imagePartJson(bytes, detail), pixelsDataUri(pixels, w, h, stride, format),
+ *   imageSize(path), imageSizeFromBytes(bytes), imageTokens(w, h, min, max), groundingParse(text, w, h)
+ *                                       the image helpers, synchronous (no I/O but an image header's);
+ *                                       a failure throws an Error with qwen3vlStatus set
  *
  * dispatch(batch) gets the events taken in one go, flat: [id, 1, delta, ..., id, 2, result, ...];
  * a DONE's result is a plain object of the call's outcome, and the call is freed as it is taken.
@@ -372,6 +376,153 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
     return NULL;
 }
 
+/* ---- The image helpers -------------------------------------------------------------------------- */
+
+/* Throws the helper's failure: an Error whose qwen3vlStatus index.js turns into its subclass. */
+static napi_value throw_status(napi_env env, int status, const char *message) {
+    napi_value msg, err, code;
+    if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) == napi_ok && napi_create_error(env, NULL, msg, &err) == napi_ok &&
+        napi_create_int32(env, status, &code) == napi_ok && napi_set_named_property(env, err, "qwen3vlStatus", code) == napi_ok)
+        napi_throw(env, err);
+    return NULL;
+}
+
+/* The bytes of a Uint8Array (a Buffer is one) argument. */
+static int bytes_arg(napi_env env, napi_value v, const void **data, size_t *len) {
+    napi_typedarray_type type;
+    napi_value buffer;
+    size_t offset;
+    bool is;
+    void *p = NULL;
+    if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env, v, &type, len, &p, &buffer, &offset) != napi_ok || type != napi_uint8_array) {
+        napi_throw_type_error(env, NULL, "qwen3vl: bytes must be a Buffer or Uint8Array");
+        return 0;
+    }
+    *data = p;
+    return 1;
+}
+
+static int int_arg(napi_env env, napi_value v, int *out) {
+    int32_t i;
+    if (napi_get_value_int32(env, v, &i) != napi_ok) {
+        napi_throw_type_error(env, NULL, "qwen3vl: a number was expected");
+        return 0;
+    }
+    *out = i;
+    return 1;
+}
+
+/* A helper's text result (freed here), or its failure thrown. */
+static napi_value text_result(napi_env env, int status, char *out, size_t out_len, const char *err) {
+    napi_value v = status == QWEN3VL_OK ? str_value(env, out, out_len) : throw_status(env, status, err);
+    qwen3vl_free(out);
+    return v;
+}
+
+static napi_value size_result(napi_env env, int status, int w, int h, const char *err) {
+    if (status != QWEN3VL_OK) return throw_status(env, status, err);
+    napi_value o;
+    if (napi_create_object(env, &o) != napi_ok) return NULL;
+    set(env, o, "width", num(env, w));
+    set(env, o, "height", num(env, h));
+    return o;
+}
+
+#define ARGS(n)                                                           \
+    size_t argc = (n);                                                    \
+    napi_value argv[(n) > 0 ? (n) : 1];                                   \
+    CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL)); \
+    char err[512] = "";                                                   \
+    (void)err
+
+static napi_value js_image_data_uri(napi_env env, napi_callback_info info) {
+    ARGS(1);
+    const void *data;
+    size_t len, n = 0;
+    char *out = NULL;
+    if (!bytes_arg(env, argv[0], &data, &len)) return NULL;
+    return text_result(env, qwen3vl_image_data_uri(data, len, &out, &n, err, sizeof err), out, n, err);
+}
+
+static napi_value js_image_part_json(napi_env env, napi_callback_info info) {
+    ARGS(2);
+    const void *data;
+    size_t len, n = 0;
+    char *out = NULL;
+    int ok;
+    if (!bytes_arg(env, argv[0], &data, &len)) return NULL;
+    char *detail = string_arg(env, argv[1], &ok);
+    if (!ok) return throw_status(env, QWEN3VL_ERR_INVALID_ARGUMENT, "qwen3vl: detail must be a string");
+    int status = qwen3vl_image_part_json(data, len, detail, &out, &n, err, sizeof err);
+    free(detail);
+    return text_result(env, status, out, n, err);
+}
+
+static napi_value js_pixels_data_uri(napi_env env, napi_callback_info info) {
+    ARGS(5);
+    const void *data;
+    size_t len, n = 0;
+    char *out = NULL;
+    int w, h, stride, format;
+    if (!bytes_arg(env, argv[0], &data, &len) || !int_arg(env, argv[1], &w) || !int_arg(env, argv[2], &h) ||
+        !int_arg(env, argv[3], &stride) || !int_arg(env, argv[4], &format))
+        return NULL;
+    if (stride < 0) return throw_status(env, QWEN3VL_ERR_INVALID_ARGUMENT, "qwen3vl: stride is negative");
+    return text_result(env, qwen3vl_pixels_data_uri(data, len, w, h, (size_t)stride, format, &out, &n, err, sizeof err), out, n, err);
+}
+
+static napi_value js_image_size(napi_env env, napi_callback_info info) {
+    ARGS(1);
+    int ok, w = 0, h = 0;
+    char *path = string_arg(env, argv[0], &ok);
+    if (!path) return throw_status(env, QWEN3VL_ERR_INVALID_ARGUMENT, "qwen3vl: the path must be a string");
+    int status = qwen3vl_image_size(path, &w, &h, err, sizeof err);
+    free(path);
+    return size_result(env, status, w, h, err);
+}
+
+static napi_value js_image_size_from_bytes(napi_env env, napi_callback_info info) {
+    ARGS(1);
+    const void *data;
+    size_t len;
+    int w = 0, h = 0;
+    if (!bytes_arg(env, argv[0], &data, &len)) return NULL;
+    return size_result(env, qwen3vl_image_size_from_bytes(data, len, &w, &h, err, sizeof err), w, h, err);
+}
+
+static napi_value js_image_tokens(napi_env env, napi_callback_info info) {
+    ARGS(4);
+    int w, h;
+    int64_t min_pixels, max_pixels, tokens = 0;
+    if (!int_arg(env, argv[0], &w) || !int_arg(env, argv[1], &h)) return NULL;
+    if (napi_get_value_int64(env, argv[2], &min_pixels) != napi_ok || napi_get_value_int64(env, argv[3], &max_pixels) != napi_ok) {
+        napi_throw_type_error(env, NULL, "qwen3vl: a number was expected");
+        return NULL;
+    }
+    int status = qwen3vl_image_tokens(w, h, min_pixels, max_pixels, &tokens, err, sizeof err);
+    return status == QWEN3VL_OK ? num(env, (double)tokens) : throw_status(env, status, err);
+}
+
+static napi_value js_grounding_parse(napi_env env, napi_callback_info info) {
+    ARGS(3);
+    size_t len, n = 0;
+    char *out = NULL;
+    int w, h;
+    if (!int_arg(env, argv[1], &w) || !int_arg(env, argv[2], &h)) return NULL;
+    /* The text's length goes with it: it may hold NUL characters. */
+    if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok) {
+        napi_throw_type_error(env, NULL, "qwen3vl: the text must be a string");
+        return NULL;
+    }
+    char *text = malloc(len + 1);
+    if (!text) return throw_status(env, QWEN3VL_ERR_INTERNAL, "qwen3vl: out of memory");
+    napi_get_value_string_utf8(env, argv[0], text, len + 1, &len);
+    int status = qwen3vl_grounding_parse(text, len, w, h, &out, &n, err, sizeof err);
+    free(text);
+    return text_result(env, status, out, n, err);
+}
+
 NAPI_MODULE_INIT() {
     napi_property_descriptor fns[] = {
         {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -379,6 +530,13 @@ NAPI_MODULE_INIT() {
         {"cancel", NULL, js_cancel, NULL, NULL, NULL, napi_enumerable, NULL},
         {"release", NULL, js_release, NULL, NULL, NULL, napi_enumerable, NULL},
         {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"imageDataUri", NULL, js_image_data_uri, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"imagePartJson", NULL, js_image_part_json, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"pixelsDataUri", NULL, js_pixels_data_uri, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"imageSize", NULL, js_image_size, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"imageSizeFromBytes", NULL, js_image_size_from_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"imageTokens", NULL, js_image_tokens, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"groundingParse", NULL, js_grounding_parse, NULL, NULL, NULL, napi_enumerable, NULL},
     };
     if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok) return NULL;
     return exports;

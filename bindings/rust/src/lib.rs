@@ -2,6 +2,9 @@
 #![deny(missing_docs)]
 
 pub mod sys;
+mod vision;
+
+pub use vision::{grounding_parse, image_data_uri, image_part_json, image_size, image_size_from_bytes, image_tokens, pixels_data_uri, PixelFormat};
 
 use std::any::Any;
 use std::ffi::{CStr, CString};

@@ -23,6 +23,12 @@ pub const QWEN3VL_TOKENS_PROMPT: c_int = 0;
 pub const QWEN3VL_TOKENS_COMPLETION: c_int = 1;
 pub const QWEN3VL_TOKENS_TOTAL: c_int = 2;
 
+pub const QWEN3VL_PIXELS_GRAY8: c_int = 0;
+pub const QWEN3VL_PIXELS_RGB8: c_int = 1;
+pub const QWEN3VL_PIXELS_RGBA8: c_int = 2;
+pub const QWEN3VL_PIXELS_BGRA8: c_int = 3;
+pub const QWEN3VL_PIXELS_BGR8: c_int = 4;
+
 pub const QWEN3VL_EVENT_DELTA: c_int = 1;
 pub const QWEN3VL_EVENT_DONE: c_int = 2;
 
@@ -53,6 +59,7 @@ pub type qwen3vl_log_fn = Option<unsafe extern "C" fn(level: c_int, message: *co
 
 extern "C" {
     pub fn qwen3vl_version() -> *const c_char;
+    pub fn qwen3vl_version_number() -> c_int;
     pub fn qwen3vl_status_name(status: c_int) -> *const c_char;
 
     pub fn qwen3vl_client_new(options_json: *const c_char, errbuf: *mut c_char, errbuf_size: usize) -> *mut qwen3vl_client;
@@ -126,4 +133,61 @@ extern "C" {
     pub fn qwen3vl_result_free(r: *mut qwen3vl_result);
 
     pub fn qwen3vl_free(p: *mut c_void);
+    pub fn qwen3vl_image_data_uri(
+        bytes: *const c_void,
+        len: usize,
+        out: *mut *mut c_char,
+        out_len: *mut usize,
+        errbuf: *mut c_char,
+        errbuf_size: usize,
+    ) -> c_int;
+    pub fn qwen3vl_image_part_json(
+        bytes: *const c_void,
+        len: usize,
+        detail: *const c_char,
+        out: *mut *mut c_char,
+        out_len: *mut usize,
+        errbuf: *mut c_char,
+        errbuf_size: usize,
+    ) -> c_int;
+    pub fn qwen3vl_pixels_data_uri(
+        pixels: *const c_void,
+        pixels_len: usize,
+        width: c_int,
+        height: c_int,
+        stride: usize,
+        format: c_int,
+        out: *mut *mut c_char,
+        out_len: *mut usize,
+        errbuf: *mut c_char,
+        errbuf_size: usize,
+    ) -> c_int;
+    pub fn qwen3vl_image_size(path: *const c_char, width: *mut c_int, height: *mut c_int, errbuf: *mut c_char, errbuf_size: usize) -> c_int;
+    pub fn qwen3vl_image_size_from_bytes(
+        bytes: *const c_void,
+        len: usize,
+        width: *mut c_int,
+        height: *mut c_int,
+        errbuf: *mut c_char,
+        errbuf_size: usize,
+    ) -> c_int;
+    pub fn qwen3vl_image_tokens(
+        width: c_int,
+        height: c_int,
+        min_pixels: i64,
+        max_pixels: i64,
+        tokens: *mut i64,
+        errbuf: *mut c_char,
+        errbuf_size: usize,
+    ) -> c_int;
+    pub fn qwen3vl_grounding_parse(
+        text: *const c_char,
+        text_len: usize,
+        width: c_int,
+        height: c_int,
+        out: *mut *mut c_char,
+        out_len: *mut usize,
+        errbuf: *mut c_char,
+        errbuf_size: usize,
+    ) -> c_int;
 }

@@ -149,3 +149,39 @@ fn one_client_many_threads() {
         }
     });
 }
+
+/// The header of a PNG of `width` x `height`: what the library reads an image's type and size from.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut h = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    h.extend_from_slice(&width.to_be_bytes());
+    h.extend_from_slice(&height.to_be_bytes());
+    h.extend_from_slice(&[0; 17]);
+    h
+}
+
+#[test]
+fn images_and_grounding() {
+    let png = png_header(1000, 500);
+    assert_eq!(qwen3vl::image_size_from_bytes(&png).unwrap(), (1000, 500));
+    let uri = qwen3vl::image_data_uri(&png).unwrap();
+    assert!(uri.starts_with("data:image/png;base64,iVBORw0KGgo") && uri.len() == 22 + (png.len() + 2) / 3 * 4, "{uri}");
+    assert!(qwen3vl::image_part_json(&png, Some("low")).unwrap().contains(r#""detail":"low""#));
+    assert_eq!(qwen3vl::image_tokens(1000, 500, 0, 0).unwrap(), 496);
+    let path = std::env::temp_dir().join(format!("qwen3vl-rust-{}.png", std::process::id()));
+    std::fs::write(&path, &png).unwrap();
+    let size = qwen3vl::image_size(&path);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(size.unwrap(), (1000, 500));
+    let rgb = [255u8, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255];
+    assert!(qwen3vl::pixels_data_uri(&rgb, 2, 2, 0, qwen3vl::PixelFormat::Rgb8).unwrap().starts_with("data:image/png;base64,"));
+    let answer = "```json\n[{\"bbox_2d\": [100, 200, 500, 800], \"label\": \"cat\"}]\n```";
+    assert_eq!(qwen3vl::grounding_parse(answer, 1000, 500).unwrap(), r#"[{"bbox_2d":[100,100,500,400],"label":"cat"}]"#);
+    assert_eq!(qwen3vl::grounding_parse("", 10, 10).unwrap(), "[]");
+    // Failures carry the library's status and message.
+    let e = qwen3vl::image_data_uri(b"not an image").unwrap_err();
+    assert!(e.status() == status::FILE && !e.message().is_empty(), "{e}");
+    assert_eq!(qwen3vl::image_size("/nonexistent/cat.png").unwrap_err().status(), status::FILE);
+    assert_eq!(qwen3vl::image_tokens(0, 10, 0, 0).unwrap_err().status(), status::INVALID_ARGUMENT);
+    assert_eq!(qwen3vl::pixels_data_uri(&rgb[..3], 2, 2, 0, qwen3vl::PixelFormat::Rgb8).unwrap_err().status(), status::INVALID_ARGUMENT);
+    assert_eq!(qwen3vl::image_size_from_bytes(&png[..10]).unwrap_err().status(), status::FILE);
+}
