@@ -46,14 +46,16 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         if (argc > 1 && strcmp(argv[1], shapes[i].name) != 0) continue;
         char *text = repeated(shapes[i].head, shapes[i].unit, 1u << 20), err[128];
+        size_t len = strlen(text);
         double wall[MAX_RUNS], cpu[MAX_RUNS];
         size_t items = 0;
         for (int r = 0; r < runs; r++) {
             double w0 = ms(CLOCK_MONOTONIC), c0 = ms(CLOCK_PROCESS_CPUTIME_ID);
-            char *got = qwen3vl_grounding_parse(text, 1920, 1080, err, sizeof err);
+            char *got = NULL;
+            int status = qwen3vl_grounding_parse(text, len, 1920, 1080, &got, NULL, err, sizeof err);
             wall[r] = ms(CLOCK_MONOTONIC) - w0;
             cpu[r] = ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
-            if (!got) { fprintf(stderr, "%s: %s\n", shapes[i].name, err); return 1; }
+            if (status != QWEN3VL_OK) { fprintf(stderr, "%s: %s\n", shapes[i].name, err); return 1; }
             items = 0;
             for (const char *p = got; (p = strstr(p, "_2d\"")); p++) items++;
             qwen3vl_free(got);

@@ -77,6 +77,15 @@ typedef struct { int was_blocked; int was_pending; } q3v_sigpipe_state;
 void q3v_sigpipe_block(q3v_sigpipe_state *st);
 void q3v_sigpipe_restore(const q3v_sigpipe_state *st);
 
+/* ---- qwen3vl.h: its facts for Swift, which cannot expand its function-like macros ---- */
+
+/* QWEN3VL_VERSION_STRING and QWEN3VL_VERSION_NUMBER. */
+const char *q3v_version_string(void);
+int q3v_version_number(void);
+/* "QWEN3VL_" #name of the status whose value is status (QWEN3VL_STATUS_MAP); "QWEN3VL_ERR_UNKNOWN"
+ * for no status. */
+const char *q3v_status_name(int status);
+
 /* ---- jansson ---- */
 void q3v_json_decref(json_t *j);
 json_t *q3v_json_incref(json_t *j);

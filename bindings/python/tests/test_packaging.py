@@ -9,6 +9,8 @@ import venv
 from pathlib import Path
 from typing import Callable
 
+import qwen3vl
+
 HERE = Path(__file__).resolve().parents[1]
 
 
@@ -16,7 +18,7 @@ def test_wheel_in_fresh_virtualenv(tmp_path: Path, base: Callable[..., str]) -> 
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
                     str(HERE)], check=True)
-    wheel = next(wheels.glob("qwen3vl-0.1.0-*.whl"))
+    wheel = next(wheels.glob(f"qwen3vl-{qwen3vl.__version__}-*.whl"))
     assert "linux" in wheel.name  # a platform wheel: it carries the native library
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

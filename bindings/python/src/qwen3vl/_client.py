@@ -17,7 +17,7 @@ from typing import (Any, Callable, Deque, Dict, Generic, Iterator, List, Mapping
 
 from . import _native as n
 from ._errors import (ClientClosedError, InternalError, InvalidArgumentError, Qwen3VLError, RequestCancelledError,
-                      for_status)
+                      check, for_status)
 from .types import ChatCompletion, ChatCompletionChunk, Reply, Usage
 
 ImageInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
@@ -32,11 +32,9 @@ _lib = n.lib
 def image_data_uri(data: Union[bytes, bytearray, memoryview]) -> str:
     """Encoded image bytes (PNG, JPEG, ...) as a data: URI, the type taken from the bytes."""
     raw = bytes(data)
-    err = ctypes.create_string_buffer(512)
-    p = _lib.image_data_uri(raw, len(raw), err, len(err))
-    if not p:
-        raise for_status(n.ERR_FILE)(err.value.decode("utf-8", "replace"))
-    return n.take_string(p)
+    status, uri, message = n.call_text_helper(_lib.image_data_uri, raw, len(raw))
+    check(status, message)
+    return uri
 
 
 def _image_part(image: ImageInput) -> Dict[str, Any]:

@@ -106,3 +106,9 @@ BY_STATUS: Dict[int, Type[Qwen3VLError]] = {
 
 def for_status(status: int) -> Type[Qwen3VLError]:
     return BY_STATUS.get(status, Qwen3VLError)
+
+
+def check(status: int, message: str) -> None:
+    """Raises the exception of ``status`` with ``message``, unless the status is OK."""
+    if status != n.OK:
+        raise for_status(status)(message)

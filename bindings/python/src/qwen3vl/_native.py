@@ -50,6 +50,10 @@ DELTA_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctyp
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG = 0, 1, 2, 3
 
+_ERRBUF = [ctypes.c_char_p, ctypes.c_size_t]
+_TEXT_OUT = [ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)]
+_SIZE_OUT = [ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
+
 # (name, restype, argtypes); a c_void_p restype for strings the caller must free with qwen3vl_free.
 _SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("version", ctypes.c_char_p, []),
@@ -94,17 +98,17 @@ _SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("result_elapsed_ms", ctypes.c_double, [c_result_p]),
     ("result_free", None, [c_result_p]),
     ("free", None, [ctypes.c_void_p]),
-    ("image_data_uri", ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]),
-    ("image_part_json", ctypes.c_void_p,
-     [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
-    ("pixels_data_uri", ctypes.c_void_p,
-     [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]),
-    ("image_size", ctypes.c_int,
-     [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_size_t]),
-    ("image_size_from_bytes", ctypes.c_int,
-     [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]),
-    ("image_tokens", ctypes.c_int64, [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]),
-    ("grounding_parse", ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]),
+    # The helpers: an int status, a message in (errbuf, errbuf_size), text out as (char **out, size_t *out_len).
+    ("image_data_uri", ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, *_TEXT_OUT, *_ERRBUF]),
+    ("image_part_json", ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, *_TEXT_OUT, *_ERRBUF]),
+    ("pixels_data_uri", ctypes.c_int,
+     [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_int, *_TEXT_OUT, *_ERRBUF]),
+    ("image_size", ctypes.c_int, [ctypes.c_char_p, *_SIZE_OUT, *_ERRBUF]),
+    ("image_size_from_bytes", ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, *_SIZE_OUT, *_ERRBUF]),
+    ("image_tokens", ctypes.c_int,
+     [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.c_int64), *_ERRBUF]),
+    ("grounding_parse", ctypes.c_int,
+     [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, *_TEXT_OUT, *_ERRBUF]),
 ]
 
 
@@ -166,11 +170,21 @@ def load() -> Library:
 lib: Library = load()
 
 
-def take_string(p: Optional[int]) -> str:
-    """Decodes and frees a string the library handed over."""
-    if not p:
-        return ""
+def call_helper(fn: Callable[..., int], *args: Any) -> Tuple[int, str]:
+    """Calls a helper with an error buffer appended to ``args``: its status and message."""
+    err = ctypes.create_string_buffer(512)
+    status = fn(*args, err, len(err))
+    return status, err.value.decode("utf-8", "replace")
+
+
+def call_text_helper(fn: Callable[..., int], *args: Any) -> Tuple[int, str, str]:
+    """Calls a helper that hands out text, with (out, out_len) and an error buffer appended to
+    ``args``: its status, the text (decoded, the library's copy freed) and the message."""
+    out, out_len = ctypes.c_void_p(), ctypes.c_size_t()
+    status, message = call_helper(fn, *args, ctypes.byref(out), ctypes.byref(out_len))
+    if not out.value:
+        return status, "", message
     try:
-        return ctypes.string_at(p).decode("utf-8")
+        return status, ctypes.string_at(out.value, out_len.value).decode("utf-8"), message
     finally:
-        lib.free(p)
+        lib.free(out.value)

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Tuple, Union
 
 from . import _native as n
 from ._client import image_data_uri
-from ._errors import for_status
+from ._errors import check
 
 _lib = n.lib
 
@@ -20,50 +20,37 @@ def image_size(image: Union[str, "os.PathLike[str]", bytes, bytearray, memoryvie
     w, h = ctypes.c_int(), ctypes.c_int()
     if isinstance(image, (bytes, bytearray, memoryview)):
         raw = bytes(image)
-        status = _lib.image_size_from_bytes(raw, len(raw), ctypes.byref(w), ctypes.byref(h))
-        if status != n.OK:
-            raise for_status(status)("the bytes are not an image whose size can be read")
-        return w.value, h.value
-    err = ctypes.create_string_buffer(512)
-    status = _lib.image_size(os.fsencode(image), ctypes.byref(w), ctypes.byref(h), err, len(err))
-    if status != n.OK:
-        raise for_status(status)(err.value.decode("utf-8", "replace"))
+        check(*n.call_helper(_lib.image_size_from_bytes, raw, len(raw), ctypes.byref(w), ctypes.byref(h)))
+    else:
+        check(*n.call_helper(_lib.image_size, os.fsencode(image), ctypes.byref(w), ctypes.byref(h)))
     return w.value, h.value
 
 
 def image_tokens(width: int, height: int, min_pixels: int = 0, max_pixels: int = 0) -> int:
     """Vision tokens Qwen3-VL spends on a width × height image (0 limits: the model's defaults)."""
-    t: int = _lib.image_tokens(width, height, min_pixels, max_pixels)
-    if t < 0:
-        raise ValueError(f"Qwen3-VL does not take a {width}x{height} image with these limits")
-    return t
+    tokens = ctypes.c_int64()
+    check(*n.call_helper(_lib.image_tokens, width, height, min_pixels, max_pixels, ctypes.byref(tokens)))
+    return tokens.value
 
 
 def pixels_data_uri(pixels: Union[bytes, bytearray, memoryview], width: int, height: int, *,
                     stride: int = 0, format: str = "RGBA") -> str:
-    """Raw 8-bit pixels (GRAY, RGB, RGBA, BGRA or BGR) as a PNG data URI."""
+    """Raw 8-bit pixels (GRAY, RGB, RGBA, BGRA or BGR) as a PNG data URI; stride 0: rows packed."""
     formats = {"GRAY": n.PIXELS_GRAY8, "RGB": n.PIXELS_RGB8, "RGBA": n.PIXELS_RGBA8, "BGRA": n.PIXELS_BGRA8,
                "BGR": n.PIXELS_BGR8}
     if format.upper() not in formats:
         raise ValueError(f"format must be one of {', '.join(formats)}")
-    fmt = formats[format.upper()]
-    bpp = {n.PIXELS_GRAY8: 1, n.PIXELS_RGB8: 3, n.PIXELS_BGR8: 3}.get(fmt, 4)
     raw = bytes(pixels)
-    stride = stride or width * bpp
-    if len(raw) < stride * max(0, height - 1) + width * bpp:
-        raise ValueError("the pixel buffer is smaller than height × stride")
-    err = ctypes.create_string_buffer(512)
-    p = _lib.pixels_data_uri(raw, width, height, stride, fmt, err, len(err))
-    if not p:
-        raise for_status(n.ERR_INVALID_ARGUMENT)(err.value.decode("utf-8", "replace"))
-    return n.take_string(p)
+    status, uri, message = n.call_text_helper(_lib.pixels_data_uri, raw, len(raw), width, height, stride,
+                                              formats[format.upper()])
+    check(status, message)
+    return uri
 
 
 def grounding(text: str, width: int, height: int) -> List[Dict[str, Any]]:
     """The bbox_2d / point_2d objects in a grounding answer, in pixels of a width × height image."""
-    err = ctypes.create_string_buffer(256)
-    p = _lib.grounding_parse(text.encode("utf-8"), width, height, err, len(err))
-    if not p:
-        raise ValueError(err.value.decode("utf-8", "replace"))
-    items = json.loads(n.take_string(p))
+    raw = text.encode("utf-8")
+    status, found, message = n.call_text_helper(_lib.grounding_parse, raw, len(raw), width, height)
+    check(status, message)
+    items = json.loads(found)
     return items if isinstance(items, list) else []
