@@ -442,7 +442,8 @@ static napi_value js_image_data_uri(napi_env env, napi_callback_info info) {
     size_t len, n = 0;
     char *out = NULL;
     if (!bytes_arg(env, argv[0], &data, &len)) return NULL;
-    return text_result(env, qwen3vl_image_data_uri(data, len, &out, &n, err, sizeof err), out, n, err);
+    int status = qwen3vl_image_data_uri(data, len, &out, &n, err, sizeof err);
+    return text_result(env, status, out, n, err);
 }
 
 static napi_value js_image_part_json(napi_env env, napi_callback_info info) {
@@ -469,7 +470,8 @@ static napi_value js_pixels_data_uri(napi_env env, napi_callback_info info) {
         !int_arg(env, argv[3], &stride) || !int_arg(env, argv[4], &format))
         return NULL;
     if (stride < 0) return throw_status(env, QWEN3VL_ERR_INVALID_ARGUMENT, "qwen3vl: stride is negative");
-    return text_result(env, qwen3vl_pixels_data_uri(data, len, w, h, (size_t)stride, format, &out, &n, err, sizeof err), out, n, err);
+    int status = qwen3vl_pixels_data_uri(data, len, w, h, (size_t)stride, format, &out, &n, err, sizeof err);
+    return text_result(env, status, out, n, err);
 }
 
 static napi_value js_image_size(napi_env env, napi_callback_info info) {
@@ -488,7 +490,8 @@ static napi_value js_image_size_from_bytes(napi_env env, napi_callback_info info
     size_t len;
     int w = 0, h = 0;
     if (!bytes_arg(env, argv[0], &data, &len)) return NULL;
-    return size_result(env, qwen3vl_image_size_from_bytes(data, len, &w, &h, err, sizeof err), w, h, err);
+    int status = qwen3vl_image_size_from_bytes(data, len, &w, &h, err, sizeof err);
+    return size_result(env, status, w, h, err);
 }
 
 static napi_value js_image_tokens(napi_env env, napi_callback_info info) {

@@ -104,7 +104,8 @@ pub fn image_size(path: impl AsRef<Path>) -> Result<(u32, u32), Error> {
     let path = c_string("path", text)?;
     let mut err = ErrBuf::new();
     let (mut w, mut h) = (0, 0);
-    err.check(unsafe { sys::qwen3vl_image_size(path.as_ptr(), &mut w, &mut h, err.0.as_mut_ptr(), err.0.len()) })?;
+    let status = unsafe { sys::qwen3vl_image_size(path.as_ptr(), &mut w, &mut h, err.0.as_mut_ptr(), err.0.len()) };
+    err.check(status)?;
     Ok((w.unsigned_abs(), h.unsigned_abs()))
 }
 
@@ -112,9 +113,9 @@ pub fn image_size(path: impl AsRef<Path>) -> Result<(u32, u32), Error> {
 pub fn image_size_from_bytes(bytes: &[u8]) -> Result<(u32, u32), Error> {
     let mut err = ErrBuf::new();
     let (mut w, mut h) = (0, 0);
-    err.check(unsafe {
-        sys::qwen3vl_image_size_from_bytes(bytes.as_ptr().cast(), bytes.len(), &mut w, &mut h, err.0.as_mut_ptr(), err.0.len())
-    })?;
+    let status =
+        unsafe { sys::qwen3vl_image_size_from_bytes(bytes.as_ptr().cast(), bytes.len(), &mut w, &mut h, err.0.as_mut_ptr(), err.0.len()) };
+    err.check(status)?;
     Ok((w.unsigned_abs(), h.unsigned_abs()))
 }
 
@@ -123,7 +124,8 @@ pub fn image_tokens(width: u32, height: u32, min_pixels: i64, max_pixels: i64) -
     let (w, h) = (int("width", width)?, int("height", height)?);
     let mut err = ErrBuf::new();
     let mut tokens = 0;
-    err.check(unsafe { sys::qwen3vl_image_tokens(w, h, min_pixels, max_pixels, &mut tokens, err.0.as_mut_ptr(), err.0.len()) })?;
+    let status = unsafe { sys::qwen3vl_image_tokens(w, h, min_pixels, max_pixels, &mut tokens, err.0.as_mut_ptr(), err.0.len()) };
+    err.check(status)?;
     Ok(tokens)
 }
 
