@@ -130,6 +130,15 @@ readme_example() {  # readme_example README LANG OUT
   awk -v fence="\`\`\`$2" '$0 == fence {on = 1; next} on && /^```/ {exit} on' "$1" >"$3" && [[ -s $3 ]] ||
     { echo "$1 has no \`\`\`$2 block"; return 1; }
 }
+# Runs a binding's README example against the stand-in ($STAND_IN_PORT): it must end well and print
+# the echoed question about the picture with its finish reason and tokens, then the streamed echo
+# of a second question.
+example_printed() {  # example_printed LANGUAGE COMMAND...
+  local out
+  out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" "${@:2}") &&
+  [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
+echo: And in one word?"* ]] || { echo "$1 example printed: ${out:-nothing}"; return 1; }
+}
 cpp_binding() {
   # g++ and clang++ with every warning an error, then g++ under ASan + UBSan (leaks checked), the tests
   # and the README example against the stand-in.
@@ -143,14 +152,9 @@ cpp_binding() {
   g++ "${flags[@]}" -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
     bindings/cpp/test_qwen3vl.cpp "${link[@]}" -o $out/test-asan || return 1
   (source scripts/stand-in.sh
-   export STAND_IN_PORT AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1"
-   $out/test-g++ && $out/test-clang++ && ASAN_OPTIONS=detect_leaks=1 $out/test-asan || exit 1
-   for cxx in g++ clang++; do
-     out1=$($out/example-$cxx "What is this?") &&
-     [[ $out1 == "echo: What is this? [image_url https://"*"]
-[stop, "*" tokens]
-echo: And in one word? [image_url https://"*"]" ]] || { echo "C++ example ($cxx) printed: ${out1:-nothing}"; exit 1; }
-   done)
+   export STAND_IN_PORT
+   $out/test-g++ && $out/test-clang++ && ASAN_OPTIONS=detect_leaks=1 $out/test-asan &&
+   example_printed "C++ (g++)" $out/example-g++ && example_printed "C++ (clang++)" $out/example-clang++)
 }
 rust_binding() {
   # cargo offline (the crate has no dependencies); the README's example runs as a doc test.
@@ -170,9 +174,7 @@ go_binding() {
   (source scripts/stand-in.sh
    export STAND_IN_PORT PKG_CONFIG_PATH="$PWD/build/lib/pkgconfig" GOFLAGS=-mod=mod GOPROXY=off
    (cd bindings/go && go vet ./... && go test -race -count=1 ./...) || exit 1
-   out=$(cd "$ex" && go build -o example . && AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" ./example) &&
-   [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
-echo: And in one word?" ]] || { echo "Go example printed: ${out:-nothing}"; exit 1; })
+   (cd "$ex" && go build -o example .) && example_printed Go "$ex/example")
 }
 lua_binding() {
   local ex=build/tests/lua-example.lua
@@ -180,9 +182,7 @@ lua_binding() {
   (source scripts/stand-in.sh
    export STAND_IN_PORT LUA_PATH="$PWD/bindings/lua/?.lua;;" LD_LIBRARY_PATH="$PWD/build/lib"
    luajit bindings/lua/test.lua || exit 1
-   out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" luajit $ex) &&
-   [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
-echo: And in one word?" ]] || { echo "Lua example printed: ${out:-nothing}"; exit 1; })
+   example_printed LuaJIT luajit $ex)
 }
 node_binding() {
   # The addon built with cc (no node-gyp), node --test, and the README example requiring 'qwen3vl'
@@ -194,9 +194,7 @@ node_binding() {
   (source scripts/stand-in.sh
    export STAND_IN_PORT
    (cd bindings/node && node --test test/) || exit 1
-   out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" node $ex/example.js) &&
-   [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
-echo: And in one word?" ]] || { echo "Node example printed: ${out:-nothing}"; exit 1; })
+   example_printed Node.js node $ex/example.js)
 }
 install_into_prefix() {
   local prefix
