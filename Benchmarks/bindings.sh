@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One non-streamed call at a time through each binding (C++, Rust, Go, Node.js, LuaJIT; Go, Node and
 # Lua both with JSON text and with their own value built per call) against nginx's canned reply on
-# loopback, beside the C floor (libcurl + jansson, Benchmarks/floor.c) and libqwen3vl from C, all
-# alternating in one run. REPS=N repetitions (default 5), CALLS=N calls per run (default 2000).
+# loopback, beside the C floor (libcurl + jansson, Benchmarks/floor.c), libqwen3vl from C, and C++
+# on the non-blocking calls (the path Node and Lua take), all alternating in one run. REPS=N repetitions (default 5), CALLS=N calls per run (default 2000).
 # Prints, and writes to docs/BENCHMARKS-bindings.md, the medians over the repetitions of wall and
 # CPU time per call (the whole process's CPU, the library's I/O thread included), their spread, and
 # the median (min-max) of each repetition's ratio to the floor of the same repetition.
@@ -39,6 +39,7 @@ for rep in $(seq "$REPS"); do
     "$out/floor" "$base" call "$CALLS"
     "$out/qwen_c" "$base" call "$CALLS"
     "$out/cpp" "$base" "$CALLS"
+    "$out/cpp" "$base" "$CALLS" nonblocking
     "$out/rust-bench" "$base" "$CALLS"
     "$out/go-bench" "$base" "$CALLS" text
     "$out/go-bench" "$base" "$CALLS" map
