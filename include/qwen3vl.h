@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qwen3vl.h: the C interface of libqwen3vl.
  *

@@ -190,7 +190,7 @@ final class EasyHandle: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
     private let share: UnsafeMutableRawPointer?
     /// The process that made it: a pool never lends a handle across fork().
-    let pid = getpid()
+    let pid = q3v_getpid()
     /// The client-wide options are set (see `configure`), and the URL last set.
     private var configured = false
     private var configuredURL = ""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Non-blocking calls: call objects, the client's event descriptor and its events, the I/O thread,
  * backpressure, cancellation and freeing with calls in flight; and qwen3vl_chat_v2's per-call
  * options. */

@@ -20,6 +20,9 @@ void q3v_on_exit(void (*fn)(void));
  * threads (and SIGPIPE from a dead peer never reaches the process through ours). */
 void q3v_block_signals(void);
 
+/* getpid(), without a system call: cached, and renewed in the child of every fork(). */
+int q3v_getpid(void);
+
 /* The event descriptor of a client: an eventfd that is readable while its counter is not zero. */
 int q3v_eventfd(void);
 void q3v_eventfd_signal(int fd);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The high-level API: Client, AsyncClient, streams, and the OpenAI-shaped facade."""
 from __future__ import annotations
 

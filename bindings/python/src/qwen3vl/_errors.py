@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Exceptions: one base class, one subclass per status code of the C library."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Low-level ctypes layer: finds libqwen3vl.so and declares every C function of qwen3vl.h once.
 
 Nothing here is Pythonic on purpose; the classes in ``_client`` build on it. Functions keep their C

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Reply objects. ``Reply`` is this package's own; the rest mirror the attribute paths of the
 ``openai`` package (``resp.choices[0].message.content``, ``chunk.choices[0].delta.content``,
 ``resp.usage.total_tokens``) so code written for it ports by changing the import."""
