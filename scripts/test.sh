@@ -224,7 +224,7 @@ lua_binding() {
   local ex=build/tests/lua-example.lua
   readme_example bindings/lua/README.md lua $ex || return 1
   (source scripts/stand-in.sh
-   export STAND_IN_PORT LUA_PATH="$PWD/bindings/lua/?.lua;;" LD_LIBRARY_PATH="$PWD/build/lib"
+   export STAND_IN_PORT LUA_PATH="$PWD/bindings/lua/?.lua;;" LD_LIBRARY_PATH="$PWD/build/lib" QWEN3VL_HEADER="$PWD/include/qwen3vl.h"
    luajit bindings/lua/test.lua || exit 1
    example_printed LuaJIT luajit $ex)
 }

@@ -75,14 +75,16 @@ local C = load_library()
 
 local q = {}
 
--- Status codes, as qwen3vl.h numbers them.
-q.OK, q.ERR_INVALID_ARGUMENT, q.ERR_INVALID_REQUEST, q.ERR_FILE, q.ERR_CONNECT = 0, 1, 2, 3, 4
-q.ERR_TIMEOUT, q.ERR_AUTH, q.ERR_RATE_LIMIT, q.ERR_BAD_REQUEST, q.ERR_SERVER = 5, 6, 7, 8, 9
-q.ERR_PROTOCOL, q.ERR_TOO_LARGE, q.ERR_CANCELLED, q.ERR_INTERNAL = 10, 11, 12, 13
-local EVENT_DELTA = 1
-
 function q.version() return ffi.string(C.qwen3vl_version()) end
 function q.status_name(status) return ffi.string(C.qwen3vl_status_name(status)) end
+
+-- Status codes, q.OK and q.ERR_AUTH and the rest, named by the library itself (codes run from 0).
+for code = 0, 255 do
+  local name = q.status_name(code)
+  if name == "QWEN3VL_ERR_UNKNOWN" then break end
+  q[name:sub(9)] = code
+end
+local EVENT_DELTA = 1 -- QWEN3VL_EVENT_DELTA (test.lua holds it, and q.PIXELS_*, to the header)
 
 ---------------------------------------------------------------------------------------------------
 -- JSON encoding of Lua values. A table is an array when its keys are exactly 1..n (n >= 1), or
@@ -374,7 +376,7 @@ end
 -- Bytes are Lua strings; failures are nil, err as for calls (ERR_FILE for bytes or a file that is
 -- no image of a known type, ERR_INVALID_ARGUMENT for a bad argument).
 
-q.PIXELS_GRAY8, q.PIXELS_RGB8, q.PIXELS_RGBA8, q.PIXELS_BGRA8, q.PIXELS_BGR8 = 0, 1, 2, 3, 4
+q.PIXELS_GRAY8, q.PIXELS_RGB8, q.PIXELS_RGBA8, q.PIXELS_BGRA8, q.PIXELS_BGR8 = 0, 1, 2, 3, 4 -- QWEN3VL_PIXELS_*
 
 -- Runs call(out, out_len, errbuf, errbuf_size), a helper that hands over text (freed here): the
 -- text, or nil and the failure.

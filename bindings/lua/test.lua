@@ -20,6 +20,7 @@ local function client_for(scenario)
                          base_url = ("http://127.0.0.1:%s/s/%s/lua%d/v1"):format(port, scenario, uid)})
 end
 local HELLO = '{"messages": [{"role": "user", "content": "Hello there"}]}'
+local HEADER = assert(os.getenv("QWEN3VL_HEADER"), "QWEN3VL_HEADER is not set (the path of include/qwen3vl.h)")
 
 local tests, failed = {}, 0
 local function test(name, fn) tests[#tests + 1] = {name, fn} end
@@ -165,6 +166,22 @@ test("image helpers", function()
   eq(status_of(q.image_tokens(0, 10)), q.ERR_INVALID_ARGUMENT, "no width")
   eq(status_of(q.pixels_data_uri(rgb:sub(1, 3), 2, 2, q.PIXELS_RGB8)), q.ERR_INVALID_ARGUMENT, "short pixels")
   eq(status_of(q.image_size_from_bytes(42)), q.ERR_INVALID_ARGUMENT, "bytes not a string")
+end)
+
+test("the numbers copied from qwen3vl.h are the header's", function()
+  local header = {}
+  for name, value in io.open(HEADER):read("*a"):gmatch("\n#define QWEN3VL_([%w_]+)%s+(%d+)") do header[name] = tonumber(value) end
+  local statuses = 0
+  for name, value in pairs(header) do
+    if name == "OK" or name:find("^ERR_") or name:find("^PIXELS_") then
+      eq(q[name], value, name)
+      statuses = statuses + 1
+    end
+  end
+  assert(statuses >= 19, "the header's statuses and pixel formats were not found")
+  -- The event kind the module tells deltas by: read from its source, held to the header.
+  local source = io.open(package.searchpath("qwen3vl", package.path)):read("*a")
+  eq(tonumber(source:match("local EVENT_DELTA = (%d+)")), header.EVENT_DELTA, "EVENT_DELTA")
 end)
 
 for _, t in ipairs(tests) do

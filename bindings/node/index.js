@@ -286,6 +286,9 @@ class Stream {
   }
 }
 
+/** The library's version, e.g. "0.1.0". */
+function version() { return native.version(); }
+
 // ---- Images and grounding: synchronous (no I/O but an image file's header), no client needed -----
 
 const PIXELS = Object.freeze({ GRAY8: 0, RGB8: 1, RGBA8: 2, BGRA8: 3, BGR8: 4 });
@@ -335,7 +338,7 @@ function imageTokens(width, height, { minPixels = 0, maxPixels = 0 } = {}) {
 function grounding(text, width, height) { return JSON.parse(helper(native.groundingParse, text, width, height)); }
 
 module.exports = {
-  Client, Stream, Reply, STATUS, PIXELS, imageDataUri, imagePart, pixelsDataUri, imageSize, imageTokens, grounding, Qwen3VLError, InvalidArgumentError, InvalidRequestError, FileError,
+  version, Client, Stream, Reply, STATUS, PIXELS, imageDataUri, imagePart, pixelsDataUri, imageSize, imageTokens, grounding, Qwen3VLError, InvalidArgumentError, InvalidRequestError, FileError,
   APIConnectionError, APITimeoutError, AuthenticationError, RateLimitError, BadRequestError, ServerError,
   ProtocolError, ResponseTooLargeError, RequestCancelledError, ClientClosedError, InternalError,
 };

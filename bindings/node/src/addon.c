@@ -6,6 +6,7 @@
  *   start(client, requestJSON, callOptionsJSON | null, id) -> call handle, or null if closed
  *   cancel(call), release(call)         the call ends CANCELLED / is freed, its events dropped
  *   close(client)                       cancels and frees every call, frees the client
+ *   version()                           the library's version, "0.1.0"
  *   imageDataUri(bytes), imagePartJson(bytes, detail), pixelsDataUri(pixels, w, h, stride, format),
  *   imageSize(path), imageSizeFromBytes(bytes), imageTokens(w, h, min, max), groundingParse(text, w, h)
  *                                       the image helpers, synchronous (no I/O but an image header's);
@@ -526,8 +527,14 @@ static napi_value js_grounding_parse(napi_env env, napi_callback_info info) {
     return text_result(env, status, out, n, err);
 }
 
+static napi_value js_version(napi_env env, napi_callback_info info) {
+    (void)info;
+    return cstr(env, qwen3vl_version());
+}
+
 NAPI_MODULE_INIT() {
     napi_property_descriptor fns[] = {
+        {"version", NULL, js_version, NULL, NULL, NULL, napi_enumerable, NULL},
         {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
         {"start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL},
         {"cancel", NULL, js_cancel, NULL, NULL, NULL, napi_enumerable, NULL},

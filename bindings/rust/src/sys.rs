@@ -23,6 +23,11 @@ pub const QWEN3VL_TOKENS_PROMPT: c_int = 0;
 pub const QWEN3VL_TOKENS_COMPLETION: c_int = 1;
 pub const QWEN3VL_TOKENS_TOTAL: c_int = 2;
 
+pub const QWEN3VL_LOG_ERROR: c_int = 0;
+pub const QWEN3VL_LOG_WARNING: c_int = 1;
+pub const QWEN3VL_LOG_INFO: c_int = 2;
+pub const QWEN3VL_LOG_DEBUG: c_int = 3;
+
 pub const QWEN3VL_PIXELS_GRAY8: c_int = 0;
 pub const QWEN3VL_PIXELS_RGB8: c_int = 1;
 pub const QWEN3VL_PIXELS_RGBA8: c_int = 2;
