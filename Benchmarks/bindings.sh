@@ -33,6 +33,7 @@ sleep 0.3
 base=http://127.0.0.1:$port/plain/v1
 res=$out/results.jsonl
 : > "$res"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for rep in $(seq "$REPS"); do
   echo "repetition $rep/$REPS" >&2
   {
@@ -49,8 +50,9 @@ for rep in $(seq "$REPS"); do
     luajit Benchmarks/bindings/bench.lua "$base" "$CALLS" table
   } | sed "s/}$/,\"rep\":$rep}/" >> "$res"
 done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p docs
-python3 - "$res" "$REPS" "$CALLS" <<'PY' | tee docs/BENCHMARKS-bindings.md
+python3 - "$res" "$REPS" "$CALLS" "$load_before" "$load_after" <<'PY' | tee docs/BENCHMARKS-bindings.md
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 floor = "floor (libcurl + jansson)"
@@ -63,7 +65,8 @@ print(f"Produced by `./Benchmarks/bindings.sh` on this machine (2 cores shared w
 print(f"calls one after another per run, a canned chat.completion from nginx on 127.0.0.1, every contender in each of")
 print(f"{sys.argv[2]} repetitions, alternating. Median over the repetitions, (min-max) the spread; the ratio is each")
 print("repetition's time over the floor's in the same repetition. CPU is the whole process's (user + system, the")
-print("library's I/O thread included) per call; nginx's is not counted.\n")
+print("library's I/O thread included) per call; nginx's is not counted. Load average (1, 5, 15 min) before the run")
+print(f"{sys.argv[4]}, after {sys.argv[5]}: wall times move with it, CPU times much less.\n")
 print("| contender | µs per call | / floor | CPU µs per call | CPU / floor |")
 print("| --- | --- | --- | --- | --- |")
 for name in names:
