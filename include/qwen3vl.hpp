@@ -9,9 +9,9 @@
  * Every handle (Client, Reply, Cancel, Call, Event) owns its C object and frees it in its destructor;
  * all are move-only. A failed call is not an exception: its Reply says so (ok(), status(), error()),
  * and Reply::check() turns it into a qwen3vl::Error when that is what the caller wants. Exceptions
- * are thrown only by constructors (bad client options, out of memory) and by check(); an exception
- * thrown by a stream callback stops the call and is rethrown from stream() once the library has
- * returned (it never crosses the C library's frames).
+ * come from constructors and Client::start (bad client options, out of memory), check() and the
+ * image helpers; an exception thrown by a stream callback stops the call and is rethrown from
+ * stream() once the library has returned (it never crosses the C library's frames).
  * Thread-safety is the C library's: a Client may be used by many threads at once (its methods are
  * const); a Reply, an Event or a Call belongs to one thread at a time; Cancel::trigger and
  * Call::cancel may come from any thread.
@@ -24,7 +24,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
