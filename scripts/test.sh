@@ -3,8 +3,9 @@
 # valgrind), the examples, installs (a prefix, a CMake project, the .deb packages), the API
 # reference, and the checks on the shipped .so. Installs what it needs first. Ends with one
 # "N passed, N failed" line over all steps. CI runs it as it is.
-# `./scripts/test.sh quick`, for development: the build, the Swift unit tests, the C tests and the
-# Python tests only (the C and the Python tests side by side): about a minute and a half once built.
+# `./scripts/test.sh quick`, for development: the build, the Swift unit tests and format check, the C
+# tests and the Python tests only (the C and the Python tests side by side): under two minutes once
+# built, on an otherwise idle machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-full}
