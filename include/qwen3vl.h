@@ -244,6 +244,8 @@ qwen3vl_result *qwen3vl_chat_stream_cancellable(qwen3vl_client *client, const ch
  *   max_retries      integer  as the client option, for this call
  *   headers          object   extra request headers (after the client's), name -> string
  *   query            object   query parameters added to the URL, name -> string (percent-encoded here)
+ *   response_headers boolean  keep the reply's header lines for qwen3vl_result_headers (default false;
+ *                             an HTTP error's are kept either way)
  * Unknown keys, wrong types and ranges give a QWEN3VL_ERR_INVALID_ARGUMENT result naming the key.
  * cancel may be NULL; on_delta may be NULL (no deltas; with "stream": true the reply is still
  * streamed and assembled). Otherwise as qwen3vl_chat_stream_cancellable: same result, same rules. */
@@ -347,6 +349,13 @@ int         qwen3vl_result_attempts(const qwen3vl_result *r);      /* HTTP attem
 const char *qwen3vl_result_tool_calls_json(const qwen3vl_result *r);
 /* Wall-clock time the call took, in milliseconds, retries and waits included. */
 double      qwen3vl_result_elapsed_ms(const qwen3vl_result *r);
+/* The last reply's header lines, "Name: value\n" each as received (no status line), when the
+   reply was an HTTP error (4xx, 5xx) or the call asked with the call option "response_headers";
+   "" otherwise. A secret the server echoed back is redacted, as in error messages. */
+const char *qwen3vl_result_headers(const qwen3vl_result *r);
+/* The body of the last reply when it was an HTTP error (4xx, 5xx), as received but with a secret
+   the server echoed back redacted; its length in *len when len is not NULL. "" otherwise. */
+const char *qwen3vl_result_error_body(const qwen3vl_result *r, size_t *len);
 /* Frees a result and every string it returned. NULL is a no-op. */
 void        qwen3vl_result_free(qwen3vl_result *r);
 

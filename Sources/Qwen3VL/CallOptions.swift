@@ -10,6 +10,8 @@ public struct CallOptions: Sendable {
     public var headers: [(name: String, value: String)] = []
     /// Query parameters added to the URL (names and values are percent-encoded here).
     public var query: [(name: String, value: String)] = []
+    /// Keep the reply's header lines in the result (a failed reply's are always kept).
+    public var responseHeaders = false
 
     public init() {}
 
@@ -34,6 +36,7 @@ public struct CallOptions: Sendable {
             case "max_retries": opts.maxRetries = Int(clamping: try ClientOptions.integer(key, value))
             case "headers": opts.headers = try ClientOptions.stringPairs(key, value)
             case "query": opts.query = try ClientOptions.stringPairs(key, value)
+            case "response_headers": opts.responseHeaders = try ClientOptions.boolean(key, value)
             default: throw Qwen3VLError(.invalidArgument, "unknown call option \"\(key)\"")
             }
         }

@@ -397,7 +397,7 @@ final class Engine: @unchecked Sendable {
             return true
         }
         let remaining = Clock.msUntil(run.deadline)
-        guard remaining > 0 else { return conclude(call, .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms"), retryable: false)) }
+        guard remaining > 0 else { return conclude(call, .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(run.request.timeoutMs) ms)"), retryable: false)) }
         guard let h = spare.popLast() ?? EasyHandle(share: q3v_share_handle(share), sockets: sockets, multiplexed: true) else {
             return finish(call, Qwen3VLError(.internal, "could not create a libcurl handle"))
         }

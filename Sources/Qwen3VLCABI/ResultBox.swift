@@ -18,6 +18,8 @@ final class ResultBox {
     let text: Bytes
     let json: Bytes
     let toolCalls: Bytes
+    let headers: Bytes
+    let errorBody: Bytes
 
     /// Nil only when memory for the copies runs out.
     init?(_ r: ChatResult) {
@@ -31,6 +33,7 @@ final class ResultBox {
         elapsedMs = r.elapsedMs
         (error, finishReason, requestID) = (e, f, id)
         (text, json, toolCalls) = (r.textBytes, r.jsonBytes, r.toolCallsBytes)
+        (headers, errorBody) = (r.headersBytes, r.errorBodyBytes)
     }
 
     deinit {
