@@ -57,6 +57,8 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
                              text=T                stream T instead of the echo
                              donespace             "data: [DONE] " (a trailing space) as the end
                              repeat=N              the text N times over (one event per character)
+                             (a last chunk with usage and no choices when the request's
+                             stream_options.include_usage is true, as OpenAI's service sends it)
     json-for-stream          a plain chat.completion even when the request asked for a stream
     sseerror:CODE            HTTP CODE whose body is an SSE "event: error" frame
     bareerror                200 text/event-stream whose body is a bare JSON error object, no SSE framing
@@ -405,7 +407,10 @@ class Handler(BaseHTTPRequestHandler):
             events.append(chunk({}, finish))
         text = text * int(opts.get("repeat", "1"))
         usage = {"prompt_tokens": 11, "completion_tokens": len(text), "total_tokens": 11 + len(text)}
-        events.append(dict(base, choices=[], usage=usage, meta={"usage": {"credits_used": 7, "usd_spent": 0.0000035}}))
+        so = req.get("stream_options") if isinstance(req, dict) else None
+        if isinstance(so, dict) and so.get("include_usage") is True:
+            # As OpenAI's service: the usage chunk only for a request that asks for it.
+            events.append(dict(base, choices=[], usage=usage, meta={"usage": {"credits_used": 7, "usd_spent": 0.0000035}}))
 
         out = []
         for i, ev in enumerate(events):

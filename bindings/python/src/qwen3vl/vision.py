@@ -7,12 +7,21 @@ import os
 from typing import Any, Dict, List, Tuple, Union
 
 from . import _native as n
-from ._client import image_data_uri
-from ._errors import for_status
+from ._errors import FileError, InvalidArgumentError, for_status
 
-_lib = n.lib
+_lib = n
 
 __all__ = ["image_size", "image_tokens", "image_data_uri", "pixels_data_uri", "grounding"]
+
+
+def image_data_uri(data: Union[bytes, bytearray, memoryview]) -> str:
+    """Encoded image bytes (PNG, JPEG, ...) as a data: URI, the type taken from the bytes."""
+    raw = bytes(data)
+    err = ctypes.create_string_buffer(512)
+    p = _lib.image_data_uri(raw, len(raw), err, len(err))
+    if not p:
+        raise FileError(err.value.decode("utf-8", "replace"))
+    return n.take_string(p)
 
 
 def image_size(image: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]) -> Tuple[int, int]:
@@ -55,7 +64,7 @@ def pixels_data_uri(pixels: Union[bytes, bytearray, memoryview], width: int, hei
     err = ctypes.create_string_buffer(512)
     p = _lib.pixels_data_uri(raw, width, height, stride, fmt, err, len(err))
     if not p:
-        raise for_status(n.ERR_INVALID_ARGUMENT)(err.value.decode("utf-8", "replace"))
+        raise InvalidArgumentError(err.value.decode("utf-8", "replace"))
     return n.take_string(p)
 
 
