@@ -80,17 +80,18 @@ _ALLOWED = frozenset(CreateParams.__annotations__) | frozenset(ParseParams.__ann
     RequestOptions.__annotations__)
 
 
-def _request(method: str, messages: Iterable[MessageParam], model: Optional[str], stream: bool,
+def _request(method: str, messages: Iterable[MessageParam], model: Optional[str], stream: Optional[bool],
              params: Dict[str, Any], defaults: Mapping[str, Any], raw: bool = False) -> Tuple[bytes, bytes]:
-    """The body and call options of a facade call; TypeError for a parameter openai does not take."""
+    """The body and call options of a facade call; TypeError for a parameter openai does not take.
+    ``stream``: None when the caller did not say (openai then leaves it out of the body too)."""
     for name in params:
         if name not in _ALLOWED:
             raise TypeError(f"{method}() got an unexpected keyword argument {name!r}")
     extra_body = params.pop("extra_body", None) or {}
-    body, options = split_call_options(params, stream, defaults, response_headers=raw)
+    body, options = split_call_options(params, bool(stream), defaults, response_headers=raw)
     body["model"] = model
     body.update(extra_body)
-    body.pop("stream", None)  # the call option says it
+    body["stream"] = False if stream is False else None  # true: the library adds it, with stream_options
     return build_request(messages, None, body), options
 
 
@@ -100,7 +101,8 @@ def _include_usage(params: Mapping[str, Any]) -> bool:
 
 class RawResponse(Generic[R]):
     """``with_raw_response.create(...)``: the HTTP reply (``headers``, ``status_code``, ``content``,
-    ``text``, ``json()``, ``http_response``) and ``parse()`` for the object ``create`` returns."""
+    ``text``, ``http_response``, ``request_id``, ``retries_taken``, ``elapsed``) and ``parse()`` for the
+    object ``create`` returns."""
 
     def __init__(self, reply: Reply, parsed: R) -> None:
         self._parsed = parsed
@@ -124,9 +126,6 @@ class RawResponse(Generic[R]):
     @property
     def text(self) -> str:
         return self.http_response.text
-
-    def json(self) -> Any:
-        return self.http_response.json()
 
     def parse(self) -> R:
         return self._parsed
@@ -224,7 +223,7 @@ class Completions:
         with ``stream=True`` a Stream of ChatCompletionChunk (leaving its loop early cancels the
         request). ``model`` defaults to the client's. Besides openai's parameters: ``extra_body``
         (merged into the body), ``extra_headers``, ``extra_query`` and ``timeout`` (for this call)."""
-        body, options = _request("create", messages, model, bool(stream), params, self._defaults)
+        body, options = _request("create", messages, model, stream, params, self._defaults)
         if stream:
             return Stream(self._native, body, options, chunk_object(_include_usage(params)), True)
         return ChatCompletion(self._native.call(body, options).raw)
@@ -254,7 +253,7 @@ class RawCompletions:
                **params: Unpack[CreateParams]) -> RawResponse[ChatCompletion]:
         """As ``create`` (not streamed), with the HTTP reply's headers and status."""
         c = self._completions
-        body, options = _request("create", messages, model, False, dict(params), c._defaults, raw=True)
+        body, options = _request("create", messages, model, None, dict(params), c._defaults, raw=True)
         reply = c._native.call(body, options)
         return RawResponse(reply, ChatCompletion(reply.raw))
 
@@ -284,7 +283,7 @@ class AsyncCompletions:
                      stream: Optional[bool] = None,
                      **params: Any) -> Union[ChatCompletion, AsyncStream[ChatCompletionChunk]]:
         """As Completions.create, awaited; ``stream=True`` gives an AsyncStream."""
-        body, options = _request("create", messages, model, bool(stream), params, self._defaults)
+        body, options = _request("create", messages, model, stream, params, self._defaults)
         if stream:
             return AsyncStream(self._native, body, options, chunk_object(_include_usage(params)), True)
         return ChatCompletion((await self._native.call_async(body, options)).raw)
@@ -313,6 +312,6 @@ class AsyncRawCompletions:
                      **params: Unpack[CreateParams]) -> RawResponse[ChatCompletion]:
         """As ``create`` (not streamed), with the HTTP reply's headers and status."""
         c = self._completions
-        body, options = _request("create", messages, model, False, dict(params), c._defaults, raw=True)
+        body, options = _request("create", messages, model, None, dict(params), c._defaults, raw=True)
         reply = await c._native.call_async(body, options)
         return RawResponse(reply, ChatCompletion(reply.raw))

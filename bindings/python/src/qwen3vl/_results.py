@@ -59,10 +59,13 @@ def error(ptr: n.ResultPtr, closed: bool) -> Qwen3VLError:
             body: object = json.loads(content)
         except ValueError:
             body = content.decode("utf-8", "replace") or None
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        if isinstance(body, dict) and "error" in body:
             body = body["error"]  # as the openai package keeps it
-        # Worded as the openai package words it: "Error code: 429 - <the server's message>".
-        said = message[len(f"HTTP {http}: "):] if message.startswith(f"HTTP {http}: ") else message
+        # Worded as the openai package words it, "Error code: 429 - <the error's message>"; for a
+        # body without one, the library's reading of it (a vendor's shape, an HTML page).
+        said = body.get("message") if isinstance(body, dict) else None
+        if not isinstance(said, str) or not said:
+            said = message[len(f"HTTP {http}: "):] if message.startswith(f"HTTP {http}: ") else message
         return cls(f"Error code: {http} - {said}", response=Response(http, Headers(n.result_headers(ptr)), content),
                    request_id=request_id, text=text, body=body)
     return cls(message, status_code=http or None, request_id=request_id, text=text)
