@@ -339,6 +339,8 @@ final class EasyHandle: @unchecked Sendable {
         return ok
     }
 
+    static let deadlineSlackMs: Int64 = 20
+
     func outcome(_ code: CURLcode, sink: ResponseSink, deadlineNs: UInt64, req: HTTPRequest) -> TransferOutcome {
         if code == CURLE_OK { return .completed }
         let detail = curlDetail(code)
@@ -350,10 +352,12 @@ final class EasyHandle: @unchecked Sendable {
              CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_USE_SSL_FAILED:
             return .failed(Qwen3VLError(.connect, "TLS: \(detail)"), retryable: false)
         case CURLE_OPERATION_TIMEDOUT:
-            if Clock.msUntil(deadlineNs) <= 0 {
+            // libcurl's timers may fire a millisecond or two before the deadline: with so little
+            // left, it was the call's limit (and no retry could start anyway).
+            if Clock.msUntil(deadlineNs) <= Self.deadlineSlackMs {
                 return .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(req.timeoutMs) ms)"), retryable: false)
             }
-            // Within the deadline, so the limit hit was the connection attempt's.
+            // Well within the deadline, so the limit hit was the connection attempt's.
             return .failed(Qwen3VLError(.timeout, "\(detail) (connect_timeout_ms \(req.connectTimeoutMs) ms)"), retryable: !sink.gotHeaders)
         case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE:
             if !sink.gotHeaders || sink.httpStatus == 0 {
