@@ -18,7 +18,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import openai
 import pydantic
@@ -210,7 +210,7 @@ def logprobs(openai: Any, client: Any) -> Any:
 class Person(pydantic.BaseModel):
     name: str
     age: int
-    nickname: str | None = None
+    nickname: Optional[str] = None
 
 
 @snippet(text_scenario('{"name": "Ann", "age": 7, "nickname": null}'))
