@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 from typing import Callable, Dict
 
@@ -42,6 +43,8 @@ def test_manylinux_wheel_in_fresh_virtualenv(tmp_path: Path, base: Callable[...,
     assert built.returncode == 0, built.stderr
     wheel = next((tmp_path / "wheels").glob("qwen3vl-0.1.0-*.whl"))
     assert wheel.name == "qwen3vl-0.1.0-py3-none-linux_x86_64.whl"  # any Python 3: the binding is ctypes
+    with zipfile.ZipFile(wheel) as z:  # the README is the package's description
+        assert (HERE / "README.md").read_text() in z.read("qwen3vl-0.1.0.dist-info/METADATA").decode()
     for version in ("3.9", "3.12", "3.13"):  # pip's own check that other Pythons take it
         ok = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--no-deps",
                              "--only-binary=:all:", "--python-version", version, "--target", str(tmp_path / "t"),
@@ -108,3 +111,16 @@ def test_quiet_interpreter_shutdown(base: Callable[..., str]) -> None:
     out = subprocess.run([sys.executable, "-c", code, base("sse:delay=20")], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
+
+
+def test_readme_examples_compile_and_options_are_the_clients() -> None:
+    import inspect
+    import re
+
+    import qwen3vl
+    readme = (HERE / "README.md").read_text()
+    for block in re.findall(r"```python\n(.*?)```", readme, re.S):
+        compile(block.replace("await ", "").replace("async with", "with").replace("async for", "for"), "README",
+                "exec")
+    listed = readme[readme.index("The client's own options are keywords"):readme.index("See `include/qwen3vl.h`")]
+    assert set(re.findall(r"`(\w+)`", listed)) == set(inspect.signature(qwen3vl.Client).parameters)
