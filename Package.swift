@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.3
 import PackageDescription
 
 // The shipped library: Swift runtime linked in statically, only qwen3vl_* exported, SONAME set.
@@ -25,7 +25,9 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CJansson", pkgConfig: "jansson",
                        providers: [.apt(["libjansson-dev"])]),
-        .target(name: "CQwen3VLShims", dependencies: ["CCurl", "CJansson"]),
+        // The shims read the version and the status table out of include/qwen3vl.h.
+        .target(name: "CQwen3VLShims", dependencies: ["CCurl", "CJansson"],
+                cSettings: [.headerSearchPath("../../include")]),
         .target(name: "Qwen3VL", dependencies: ["CCurl", "CJansson", "CQwen3VLShims"]),
         .target(name: "Qwen3VLCABI", dependencies: ["CQwen3VL", "Qwen3VL"],
                 exclude: ["exports.map"],

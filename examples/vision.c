@@ -20,12 +20,13 @@ int main(int argc, char **argv) {
     char err[512];
 
     int width, height;
-    if (qwen3vl_image_size(path, &width, &height, err, sizeof err) != QWEN3VL_OK) {
+    int64_t tokens;
+    if (qwen3vl_image_size(path, &width, &height, err, sizeof err) != QWEN3VL_OK ||
+        qwen3vl_image_tokens(width, height, 0, 0, &tokens, err, sizeof err) != QWEN3VL_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    printf("%s: %d x %d px, about %lld vision tokens\n", path, width, height,
-           (long long)qwen3vl_image_tokens(width, height, 0, 0));
+    printf("%s: %d x %d px, about %lld vision tokens\n", path, width, height, (long long)tokens);
 
     char prompt[256];
     snprintf(prompt, sizeof prompt, "Locate every %s in the image. Answer with JSON: "
@@ -49,8 +50,12 @@ int main(int argc, char **argv) {
     int status = qwen3vl_result_status(r);
     if (status == QWEN3VL_OK) {
         printf("model: %s\n", qwen3vl_result_text(r));
-        char *boxes = qwen3vl_grounding_parse(qwen3vl_result_text(r), width, height, err, sizeof err);
-        json_t *list = boxes ? json_loads(boxes, 0, NULL) : NULL;
+        char *boxes = NULL;
+        size_t boxes_len = 0;
+        if (qwen3vl_grounding_parse(qwen3vl_result_text(r), qwen3vl_result_text_len(r), width, height, &boxes,
+                                    &boxes_len, err, sizeof err) != QWEN3VL_OK)
+            fprintf(stderr, "grounding: %s\n", err);
+        json_t *list = boxes ? json_loadb(boxes, boxes_len, 0, NULL) : NULL;
         size_t i;
         json_t *item;
         json_array_foreach(list, i, item) {

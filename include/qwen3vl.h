@@ -46,10 +46,18 @@
 extern "C" {
 #endif
 
+/* The version of this header, the one place it is written (the build, the library and the
+   bindings take it from here). Compare QWEN3VL_VERSION_NUMBER, known when compiling, with
+   qwen3vl_version_number(), the library's at run time, as with zstd and SQLite. */
 #define QWEN3VL_VERSION_MAJOR 0
 #define QWEN3VL_VERSION_MINOR 1
 #define QWEN3VL_VERSION_PATCH 0
-#define QWEN3VL_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH: 100 for 0.1.0, 10203 for 1.2.3. */
+#define QWEN3VL_VERSION_NUMBER (QWEN3VL_VERSION_MAJOR * 10000 + QWEN3VL_VERSION_MINOR * 100 + QWEN3VL_VERSION_PATCH)
+#define QWEN3VL_QUOTE_(x) #x
+#define QWEN3VL_QUOTE(x) QWEN3VL_QUOTE_(x)
+/* "0.1.0" */
+#define QWEN3VL_VERSION_STRING QWEN3VL_QUOTE(QWEN3VL_VERSION_MAJOR.QWEN3VL_VERSION_MINOR.QWEN3VL_VERSION_PATCH)
 
 /* ---- Status codes ------------------------------------------------------------------------ */
 
@@ -68,13 +76,41 @@ extern "C" {
 #define QWEN3VL_ERR_CANCELLED       12  /* stream callback returned non-zero, or cancelled from another thread */
 #define QWEN3VL_ERR_INTERNAL        13  /* out of memory, or a bug */
 
+/* Every status above, in order of value (0, 1, 2, ...), for code that wants a table of them, as
+ * libuv's UV_ERRNO_MAP: X(name) for each, where QWEN3VL_##name is its value and "QWEN3VL_" #name
+ * the name qwen3vl_status_name gives. For example:
+ *
+ *     #define CASE(name) case QWEN3VL_##name: return MY_##name;
+ *     switch (status) { QWEN3VL_STATUS_MAP(CASE) }
+ */
+#define QWEN3VL_STATUS_MAP(X) \
+    X(OK)                     \
+    X(ERR_INVALID_ARGUMENT)   \
+    X(ERR_INVALID_REQUEST)    \
+    X(ERR_FILE)               \
+    X(ERR_CONNECT)            \
+    X(ERR_TIMEOUT)            \
+    X(ERR_AUTH)               \
+    X(ERR_RATE_LIMIT)         \
+    X(ERR_BAD_REQUEST)        \
+    X(ERR_SERVER)             \
+    X(ERR_PROTOCOL)           \
+    X(ERR_TOO_LARGE)          \
+    X(ERR_CANCELLED)          \
+    X(ERR_INTERNAL)
+
 /* Token kinds for qwen3vl_result_tokens. */
 #define QWEN3VL_TOKENS_PROMPT     0
 #define QWEN3VL_TOKENS_COMPLETION 1
 #define QWEN3VL_TOKENS_TOTAL      2
 
-/* The library's version, "0.1.0". Static storage; thread-safe. */
+/* The library's version, "0.1.0" (its QWEN3VL_VERSION_STRING), which may differ from the header's
+   a program was compiled with. Static storage; thread-safe. */
 const char *qwen3vl_version(void);
+
+/* The library's QWEN3VL_VERSION_NUMBER, to compare at run time with the QWEN3VL_VERSION_NUMBER a
+   program was compiled with. Thread-safe. */
+int qwen3vl_version_number(void);
 
 /* The name of a status code, e.g. "QWEN3VL_ERR_TIMEOUT"; unknown codes give "QWEN3VL_ERR_UNKNOWN".
    Static storage; thread-safe. */
@@ -380,7 +416,18 @@ void        qwen3vl_result_free(qwen3vl_result *r);
  *                           silently. false sends it as written, for servers that take it.
  *
  * The functions below are for hosts that hold images in memory, and for planning. None needs a
- * client; all are thread-safe. Strings they return are the caller's, freed with qwen3vl_free. */
+ * client; all are thread-safe. They share one convention:
+ *   - Each returns QWEN3VL_OK or an error code: QWEN3VL_ERR_INVALID_ARGUMENT for a NULL, empty or
+ *     out-of-range argument, QWEN3VL_ERR_FILE for bytes or a file that is no image of a known type
+ *     (or whose header is damaged), QWEN3VL_ERR_INTERNAL when memory ran out. On failure a
+ *     message is written into errbuf (when errbuf is not NULL and errbuf_size > 0: NUL-terminated,
+ *     at most errbuf_size bytes, cut on a UTF-8 boundary); on success errbuf gets "".
+ *   - Results come back through out-parameters, which are set on failure too (to NULL or 0).
+ *     Text comes back as *out, a NUL-terminated string of *out_len bytes (the NUL not counted)
+ *     that the caller owns and frees with qwen3vl_free. out must not be NULL; out_len and the
+ *     other out-parameters may be NULL when their value is not wanted.
+ *   - Every buffer comes with its length: bytes and text in as (pointer, length), text out as
+ *     (out, out_len). Paths and keywords (path, detail) are NUL-terminated strings. */
 
 /* Pixel layouts for qwen3vl_pixels_data_uri: 8 bits per channel. */
 #define QWEN3VL_PIXELS_GRAY8 0
@@ -392,48 +439,54 @@ void        qwen3vl_result_free(qwen3vl_result *r);
 /* Frees a string this library handed over (data URIs, parts, grounding JSON). NULL is a no-op. */
 void qwen3vl_free(void *p);
 
-/* Encoded image bytes (PNG, JPEG, ... as in a file) as "data:image/png;base64,..." with the type
-   taken from the bytes. NULL on failure (unknown type, len 0, out of memory), with a message in
-   errbuf when it is not NULL. */
-char *qwen3vl_image_data_uri(const void *bytes, size_t len, char *errbuf, size_t errbuf_size);
+/* Encoded image bytes (PNG, JPEG, ... as in a file), len of them, as "data:image/png;base64,..."
+   in *out, with the type taken from the bytes. */
+int qwen3vl_image_data_uri(const void *bytes, size_t len, char **out, size_t *out_len,
+                           char *errbuf, size_t errbuf_size);
 
 /* The same as a ready content part, {"type":"image_url","image_url":{"url":"data:...","detail":...}},
    to put into a request's "content" array. detail is NULL or "auto", "low", "high". */
-char *qwen3vl_image_part_json(const void *bytes, size_t len, const char *detail, char *errbuf, size_t errbuf_size);
+int qwen3vl_image_part_json(const void *bytes, size_t len, const char *detail, char **out, size_t *out_len,
+                            char *errbuf, size_t errbuf_size);
 
-/* Raw pixels (a decoded frame, a screenshot) as a PNG data URI: width × height pixels of the given
-   QWEN3VL_PIXELS_* format, rows stride bytes apart (stride >= width × bytes per pixel). */
-char *qwen3vl_pixels_data_uri(const void *pixels, int width, int height, size_t stride, int format,
-                              char *errbuf, size_t errbuf_size);
+/* Raw pixels (a decoded frame, a screenshot) as a PNG data URI in *out: width × height pixels of
+   the given QWEN3VL_PIXELS_* format, rows stride bytes apart (stride >= width × bytes per pixel;
+   0: rows packed, stride = width × bytes per pixel), read from the pixels_len bytes at pixels,
+   which must hold stride × (height - 1) + width × bytes per pixel. */
+int qwen3vl_pixels_data_uri(const void *pixels, size_t pixels_len, int width, int height, size_t stride,
+                            int format, char **out, size_t *out_len, char *errbuf, size_t errbuf_size);
 
-/* Width and height of an image file read from its header, without decoding it. Returns QWEN3VL_OK,
-   QWEN3VL_ERR_FILE (message in errbuf; at once for anything but a regular file, a FIFO included)
-   or QWEN3VL_ERR_INVALID_ARGUMENT. */
+/* Width and height of an image file read from its header, without decoding it. A file that cannot
+   be read is QWEN3VL_ERR_FILE, at once for anything but a regular file (a FIFO included). */
 int qwen3vl_image_size(const char *path, int *width, int *height, char *errbuf, size_t errbuf_size);
 
-/* The same for encoded image bytes in memory. */
-int qwen3vl_image_size_from_bytes(const void *bytes, size_t len, int *width, int *height);
+/* The same for encoded image bytes in memory, len of them. */
+int qwen3vl_image_size_from_bytes(const void *bytes, size_t len, int *width, int *height,
+                                  char *errbuf, size_t errbuf_size);
 
-/* Vision tokens Qwen3-VL spends on a width × height image, as the model's own processor counts them
-   (transformers' smart_resize with Qwen3-VL's published settings, followed exactly): both sides
-   rounded to multiples of 32 px (halves to even), the image scaled to keep its pixel count within
-   [min_pixels, max_pixels], one token per 32 × 32 block. 0 for min_pixels or max_pixels means the
-   model's own limits, 65536 (64·32·32) and 16777216 (16384·32·32); qwen-vl-utils uses a minimum of
-   4096. A side of 16 px or less rounds to 0 and the image is then scaled up to min_pixels, as in
-   transformers (3000 × 15 is 114 tokens). -1 for sizes the model refuses (not positive, aspect
-   ratio over 200, where transformers raises an error) or limits that make no sense (negative, or
-   min_pixels over max_pixels). */
-int64_t qwen3vl_image_tokens(int width, int height, int64_t min_pixels, int64_t max_pixels);
+/* Vision tokens Qwen3-VL spends on a width × height image, in *tokens, as the model's own processor
+   counts them (transformers' smart_resize with Qwen3-VL's published settings, followed exactly):
+   both sides rounded to multiples of 32 px (halves to even), the image scaled to keep its pixel
+   count within [min_pixels, max_pixels], one token per 32 × 32 block. 0 for min_pixels or
+   max_pixels means the model's own limits, 65536 (64·32·32) and 16777216 (16384·32·32);
+   qwen-vl-utils uses a minimum of 4096. A side of 16 px or less rounds to 0 and the image is then
+   scaled up to min_pixels, as in transformers (3000 × 15 is 114 tokens). QWEN3VL_ERR_INVALID_ARGUMENT
+   for sizes the model refuses (not positive, aspect ratio over 200, where transformers raises an
+   error) and limits that make no sense (negative, or min_pixels over max_pixels). */
+int qwen3vl_image_tokens(int width, int height, int64_t min_pixels, int64_t max_pixels, int64_t *tokens,
+                         char *errbuf, size_t errbuf_size);
 
-/* Boxes and points from a grounding answer: finds the bbox_2d / point_2d objects in text (bare JSON,
- * a ```json fence, or JSON amid prose; in an answer cut short, the objects completed before the cut),
- * and maps Qwen3-VL's 0-1000 relative coordinates to pixels of a width × height image as Qwen's own
- * cookbooks do, int(v / 1000 * size): in floating point, truncated (not rounded), then clamped to
- * the image. Returns a JSON array of the objects as the model wrote them with bbox_2d ([x1, y1, x2,
- * y2], x1 <= x2, y1 <= y2) and point_2d ([x, y]) in pixels, e.g.
- * [{"bbox_2d":[77,28,243,384],"label":"cat"}]; "[]" when there are none; NULL with a message on bad
- * arguments. Time grows in proportion to the text's length, whatever the text holds. */
-char *qwen3vl_grounding_parse(const char *text, int width, int height, char *errbuf, size_t errbuf_size);
+/* Boxes and points from a grounding answer, text_len bytes of UTF-8 at text (as
+ * qwen3vl_result_text and qwen3vl_result_text_len give it): finds the bbox_2d / point_2d objects
+ * (bare JSON, a ```json fence, or JSON amid prose; in an answer cut short, the objects completed
+ * before the cut), and maps Qwen3-VL's 0-1000 relative coordinates to pixels of a width × height
+ * image as Qwen's own cookbooks do, int(v / 1000 * size): in floating point, truncated (not
+ * rounded), then clamped to the image. *out gets a JSON array of the objects as the model wrote
+ * them with bbox_2d ([x1, y1, x2, y2], x1 <= x2, y1 <= y2) and point_2d ([x, y]) in pixels, e.g.
+ * [{"bbox_2d":[77,28,243,384],"label":"cat"}]; "[]" when there are none. Time grows in proportion
+ * to the text's length, whatever the text holds. */
+int qwen3vl_grounding_parse(const char *text, size_t text_len, int width, int height, char **out, size_t *out_len,
+                            char *errbuf, size_t errbuf_size);
 
 #ifdef __cplusplus
 }

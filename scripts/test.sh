@@ -33,13 +33,21 @@ valgrind_c_tests() {
     --error-exitcode=1
 }
 shipped_library() {
-  local lib=build/lib/libqwen3vl.so.0 extra deps
+  local lib=build/lib/libqwen3vl.so.0 extra deps unversioned declared
   extra=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -vE '^qwen3vl_' || true)
   [[ -z $extra ]] || { echo "exports more than qwen3vl_*: $extra"; return 1; }
+  # Every export carries a version node of exports.map (qwen3vl_chat@@QWEN3VL_0.1), and the exports
+  # are exactly the functions the header declares.
+  unversioned=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -vE '^qwen3vl_[a-z0-9_]+@@QWEN3VL_[0-9]+\.[0-9]+$' || true)
+  [[ -z $unversioned ]] || { echo "exports without a QWEN3VL_x.y version: $unversioned"; return 1; }
+  objdump -T "$lib" | grep -q ' QWEN3VL_0\.1 .* qwen3vl_chat$' || { echo "qwen3vl_chat is not in version node QWEN3VL_0.1"; return 1; }
+  declared=$(cc -E -P -x c include/qwen3vl.h | grep -oE '\bqwen3vl_[a-z0-9_]+ *\(' | tr -d ' (' | sort -u)
+  diff <(echo "$declared") <(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | sort -u) ||
+    { echo "the exports differ from the functions qwen3vl.h declares (<: declared only, >: exported only)"; return 1; }
   deps=$(ldd "$lib" | grep -Eo 'lib(swift[A-Za-z_]*|Foundation[A-Za-z]*|dispatch|BlocksRuntime)\.so' || true)
   [[ -z $deps ]] || { echo "needs the Swift runtime: $deps"; return 1; }
   readelf -d "$lib" | grep -q 'SONAME.*\[libqwen3vl.so.0\]' || { echo "SONAME is not libqwen3vl.so.0"; return 1; }
-  ls -l build/lib/libqwen3vl.so.0.1.0
+  ls -lL "$lib"
 }
 example_runs() {
   (source scripts/stand-in.sh
@@ -148,7 +156,7 @@ step "asyncio example (AsyncClient, needs the Python step's venv) against the st
 step "make install into a temporary prefix + pkg-config" install_into_prefix
 step "soak (20,000 calls + 2,000 streams) and stress (32 streaming threads, random cancels)" ./scripts/soak.sh
 step "HTTP/2 multiplexing and max_connections (non-blocking calls against nginx over TLS)" ./Tests/http2/run.sh
-step "shipped .so: exports, runtime deps, SONAME" shipped_library
+step "shipped .so: exports (versioned, as declared), runtime deps, SONAME" shipped_library
 
 ((failed == 0)) || printf 'failed step: %s\n' "${failures[@]}"
 echo "all steps: $passed passed, $failed failed"

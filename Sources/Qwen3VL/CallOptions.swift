@@ -20,29 +20,21 @@ public struct CallOptions: Sendable {
     public static func parse(json: String?) throws(Qwen3VLError) -> CallOptions {
         var opts = CallOptions()
         guard let json else { return opts }
-        let doc: JSONDocument
-        switch JSONDocument.parse(json, rejectDuplicates: true) {
-        case .success(let d): doc = d
-        case .failure(let e): throw Qwen3VLError(.invalidArgument, "call options JSON does not parse: \(e.description)")
-        }
-        guard doc.root.kind == .object else {
-            throw Qwen3VLError(.invalidArgument, "call options must be a JSON object, not \(doc.root.kindName)")
-        }
-        for (key, value) in doc.root.members {
-            switch key {
-            case "stream": opts.stream = try ClientOptions.boolean(key, value)
-            case "timeout_ms": opts.timeoutMs = try ClientOptions.integer(key, value)
-            case "idle_timeout_ms": opts.idleTimeoutMs = try ClientOptions.integer(key, value)
-            case "max_retries": opts.maxRetries = Int(clamping: try ClientOptions.integer(key, value))
-            case "headers": opts.headers = try ClientOptions.stringPairs(key, value)
-            case "query": opts.query = try ClientOptions.stringPairs(key, value)
-            case "response_headers": opts.responseHeaders = try ClientOptions.boolean(key, value)
-            default: throw Qwen3VLError(.invalidArgument, "unknown call option \"\(key)\"")
-            }
-        }
+        try OptionKey.apply(json, to: &opts, keys: keys, what: "call option")
         try opts.validate()
         return opts
     }
+
+    /// Every key of `call_options_json`, documented at qwen3vl_chat_v2 in qwen3vl.h.
+    static let keys: [OptionKey<CallOptions>] = [
+        .boolean("stream") { $0.stream = $1 },
+        .integer("timeout_ms") { $0.timeoutMs = $1 },
+        .integer("idle_timeout_ms") { $0.idleTimeoutMs = $1 },
+        .integer("max_retries") { $0.maxRetries = Int(clamping: $1) },
+        .stringPairs("headers") { $0.headers = $1 },
+        .stringPairs("query") { $0.query = $1 },
+        .boolean("response_headers") { $0.responseHeaders = $1 },
+    ]
 
     public func validate() throws(Qwen3VLError) {
         if let t = timeoutMs { try ClientOptions.check("timeout_ms", t, ClientOptions.timeoutRange) }

@@ -1,4 +1,5 @@
 import Synchronization
+import CQwen3VLShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,7 @@ final class CallContext: Sendable {
     private let flag = Atomic<Bool>(false)
     private let wake: @Sendable () -> Void
     /// The process the call started in (after fork() the parent's calls never end in the child).
-    let pid = getpid()
+    let pid = q3v_getpid()
 
     init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
 
@@ -54,7 +55,7 @@ final class CallRegistry: Sendable {
     /// Calls in flight on threads of this process (after fork() the parent's stay listed, and
     /// never end here).
     var countInThisProcess: Int {
-        let pid = getpid()
+        let pid = q3v_getpid()
         return state.withLock { s in s.calls.values.reduce(0) { $0 + ($1.pid == pid ? 1 : 0) } }
     }
 }

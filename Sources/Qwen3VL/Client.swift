@@ -7,7 +7,7 @@ import Glibc
 /// A client of an OpenAI-compatible chat-completions endpoint, Qwen3-VL by default.
 /// Safe to use from many threads at once: each call takes its own connection from the client's pool.
 public final class Qwen3VLClient: @unchecked Sendable {
-    public static let version = "0.1.0"
+    public static let version = String(cString: q3v_version_string())
 
     /// The options the client was made with, less the API key (kept apart, and wiped at the end).
     public let options: ClientOptions
@@ -17,8 +17,6 @@ public final class Qwen3VLClient: @unchecked Sendable {
     private let pool: ConnectionPool
     /// The fixed request header lines (plain and streamed calls differ in Accept), and the lists
     /// made of them once, read-only after init and so shared by all calls.
-    private let plainLines: [String]
-    private let streamLines: [String]
     private let plainHeaders: HeaderList
     private let streamHeaders: HeaderList
     private let userAgent: String
@@ -40,9 +38,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
             throw Qwen3VLError(.internal, "libcurl failed to initialise")
         }
         guard let pool = ConnectionPool() else { throw Qwen3VLError(.internal, "out of memory") }
-        let extra = options.headers.map { "\($0.name): \($0.value)" }
-        plainLines = ["Content-Type: application/json", "Accept: application/json", "Expect:"] + extra
-        streamLines = ["Content-Type: application/json", "Accept: text/event-stream", "Expect:"] + extra
+        let userAgent = "qwen3vl/\(Self.version) libcurl/\(String(cString: q3v_curl_version()))"
+        let plainLines = Self.headerLines(accept: "application/json", userAgent: userAgent, options.headers)
+        let streamLines = Self.headerLines(accept: "text/event-stream", userAgent: userAgent, options.headers)
         guard let plain = HeaderList(plainLines), let stream = HeaderList(streamLines) else {
             throw Qwen3VLError(.internal, "out of memory")
         }
@@ -60,7 +58,22 @@ public final class Qwen3VLClient: @unchecked Sendable {
         media = options.mediaPolicy
         security = TransportSecurity(skipVerify: options.insecureSkipVerify, caFile: options.caFile, caPath: options.caPath,
                                      proxy: options.proxy, httpsOnlyRedirects: options.baseURL.lowercased().hasPrefix("https://"))
-        userAgent = "qwen3vl/\(Self.version) libcurl/\(String(cString: q3v_curl_version()))"
+        self.userAgent = userAgent
+    }
+
+    /// A request's header lines: ours, then the given ones, each replacing an earlier line of the
+    /// same name (so a caller's User-Agent replaces ours). The User-Agent goes in the list rather
+    /// than through CURLOPT_USERAGENT, which libcurl formats anew for every request.
+    static func headerLines(accept: String, userAgent: String, _ given: [(name: String, value: String)]) -> [String] {
+        var lines: [(name: String, line: String)] = [("content-type", "Content-Type: application/json"),
+                                                      ("accept", "Accept: \(accept)"), ("expect", "Expect:"),
+                                                      ("user-agent", "User-Agent: \(userAgent)")]
+        for h in given {
+            let name = h.name.lowercased()
+            lines.removeAll { $0.name == name }
+            lines.append((name, "\(h.name): \(h.value)"))
+        }
+        return lines.map(\.line)
     }
 
     /// Parses `qwen3vl_client_new`'s options JSON (nil for defaults) and makes a client.
@@ -131,7 +144,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// after fork(): the parent's thread does not exist there). Nil if they cannot be made.
     func engine() -> Engine? {
         engineSlot.withLock { slot in
-            if let e = slot, e.pid == getpid() { return e }
+            if let e = slot, e.pid == q3v_getpid() { return e }
             if let inherited = slot { inherited.abandon() }
             slot = Engine(client: self)
             return slot
@@ -173,7 +186,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// The next event of any non-blocking call, waiting up to `timeoutMs` (0: not at all, -1: until
     /// one comes). Nil when none came.
     public func nextEvent(timeoutMs: Int32) -> CallEvent? {
-        // The engine as it is, without engine()'s fork check (a getpid() per event): events only
+        // The engine as it is, without engine()'s fork check (a pid check per event): events only
         // ever come from calls started in this process, which made the engine here.
         (engineSlot.withLock { $0 } ?? engine())?.events.next(timeoutMs: timeoutMs)
     }
@@ -241,7 +254,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media, stream: streaming)
         var headers = streaming ? streamHeaders : plainHeaders
         if !call.headers.isEmpty {
-            guard let h = HeaderList((streaming ? streamLines : plainLines) + call.headers.map({ "\($0.name): \($0.value)" })) else {
+            let lines = Self.headerLines(accept: streaming ? "text/event-stream" : "application/json", userAgent: userAgent,
+                                         options.headers + call.headers)
+            guard let h = HeaderList(lines) else {
                 throw Qwen3VLError(.internal, "out of memory")
             }
             headers = h
@@ -249,7 +264,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let timeoutMs = call.timeoutMs ?? options.timeoutMs
         let request = HTTPRequest(
             url: call.url(url), body: body, headers: headers, bearer: key.map { UnsafePointer($0.cString) },
-            userAgent: userAgent, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: call.idleTimeoutMs ?? options.idleTimeoutMs,
+            connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: call.idleTimeoutMs ?? options.idleTimeoutMs,
             timeoutMs: timeoutMs, idleFromStart: streaming, maxResponseBytes: options.maxResponseBytes, security: security)
         return CallRun(body: body, request: request, deadline: Clock.deadline(afterMs: timeoutMs),
                        maxRetries: call.maxRetries ?? options.maxRetries, streaming: streaming,

@@ -20,16 +20,16 @@ public struct ClientOptions: Sendable {
     /// Extra request headers, in the order given.
     public var headers: [(name: String, value: String)] = []
     /// Largest local image file (or frame) sent inline.
-    public var maxImageBytes: Int64 = 20 << 20
+    public var maxImageBytes: Int64 = MediaPolicy().maxImageBytes
     /// Largest local video file sent inline.
-    public var maxVideoBytes: Int64 = 256 << 20
+    public var maxVideoBytes: Int64 = MediaPolicy().maxVideoBytes
     /// Most connections the non-blocking calls open to the server at once; more calls than this
     /// wait their turn (HTTP/1.1), or share connections (HTTP/2 multiplexes them over one).
     public var maxConnections: Int = 64
     /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts. That form is
     /// Qwen's own, not an OpenAI content part, and servers that do not know it (the AI/ML API,
     /// transformers serve) drop it without a word; false keeps it for servers that take it.
-    public var videoFramesAsImages = true
+    public var videoFramesAsImages = MediaPolicy().framesAsImages
     /// Plain http:// is refused to anything but a loopback address unless this is set, so that a key
     /// never crosses a network in the clear by mistake.
     public var allowInsecureHTTP = false
@@ -75,44 +75,32 @@ public struct ClientOptions: Sendable {
     public static func parse(json: String?, environment: (String) -> String? = processEnvironment) throws(Qwen3VLError) -> ClientOptions {
         var opts = ClientOptions(environment: environment)
         guard let json else { return opts }
-        let doc: JSONDocument
-        switch JSONDocument.parse(json, rejectDuplicates: true) {
-        case .success(let d): doc = d
-        case .failure(let e): throw Qwen3VLError(.invalidArgument, "options JSON does not parse: \(e.description)")
-        }
-        let root = doc.root
-        guard root.kind == .object else {
-            throw Qwen3VLError(.invalidArgument, "options must be a JSON object, not \(root.kindName)")
-        }
-        for (key, value) in root.members {
-            switch key {
-            case "api_key":
-                let s = try string(key, value)
-                opts.apiKey = s.isEmpty ? nil : s
-            case "base_url": opts.baseURL = try string(key, value)
-            case "model": opts.model = try string(key, value)
-            case "timeout_ms": opts.timeoutMs = try integer(key, value)
-            case "connect_timeout_ms": opts.connectTimeoutMs = try integer(key, value)
-            case "idle_timeout_ms": opts.idleTimeoutMs = try integer(key, value)
-            case "max_retries": opts.maxRetries = Int(try integer(key, value))
-            case "max_response_bytes": opts.maxResponseBytes = try integer(key, value)
-            case "max_image_bytes": opts.maxImageBytes = try integer(key, value)
-            case "max_video_bytes": opts.maxVideoBytes = try integer(key, value)
-            case "max_connections": opts.maxConnections = Int(clamping: try integer(key, value))
-            case "video_frames_as_images": opts.videoFramesAsImages = try boolean(key, value)
-            case "allow_insecure_http": opts.allowInsecureHTTP = try boolean(key, value)
-            case "insecure_skip_verify": opts.insecureSkipVerify = try boolean(key, value)
-            case "ca_file", "ca_path", "proxy":
-                guard let s = value.string, !s.isEmpty else { throw wrongType(key, "a non-empty string", value) }
-                if key == "ca_file" { opts.caFile = s } else if key == "ca_path" { opts.caPath = s } else { opts.proxy = s }
-            case "headers": opts.headers = try stringPairs(key, value)
-            default:
-                throw Qwen3VLError(.invalidArgument, "unknown option \"\(key)\"")
-            }
-        }
+        try OptionKey.apply(json, to: &opts, keys: keys, what: "option")
         try opts.validate()
         return opts
     }
+
+    /// Every key of `options_json`, documented at qwen3vl_client_new in qwen3vl.h and in the README.
+    static let keys: [OptionKey<ClientOptions>] = [
+        .string("api_key") { $0.apiKey = $1.isEmpty ? nil : $1 },
+        .string("base_url") { $0.baseURL = $1 },
+        .string("model") { $0.model = $1 },
+        .integer("timeout_ms") { $0.timeoutMs = $1 },
+        .integer("connect_timeout_ms") { $0.connectTimeoutMs = $1 },
+        .integer("idle_timeout_ms") { $0.idleTimeoutMs = $1 },
+        .integer("max_retries") { $0.maxRetries = Int($1) },
+        .integer("max_connections") { $0.maxConnections = Int(clamping: $1) },
+        .integer("max_response_bytes") { $0.maxResponseBytes = $1 },
+        .stringPairs("headers") { $0.headers = $1 },
+        .boolean("allow_insecure_http") { $0.allowInsecureHTTP = $1 },
+        .boolean("insecure_skip_verify") { $0.insecureSkipVerify = $1 },
+        .nonEmptyString("ca_file") { $0.caFile = $1 },
+        .nonEmptyString("ca_path") { $0.caPath = $1 },
+        .nonEmptyString("proxy") { $0.proxy = $1 },
+        .integer("max_image_bytes") { $0.maxImageBytes = $1 },
+        .integer("max_video_bytes") { $0.maxVideoBytes = $1 },
+        .boolean("video_frames_as_images") { $0.videoFramesAsImages = $1 },
+    ]
 
     /// Checks every value's range, whether it came from JSON or from Swift code; the client
     /// refuses options that fail here. Messages name the option, never the key's value.
@@ -162,17 +150,6 @@ public struct ClientOptions: Sendable {
         }
     }
 
-    /// An object of strings (`headers`, `query`), in document order.
-    static func stringPairs(_ key: String, _ value: JSONRef) throws(Qwen3VLError) -> [(name: String, value: String)] {
-        guard value.kind == .object else { throw wrongType(key, "an object of strings", value) }
-        var list: [(name: String, value: String)] = []
-        for (name, v) in value.members {
-            guard let s = v.string else { throw wrongType("\(key).\(name)", "a string", v) }
-            list.append((name, s))
-        }
-        return list
-    }
-
     /// The ranges shared by client and per-call options.
     static let timeoutRange: ClosedRange<Int64> = 1...Int64(Int32.max) * 1000
     static let idleTimeoutRange: ClosedRange<Int64> = 0...Int64(Int32.max) * 1000
@@ -182,25 +159,6 @@ public struct ClientOptions: Sendable {
         guard range.contains(n) else {
             throw Qwen3VLError(.invalidArgument, "option \(key) must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
         }
-    }
-
-    static func wrongType(_ key: String, _ want: String, _ got: JSONRef) -> Qwen3VLError {
-        Qwen3VLError(.invalidArgument, "option \(key) must be \(want), not \(got.kindName)")
-    }
-
-    static func string(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> String {
-        guard let s = v.string else { throw wrongType(key, "a string", v) }
-        return s
-    }
-
-    static func boolean(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> Bool {
-        guard let b = v.bool else { throw wrongType(key, "a boolean", v) }
-        return b
-    }
-
-    static func integer(_ key: String, _ v: JSONRef) throws(Qwen3VLError) -> Int64 {
-        guard let n = v.int else { throw wrongType(key, "an integer", v) }
-        return n
     }
 
     static func isHTTPURL(_ s: String) -> Bool {

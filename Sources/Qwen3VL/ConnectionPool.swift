@@ -24,14 +24,14 @@ final class ConnectionPool: @unchecked Sendable {
 
     init?(maxIdle: Int = 32) {
         guard let s = q3v_share_new() else { return nil }
-        state = Locked(State(share: s, pid: getpid()))
+        state = Locked(State(share: s, pid: q3v_getpid()))
         self.maxIdle = maxIdle
     }
 
     deinit {
         state.withLock { s in
             // Inherited, never ours to close; or the process is exiting (see ProcessExit).
-            guard s.pid == getpid(), !ProcessExit.isExiting else { return }
+            guard s.pid == q3v_getpid(), !ProcessExit.isExiting else { return }
             s.idle.removeAll() // connections go before the share handle they use
             q3v_share_free(s.share)
         }
@@ -49,7 +49,7 @@ final class ConnectionPool: @unchecked Sendable {
     func release(_ c: Connection) {
         let extra: Connection? = state.withLock { s in
             // A connection of the parent's, returned in the child (or the other way round): drop it.
-            guard s.pid == getpid(), c.pid == s.pid else { Abandoned.keep(c); return nil }
+            guard s.pid == q3v_getpid(), c.pid == s.pid else { Abandoned.keep(c); return nil }
             if s.idle.count < maxIdle { s.idle.append(c); return nil }
             return c
         }
@@ -59,7 +59,7 @@ final class ConnectionPool: @unchecked Sendable {
     /// In a child process: leak the parent's connections and share handle (deliberately: see
     /// above) and take a new share handle. False if that cannot be made.
     private func adoptIfForked(_ s: inout State) -> Bool {
-        let pid = getpid()
+        let pid = q3v_getpid()
         guard s.pid != pid else { return true }
         guard let fresh = q3v_share_new() else { return false }
         Abandoned.keep(ShareHandle(s.share))

@@ -183,7 +183,7 @@ public final class EventQueue: @unchecked Sendable {
 /// retries and their waits as timers in the same loop, never a sleeping thread. Attempts are set up
 /// and judged by the client exactly as for the blocking calls.
 final class Engine: @unchecked Sendable {
-    let pid = getpid()
+    let pid = q3v_getpid()
     let events: EventQueue
     /// The client outlives its engine: it stops (and joins) the thread before it goes.
     private unowned(unsafe) let client: Qwen3VLClient
@@ -261,9 +261,15 @@ final class Engine: @unchecked Sendable {
         events.post(CallEvent(.done, call))
     }
 
+    /// Only the command that finds the list empty wakes the thread: the others join a list the
+    /// thread has not taken yet, so it will see them (a host starting calls from a batch of events
+    /// would otherwise wake it once per call).
     private func send(_ c: Command) {
-        commands.withLock { $0.append(c) }
-        wakeup()
+        let first = commands.withLock { list in
+            list.append(c)
+            return list.count == 1
+        }
+        if first { wakeup() }
     }
 
     private func ensureThread() -> Bool {

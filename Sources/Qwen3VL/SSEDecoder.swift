@@ -50,7 +50,7 @@ public struct SSEDecoder {
         try feed(bytes, raw: { name, data in emit(SSEEvent(name: name, data: Array(data))) })
     }
 
-    /// ``finish(emit:)`` for an ``SSERawEmit``.
+    /// ``finish(raw:)``, with each event copied into an ``SSEEvent``.
     public mutating func finish(emit: (SSEEvent) -> Bool) throws(Failure) {
         try finish(raw: { name, data in emit(SSEEvent(name: name, data: Array(data))) })
     }

@@ -31,7 +31,6 @@ struct HTTPRequest {
     var body: RequestBody
     var headers: HeaderList
     var bearer: UnsafePointer<CChar>?   // the client's SecretKey, alive for the whole call
-    var userAgent: String
     var connectTimeoutMs: Int64
     var idleTimeoutMs: Int64
     /// The call's whole limit (timeout_ms), for the message that says it was hit.
@@ -94,7 +93,7 @@ final class ResponseSink {
         var end = line.count
         while end > 0 && (line[end - 1] == 10 || line[end - 1] == 13) { end -= 1 }
         let text = UnsafeRawBufferPointer(rebasing: line[0..<end])
-        if text.starts(with: "HTTP/".utf8) {
+        if text.count > 5 && text[0] == UInt8(ascii: "H") && text.starts(with: "HTTP/".utf8) {
             // A new response (after a redirect or a 100 Continue): forget the previous one's headers.
             var i = 0
             while i < text.count && text[i] != 32 { i += 1 }
@@ -108,26 +107,31 @@ final class ResponseSink {
         }
         guard let colon = text.firstIndex(of: 58) else { return }
         if keepHeaders || httpStatus >= 400, !(headerLines.append(text) && headerLines.append(byte: 10)) { outOfMemory = true }
-        func named(_ name: String) -> Bool {
-            guard colon == name.utf8.count else { return false }
-            for (k, c) in name.utf8.enumerated() where text[k] | 0x20 != c { return false }
-            return true
-        }
-        func value() -> String {
-            var a = colon + 1, b = text.count
-            while a < b && (text[a] == 32 || text[a] == 9) { a += 1 }
-            while b > a && (text[b - 1] == 32 || text[b - 1] == 9) { b -= 1 }
-            return String(decoding: text[a..<b], as: UTF8.self)
-        }
-        if named("content-length") {
+        // Only names of the lengths below matter: most lines are passed over by their length alone.
+        guard colon < Self.wanted.count else { return }
+        guard let name = Self.wanted[colon].first(where: { n in n.indices.allSatisfy { text[$0] | 0x20 == n[$0] } }) else { return }
+        var a = colon + 1, b = text.count
+        while a < b && (text[a] == 32 || text[a] == 9) { a += 1 }
+        while b > a && (text[b - 1] == 32 || text[b - 1] == 9) { b -= 1 }
+        let value = String(decoding: text[a..<b], as: UTF8.self)
+        switch name {
+        case Self.contentLength:
             // Room for the whole body at once, rather than doubling towards it (within the limit).
-            if let n = Int64(value()), n > 0, n <= limit, !body.reserve(Int(n)) { outOfMemory = true }
+            if let n = Int64(value), n > 0, n <= limit, !body.reserve(Int(n)) { outOfMemory = true }
+        case Self.inferenceID: requestID = value
+        case Self.requestIDName: if requestID == nil { requestID = value }
+        case Self.retryAfterName: retryAfter = value
+        case Self.retryAfterMsName: retryAfterMs = value
+        default: contentType = value.lowercased()
         }
-        else if named("x-inference-id") { requestID = value() }
-        else if named("x-request-id") { if requestID == nil { requestID = value() } }
-        else if named("retry-after") { retryAfter = value() }
-        else if named("retry-after-ms") { retryAfterMs = value() }
-        else if named("content-type") { contentType = value().lowercased() }
+    }
+
+    private static let contentLength = Array("content-length".utf8), inferenceID = Array("x-inference-id".utf8)
+    private static let requestIDName = Array("x-request-id".utf8), retryAfterName = Array("retry-after".utf8)
+    private static let retryAfterMsName = Array("retry-after-ms".utf8), contentTypeName = Array("content-type".utf8)
+    /// The header names read, lower case, by length: wanted[n] holds those n bytes long.
+    private static let wanted: [[[UInt8]]] = (0...14).map { n in
+        [contentLength, inferenceID, requestIDName, retryAfterName, retryAfterMsName, contentTypeName].filter { $0.count == n }
     }
 
     /// False asks libcurl to stop.
@@ -194,7 +198,7 @@ final class EasyHandle: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
     private let share: UnsafeMutableRawPointer?
     /// The process that made it: a pool never lends a handle across fork().
-    let pid = getpid()
+    let pid = q3v_getpid()
     /// The client-wide options are set (see `configure`), and the URL last set.
     private var configured = false
     private var configuredURL = ""
@@ -302,7 +306,6 @@ final class EasyHandle: @unchecked Sendable {
             if let bearer = req.bearer {
                 ok = ok && q3v_easy_set_bearer(easy, bearer) == CURLE_OK
             }
-            str(CURLOPT_USERAGENT, req.userAgent)
             str(CURLOPT_ACCEPT_ENCODING, "")
             long(CURLOPT_NOSIGNAL, 1)
             ok = ok && q3v_easy_set_redirects(easy, 5, req.security.httpsOnlyRedirects ? 1 : 0) == CURLE_OK

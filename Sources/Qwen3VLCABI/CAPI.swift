@@ -1,20 +1,21 @@
 // The C functions of include/qwen3vl.h. Each is a thin translation between C and the Swift core:
 // pointers are checked, strings copied, and nothing here can trap.
 import CQwen3VL
+import CQwen3VLShims
 import Qwen3VL
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @c @implementation
-public func qwen3vl_version() -> UnsafePointer<CChar>? {
-    StaticString("0.1.0").utf8Start.withMemoryRebound(to: CChar.self, capacity: 6) { $0 }
-}
+public func qwen3vl_version() -> UnsafePointer<CChar>? { q3v_version_string() }
+
+@c @implementation
+public func qwen3vl_version_number() -> Int32 { q3v_version_number() }
 
 @c @implementation
 public func qwen3vl_status_name(_ status: Int32) -> UnsafePointer<CChar>? {
-    let name: StaticString = Status(rawValue: status)?.name ?? "QWEN3VL_ERR_UNKNOWN"
-    return name.utf8Start.withMemoryRebound(to: CChar.self, capacity: name.utf8CodeUnitCount + 1) { $0 }
+    q3v_status_name(status)
 }
 
 // MARK: clients
@@ -156,15 +157,12 @@ public func qwen3vl_result_status(_ r: OpaquePointer?) -> Int32 {
     ResultBox.from(r)?.status ?? Status.invalidArgument.rawValue
 }
 
-private let empty: StaticString = ""
-private var emptyCString: UnsafePointer<CChar> {
-    empty.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }
-}
+private var emptyCString: UnsafePointer<CChar> { cString("") }
 
 @c @implementation
 public func qwen3vl_result_error(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
     guard let box = ResultBox.from(r) else {
-        return StaticString("result is NULL").utf8Start.withMemoryRebound(to: CChar.self, capacity: 15) { $0 }
+        return cString("result is NULL")
     }
     return UnsafePointer(box.error)
 }

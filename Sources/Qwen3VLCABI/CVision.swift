@@ -1,4 +1,6 @@
-// The image, video and grounding helpers of include/qwen3vl.h.
+// The image, video and grounding helpers of include/qwen3vl.h. All share one convention: an int
+// status, a message in errbuf, results through out-parameters (cleared first), a length beside
+// every buffer.
 import CQwen3VL
 import Qwen3VL
 #if canImport(Glibc)
@@ -8,85 +10,98 @@ import Glibc
 @c @implementation
 public func qwen3vl_free(_ p: UnsafeMutableRawPointer?) { free(p) }
 
-private func bytesArg(_ p: UnsafeRawPointer?, _ len: Int) -> UnsafeRawBufferPointer? {
-    guard let p, len > 0 else { return nil }
+/// Runs a helper's body the one way all of them report: its status, and its message (or "") in errbuf.
+private func report(_ errbuf: UnsafeMutablePointer<CChar>?, _ errbufSize: Int,
+                    _ body: () throws(Qwen3VLError) -> Void) -> Int32 {
+    do throws(Qwen3VLError) {
+        try body()
+        writeError("", to: errbuf, size: errbufSize)
+        return Status.ok.rawValue
+    } catch {
+        writeError(error.message, to: errbuf, size: errbufSize)
+        return error.status.rawValue
+    }
+}
+
+/// Runs a helper that hands out text: `out` must be given; it and `outLen` are cleared first and
+/// receive the malloc'd text the body makes.
+private func reportText(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ outLen: UnsafeMutablePointer<Int>?,
+                        _ errbuf: UnsafeMutablePointer<CChar>?, _ errbufSize: Int,
+                        _ make: () throws(Qwen3VLError) -> (text: UnsafeMutablePointer<CChar>, count: Int)) -> Int32 {
+    out?.pointee = nil
+    outLen?.pointee = 0
+    return report(errbuf, errbufSize) { () throws(Qwen3VLError) in
+        guard let out else { throw Qwen3VLError(.invalidArgument, "out is NULL") }
+        let made = try make()
+        out.pointee = made.text
+        outLen?.pointee = made.count
+    }
+}
+
+/// Sets a size's out-parameters, each when given.
+private func store(_ size: (width: Int, height: Int), _ width: UnsafeMutablePointer<Int32>?,
+                   _ height: UnsafeMutablePointer<Int32>?) {
+    width?.pointee = Int32(clamping: size.width)
+    height?.pointee = Int32(clamping: size.height)
+}
+
+private func bytesArg(_ p: UnsafeRawPointer?, _ len: Int, _ name: String) throws(Qwen3VLError) -> UnsafeRawBufferPointer {
+    guard let p, len > 0 else { throw Qwen3VLError(.invalidArgument, "\(name) is NULL or empty") }
     return UnsafeRawBufferPointer(start: p, count: len)
 }
 
+/// A malloc'd, NUL-terminated copy of `bytes` with its length; throws only when memory ran out.
+private func copied(_ bytes: UnsafeRawBufferPointer) throws(Qwen3VLError) -> (text: UnsafeMutablePointer<CChar>, count: Int) {
+    let (size, overflow) = bytes.count.addingReportingOverflow(1)
+    guard !overflow, let p = malloc(size) else { throw Qwen3VLError(.internal, "out of memory") }
+    if let src = bytes.baseAddress { p.copyMemory(from: src, byteCount: bytes.count) }
+    p.storeBytes(of: 0, toByteOffset: bytes.count, as: UInt8.self)
+    return (p.assumingMemoryBound(to: CChar.self), bytes.count)
+}
+
 @c @implementation
-public func qwen3vl_image_data_uri(_ bytes: UnsafeRawPointer?, _ len: Int, _ errbuf: UnsafeMutablePointer<CChar>?,
-                                   _ errbuf_size: Int) -> UnsafeMutablePointer<CChar>? {
-    guard let b = bytesArg(bytes, len) else { writeError("bytes is NULL or empty", to: errbuf, size: errbuf_size); return nil }
-    do throws(Qwen3VLError) {
-        let uri = try Images.dataURI(b)
-        writeError("", to: errbuf, size: errbuf_size)
-        return uri
-    } catch {
-        writeError(error.message, to: errbuf, size: errbuf_size)
-        return nil
+public func qwen3vl_image_data_uri(_ bytes: UnsafeRawPointer?, _ len: Int,
+                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                   _ out_len: UnsafeMutablePointer<Int>?, _ errbuf: UnsafeMutablePointer<CChar>?,
+                                   _ errbuf_size: Int) -> Int32 {
+    reportText(out, out_len, errbuf, errbuf_size) { () throws(Qwen3VLError) in
+        try Images.dataURI(bytesArg(bytes, len, "bytes"))
     }
 }
 
 @c @implementation
 public func qwen3vl_image_part_json(_ bytes: UnsafeRawPointer?, _ len: Int, _ detail: UnsafePointer<CChar>?,
-                                    _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int) -> UnsafeMutablePointer<CChar>? {
-    var detailText: String? = nil
-    if let detail {
-        guard let d = String(validatingCString: detail), ["auto", "low", "high"].contains(d) else {
-            writeError("detail must be NULL, \"auto\", \"low\" or \"high\"", to: errbuf, size: errbuf_size)
-            return nil
+                                    _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                    _ out_len: UnsafeMutablePointer<Int>?, _ errbuf: UnsafeMutablePointer<CChar>?,
+                                    _ errbuf_size: Int) -> Int32 {
+    reportText(out, out_len, errbuf, errbuf_size) { () throws(Qwen3VLError) in
+        var tail = #""}}"#
+        if let detail {
+            guard let d = String(validatingCString: detail), ["auto", "low", "high"].contains(d) else {
+                throw Qwen3VLError(.invalidArgument, #"detail must be NULL, "auto", "low" or "high""#)
+            }
+            tail = #"","detail":"\#(d)"}}"#
         }
-        detailText = d
+        // The URI is plain ASCII (base64), so it needs no JSON escaping.
+        return try Images.dataURI(bytesArg(bytes, len, "bytes"), before: #"{"type":"image_url","image_url":{"url":""#,
+                                  after: tail)
     }
-    guard let uri = qwen3vl_image_data_uri(bytes, len, errbuf, errbuf_size) else { return nil }
-    defer { free(uri) }
-    // The URI is plain ASCII (base64), so it needs no JSON escaping.
-    let head = #"{"type":"image_url","image_url":{"url":""#
-    let tail = detailText.map { #"","detail":"\#($0)"}}"# } ?? #""}}"#
-    let n = strlen(uri)
-    guard let out = malloc(head.utf8.count + n + tail.utf8.count + 1)?.assumingMemoryBound(to: CChar.self) else {
-        writeError("out of memory", to: errbuf, size: errbuf_size)
-        return nil
-    }
-    var at = out
-    for piece in [head, nil, tail] {
-        if let piece {
-            _ = piece.withCString { strcpy(at, $0) }
-            at += piece.utf8.count
-        } else {
-            memcpy(at, uri, n)
-            at += n
-        }
-    }
-    at.pointee = 0
-    return out
 }
 
 @c @implementation
-public func qwen3vl_pixels_data_uri(_ pixels: UnsafeRawPointer?, _ width: Int32, _ height: Int32, _ stride: Int,
-                                    _ format: Int32, _ errbuf: UnsafeMutablePointer<CChar>?,
-                                    _ errbuf_size: Int) -> UnsafeMutablePointer<CChar>? {
-    guard let pixels else { writeError("pixels is NULL", to: errbuf, size: errbuf_size); return nil }
-    guard let fmt = Images.PixelFormat(rawValue: format) else {
-        writeError("format must be one of QWEN3VL_PIXELS_*", to: errbuf, size: errbuf_size)
-        return nil
-    }
-    guard width > 0, height > 0 else { writeError("width and height must be positive", to: errbuf, size: errbuf_size); return nil }
-    // The buffer's extent is what width, height and stride say it is; png() checks they agree.
-    let (last, o1) = stride.multipliedReportingOverflow(by: Int(height) - 1)
-    let (extent, o2) = last.addingReportingOverflow(Int(width) * fmt.bytesPerPixel)
-    guard !o1, !o2 else { writeError("stride × height is too large", to: errbuf, size: errbuf_size); return nil }
-    do throws(Qwen3VLError) {
-        let png = try Images.png(pixels: UnsafeRawBufferPointer(start: pixels, count: extent), width: Int(width),
-                                 height: Int(height), stride: stride, format: fmt)
-        let uri = try png.withUnsafeBytes { (b: UnsafeRawBufferPointer) -> Result<UnsafeMutablePointer<CChar>, Qwen3VLError> in
-            do throws(Qwen3VLError) { return .success(try Images.dataURI(b)) } catch { return .failure(error) }
-        }.get()
-        writeError("", to: errbuf, size: errbuf_size)
-        return uri
-    } catch {
-        writeError(error.message, to: errbuf, size: errbuf_size)
-        return nil
+public func qwen3vl_pixels_data_uri(_ pixels: UnsafeRawPointer?, _ pixels_len: Int, _ width: Int32, _ height: Int32,
+                                    _ stride: Int, _ format: Int32,
+                                    _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                    _ out_len: UnsafeMutablePointer<Int>?, _ errbuf: UnsafeMutablePointer<CChar>?,
+                                    _ errbuf_size: Int) -> Int32 {
+    reportText(out, out_len, errbuf, errbuf_size) { () throws(Qwen3VLError) in
+        let buffer = try bytesArg(pixels, pixels_len, "pixels")
+        guard let fmt = Images.PixelFormat(rawValue: format) else {
+            throw Qwen3VLError(.invalidArgument, "format must be one of QWEN3VL_PIXELS_*")
+        }
+        // png() checks that width, height and stride fit the buffer.
+        let png = try Images.png(pixels: buffer, width: Int(width), height: Int(height), stride: stride, format: fmt)
+        return try png.withUnsafeBytes { b in Result { () throws(Qwen3VLError) in try Images.dataURI(b) } }.get()
     }
 }
 
@@ -94,53 +109,54 @@ public func qwen3vl_pixels_data_uri(_ pixels: UnsafeRawPointer?, _ width: Int32,
 public func qwen3vl_image_size(_ path: UnsafePointer<CChar>?, _ width: UnsafeMutablePointer<Int32>?,
                                _ height: UnsafeMutablePointer<Int32>?, _ errbuf: UnsafeMutablePointer<CChar>?,
                                _ errbuf_size: Int) -> Int32 {
-    guard let p = swiftString(path) else {
-        writeError("path is NULL or not UTF-8", to: errbuf, size: errbuf_size)
-        return Status.invalidArgument.rawValue
-    }
-    do throws(Qwen3VLError) {
+    store((0, 0), width, height)
+    return report(errbuf, errbuf_size) { () throws(Qwen3VLError) in
+        guard let p = swiftString(path) else { throw Qwen3VLError(.invalidArgument, "path is NULL or not UTF-8") }
         let info = try ImageHeader.info(path: p)
-        width?.pointee = Int32(clamping: info.width)
-        height?.pointee = Int32(clamping: info.height)
-        writeError("", to: errbuf, size: errbuf_size)
-        return Status.ok.rawValue
-    } catch {
-        writeError(error.message, to: errbuf, size: errbuf_size)
-        return error.status.rawValue
+        store((info.width, info.height), width, height)
     }
 }
 
 @c @implementation
 public func qwen3vl_image_size_from_bytes(_ bytes: UnsafeRawPointer?, _ len: Int, _ width: UnsafeMutablePointer<Int32>?,
-                                          _ height: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guard let b = bytesArg(bytes, len) else { return Status.invalidArgument.rawValue }
-    do throws(Qwen3VLError) {
-        let info = try ImageHeader.info(b)
-        width?.pointee = Int32(clamping: info.width)
-        height?.pointee = Int32(clamping: info.height)
-        return Status.ok.rawValue
-    } catch {
-        return error.status.rawValue
+                                          _ height: UnsafeMutablePointer<Int32>?,
+                                          _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int) -> Int32 {
+    store((0, 0), width, height)
+    return report(errbuf, errbuf_size) { () throws(Qwen3VLError) in
+        let info = try ImageHeader.info(bytesArg(bytes, len, "bytes"))
+        store((info.width, info.height), width, height)
     }
 }
 
 @c @implementation
-public func qwen3vl_image_tokens(_ width: Int32, _ height: Int32, _ min_pixels: Int64, _ max_pixels: Int64) -> Int64 {
-    guard min_pixels >= 0, max_pixels >= 0 else { return -1 }
-    let lo = min_pixels == 0 ? VisionTokens.defaultMinPixels : Int(clamping: min_pixels)
-    let hi = max_pixels == 0 ? VisionTokens.defaultMaxPixels : Int(clamping: max_pixels)
-    return VisionTokens.count(width: Int(width), height: Int(height), minPixels: lo, maxPixels: hi).map { Int64($0) } ?? -1
+public func qwen3vl_image_tokens(_ width: Int32, _ height: Int32, _ min_pixels: Int64, _ max_pixels: Int64,
+                                 _ tokens: UnsafeMutablePointer<Int64>?, _ errbuf: UnsafeMutablePointer<CChar>?,
+                                 _ errbuf_size: Int) -> Int32 {
+    tokens?.pointee = 0
+    return report(errbuf, errbuf_size) { () throws(Qwen3VLError) in
+        guard min_pixels >= 0, max_pixels >= 0 else {
+            throw Qwen3VLError(.invalidArgument, "min_pixels and max_pixels must not be negative")
+        }
+        let lo = min_pixels == 0 ? VisionTokens.defaultMinPixels : Int(clamping: min_pixels)
+        let hi = max_pixels == 0 ? VisionTokens.defaultMaxPixels : Int(clamping: max_pixels)
+        guard let n = VisionTokens.count(width: Int(width), height: Int(height), minPixels: lo, maxPixels: hi) else {
+            throw Qwen3VLError(.invalidArgument, "Qwen3-VL takes no \(width) × \(height) image within [\(lo), \(hi)] pixels "
+                + "(sides must be positive, the aspect ratio at most 200, min_pixels at most max_pixels)")
+        }
+        tokens?.pointee = Int64(n)
+    }
 }
 
 @c @implementation
-public func qwen3vl_grounding_parse(_ text: UnsafePointer<CChar>?, _ width: Int32, _ height: Int32,
-                                    _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int) -> UnsafeMutablePointer<CChar>? {
-    guard let t = swiftString(text) else { writeError("text is NULL or not UTF-8", to: errbuf, size: errbuf_size); return nil }
-    guard let items = Grounding.parse(t, width: Int(width), height: Int(height)) else {
-        writeError("width and height must be positive", to: errbuf, size: errbuf_size)
-        return nil
+public func qwen3vl_grounding_parse(_ text: UnsafePointer<CChar>?, _ text_len: Int, _ width: Int32, _ height: Int32,
+                                    _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                    _ out_len: UnsafeMutablePointer<Int>?, _ errbuf: UnsafeMutablePointer<CChar>?,
+                                    _ errbuf_size: Int) -> Int32 {
+    reportText(out, out_len, errbuf, errbuf_size) { () throws(Qwen3VLError) in
+        guard let text, text_len >= 0 else { throw Qwen3VLError(.invalidArgument, "text is NULL") }
+        let utf8 = UnsafeRawBufferPointer(start: text, count: text_len).assumingMemoryBound(to: UInt8.self)
+        guard let t = String(validating: utf8, as: UTF8.self) else { throw Qwen3VLError(.invalidArgument, "text is not UTF-8") }
+        let json = try Grounding.jsonArray(t, width: Int(width), height: Int(height))
+        return try withExtendedLifetime(json) { () throws(Qwen3VLError) in try copied(json.buffer) }
     }
-    guard let out = cCopy(Grounding.json(items)) else { writeError("out of memory", to: errbuf, size: errbuf_size); return nil }
-    writeError("", to: errbuf, size: errbuf_size)
-    return out
 }

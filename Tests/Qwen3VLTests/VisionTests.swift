@@ -131,6 +131,10 @@ import Glibc
         let items = Grounding.parse(#"```json\n[{"bbox_2d": [0, 0, 500, 500], "label": "a"}]\n```"#, width: 100, height: 50)
         #expect(items?.first?.shape == .box(x1: 0, y1: 0, x2: 50, y2: 25))
         #expect(items?.first?.label == "a")
+        let escaped = Grounding.parse(#"[{"point_2d": [0, 0], "lab\u0065l": "caf\u00e9 \"\ud83d\ude00\"\n"},"#
+            + #" {"point_2d": [0, 0], "label": null, "text_content": "t"}, {"point_2d": [0, 0], "label": 1}]"#, width: 1, height: 1)
+        #expect(escaped?.map(\.label) == ["café \"😀\"\n", "t", ""])
+        #expect(escaped?.first?.json == #"{"point_2d": [0,0],"lab\u0065l": "caf\u00e9 \"\ud83d\ude00\"\n"}"#)
         #expect(Grounding.parse("[[[[[[", width: 1, height: 1) == [])
         #expect(Grounding.parse("x", width: 0, height: 1) == nil)
     }

@@ -9,23 +9,23 @@
 
 static void test_version_and_names(void) {
     CHECK_STR(qwen3vl_version(), QWEN3VL_VERSION_STRING);
-    CHECK(QWEN3VL_VERSION_MAJOR == 0 && QWEN3VL_VERSION_MINOR == 1 && QWEN3VL_VERSION_PATCH == 0);
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_OK), "QWEN3VL_OK");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_INVALID_ARGUMENT), "QWEN3VL_ERR_INVALID_ARGUMENT");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_INVALID_REQUEST), "QWEN3VL_ERR_INVALID_REQUEST");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_FILE), "QWEN3VL_ERR_FILE");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_CONNECT), "QWEN3VL_ERR_CONNECT");
+    char numbers[64];
+    snprintf(numbers, sizeof numbers, "%d.%d.%d", QWEN3VL_VERSION_MAJOR, QWEN3VL_VERSION_MINOR, QWEN3VL_VERSION_PATCH);
+    CHECK_STR(QWEN3VL_VERSION_STRING, numbers);
+    CHECK(qwen3vl_version_number() == QWEN3VL_VERSION_NUMBER);
+    CHECK(QWEN3VL_VERSION_NUMBER == QWEN3VL_VERSION_MAJOR * 10000 + QWEN3VL_VERSION_MINOR * 100 + QWEN3VL_VERSION_PATCH);
+#if QWEN3VL_VERSION_NUMBER < 100 /* usable in #if, as zstd's and SQLite's */
+    CHECK(!"QWEN3VL_VERSION_NUMBER is below 0.1.0");
+#endif
+    /* Every status of the map, by the name the map gives it, and the map in order of value. */
+    int next = 0;
+#define EXPECT_NAME(name) CHECK_STR(qwen3vl_status_name(QWEN3VL_##name), "QWEN3VL_" #name); CHECK(QWEN3VL_##name == next++);
+    QWEN3VL_STATUS_MAP(EXPECT_NAME)
+#undef EXPECT_NAME
+    CHECK(next == QWEN3VL_ERR_INTERNAL + 1);
     CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_TIMEOUT), "QWEN3VL_ERR_TIMEOUT");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_AUTH), "QWEN3VL_ERR_AUTH");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_RATE_LIMIT), "QWEN3VL_ERR_RATE_LIMIT");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_BAD_REQUEST), "QWEN3VL_ERR_BAD_REQUEST");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_SERVER), "QWEN3VL_ERR_SERVER");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_PROTOCOL), "QWEN3VL_ERR_PROTOCOL");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_TOO_LARGE), "QWEN3VL_ERR_TOO_LARGE");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_CANCELLED), "QWEN3VL_ERR_CANCELLED");
-    CHECK_STR(qwen3vl_status_name(QWEN3VL_ERR_INTERNAL), "QWEN3VL_ERR_INTERNAL");
     CHECK_STR(qwen3vl_status_name(-1), "QWEN3VL_ERR_UNKNOWN");
-    CHECK_STR(qwen3vl_status_name(14), "QWEN3VL_ERR_UNKNOWN");
+    CHECK_STR(qwen3vl_status_name(next), "QWEN3VL_ERR_UNKNOWN");
     CHECK_STR(qwen3vl_status_name(2147483647), "QWEN3VL_ERR_UNKNOWN");
 }
 

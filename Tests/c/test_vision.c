@@ -461,9 +461,11 @@ static size_t b64decode(const char *in, unsigned char *out) {
 
 static void test_in_memory_images(void) {
     blob png = make_png(3, 2, 100);
-    char err[256];
-    char *uri = qwen3vl_image_data_uri(png.data, png.len, err, sizeof err);
-    CHECK(uri != NULL);
+    char err[256] = "unset";
+    char *uri = NULL;
+    size_t uri_len = 0;
+    CHECK(qwen3vl_image_data_uri(png.data, png.len, &uri, &uri_len, err, sizeof err) == QWEN3VL_OK);
+    CHECK(uri != NULL && strlen(uri) == uri_len && err[0] == 0);
     CHECK(strncmp(uri, "data:image/png;base64,", 22) == 0);
     unsigned char *back = malloc(png.len + 3);
     CHECK(b64decode(uri + 22, back) == png.len && memcmp(back, png.data, png.len) == 0);
@@ -477,7 +479,10 @@ static void test_in_memory_images(void) {
     qwen3vl_result_free(r);
     qwen3vl_free(uri);
 
-    char *part = qwen3vl_image_part_json(png.data, png.len, "high", err, sizeof err);
+    char *part = NULL;
+    size_t part_len = 0;
+    CHECK(qwen3vl_image_part_json(png.data, png.len, "high", &part, &part_len, err, sizeof err) == QWEN3VL_OK);
+    CHECK(part && strlen(part) == part_len);
     json_t *j = json_loads(part ? part : "", 0, NULL);
     CHECK_STR(json_string_value(json_object_get(j, "type")), "image_url");
     CHECK_STR(json_string_value(json_object_get(json_object_get(j, "image_url"), "detail")), "high");
@@ -491,16 +496,23 @@ static void test_in_memory_images(void) {
     free(req);
     json_decref(j);
     qwen3vl_free(part);
-    part = qwen3vl_image_part_json(png.data, png.len, NULL, NULL, 0);
+    CHECK(qwen3vl_image_part_json(png.data, png.len, NULL, &part, NULL, NULL, 0) == QWEN3VL_OK);
     CHECK(part && !strstr(part, "detail"));
     qwen3vl_free(part);
-    CHECK(qwen3vl_image_part_json(png.data, png.len, "ultra", err, sizeof err) == NULL);
+    CHECK(qwen3vl_image_part_json(png.data, png.len, "ultra", &part, &part_len, err, sizeof err)
+          == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(part == NULL && part_len == 0);
     CHECK_CONTAINS(err, "detail");
 
-    CHECK(qwen3vl_image_data_uri("hello", 5, err, sizeof err) == NULL);
+    /* Each failure has its own status and message, and clears the outputs. */
+    CHECK(qwen3vl_image_data_uri("hello", 5, &uri, &uri_len, err, sizeof err) == QWEN3VL_ERR_FILE);
+    CHECK(uri == NULL && uri_len == 0);
     CHECK_CONTAINS(err, "not an image");
-    CHECK(qwen3vl_image_data_uri(NULL, 5, err, sizeof err) == NULL);
-    CHECK(qwen3vl_image_data_uri(png.data, 0, NULL, 0) == NULL);
+    CHECK(qwen3vl_image_data_uri(NULL, 5, &uri, &uri_len, err, sizeof err) == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK_CONTAINS(err, "bytes is NULL");
+    CHECK(qwen3vl_image_data_uri(png.data, 0, &uri, NULL, NULL, 0) == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(qwen3vl_image_data_uri(png.data, png.len, NULL, &uri_len, err, sizeof err) == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK_CONTAINS(err, "out is NULL");
     qwen3vl_free(NULL);
 
     /* Raw pixels: a 3×2 BGRA frame becomes a PNG of that size. */
@@ -508,22 +520,41 @@ static void test_in_memory_images(void) {
     for (int y = 0; y < 2; y++) for (int x = 0; x < 3; x++) {
         pixels[y][x * 4] = 255; pixels[y][x * 4 + 3] = 255; /* blue, opaque */
     }
-    uri = qwen3vl_pixels_data_uri(pixels, 3, 2, 16, QWEN3VL_PIXELS_BGRA8, err, sizeof err);
-    CHECK(uri != NULL);
+    CHECK(qwen3vl_pixels_data_uri(pixels, sizeof pixels, 3, 2, 16, QWEN3VL_PIXELS_BGRA8, &uri, &uri_len, err, sizeof err)
+          == QWEN3VL_OK);
+    CHECK(uri != NULL && strlen(uri) == uri_len);
     unsigned char decoded[512];
     size_t n = uri ? b64decode(uri + 22, decoded) : 0;
     int w = 0, h = 0;
-    CHECK(qwen3vl_image_size_from_bytes(decoded, n, &w, &h) == QWEN3VL_OK && w == 3 && h == 2);
+    CHECK(qwen3vl_image_size_from_bytes(decoded, n, &w, &h, err, sizeof err) == QWEN3VL_OK && w == 3 && h == 2);
     r = send_image(c, uri);
     CHECK_STATUS(r, QWEN3VL_OK);
     CHECK_CONTAINS(qwen3vl_result_text(r), "[image_url image/png ");
     qwen3vl_result_free(r);
     qwen3vl_free(uri);
-    CHECK(qwen3vl_pixels_data_uri(pixels, 3, 2, 8, QWEN3VL_PIXELS_RGBA8, err, sizeof err) == NULL);
+    /* Stride 0: rows packed. 3 × 2 grey pixels are 6 bytes, and 5 are too few. */
+    CHECK(qwen3vl_pixels_data_uri(pixels, 6, 3, 2, 0, QWEN3VL_PIXELS_GRAY8, &uri, &uri_len, err, sizeof err) == QWEN3VL_OK);
+    n = uri ? b64decode(uri + 22, decoded) : 0;
+    CHECK(qwen3vl_image_size_from_bytes(decoded, n, &w, &h, NULL, 0) == QWEN3VL_OK && w == 3 && h == 2);
+    qwen3vl_free(uri);
+    CHECK(qwen3vl_pixels_data_uri(pixels, 5, 3, 2, 0, QWEN3VL_PIXELS_GRAY8, &uri, &uri_len, err, sizeof err)
+          == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(uri == NULL && uri_len == 0);
+    CHECK_CONTAINS(err, "holds 5 bytes, fewer than the 6");
+    /* The buffer's length is checked, not trusted from width, height and stride: a frame one byte
+       short of its last row is refused instead of read past. */
+    CHECK(qwen3vl_pixels_data_uri(pixels, 16 + 11, 3, 2, 16, QWEN3VL_PIXELS_BGRA8, &uri, &uri_len, err, sizeof err)
+          == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(qwen3vl_pixels_data_uri(pixels, sizeof pixels, 3, 2, 8, QWEN3VL_PIXELS_RGBA8, &uri, &uri_len, err, sizeof err)
+          == QWEN3VL_ERR_INVALID_ARGUMENT);
     CHECK_CONTAINS(err, "stride");
-    CHECK(qwen3vl_pixels_data_uri(pixels, 3, 2, 16, 99, err, sizeof err) == NULL);
-    CHECK(qwen3vl_pixels_data_uri(pixels, 0, 2, 16, QWEN3VL_PIXELS_RGB8, err, sizeof err) == NULL);
-    CHECK(qwen3vl_pixels_data_uri(NULL, 3, 2, 16, QWEN3VL_PIXELS_RGB8, err, sizeof err) == NULL);
+    CHECK(qwen3vl_pixels_data_uri(pixels, sizeof pixels, 3, 2, 16, 99, &uri, &uri_len, err, sizeof err)
+          == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(qwen3vl_pixels_data_uri(pixels, sizeof pixels, 0, 2, 16, QWEN3VL_PIXELS_RGB8, &uri, &uri_len, err, sizeof err)
+          == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(qwen3vl_pixels_data_uri(NULL, 32, 3, 2, 16, QWEN3VL_PIXELS_RGB8, &uri, &uri_len, err, sizeof err)
+          == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(uri == NULL);
     qwen3vl_client_free(c);
     free(png.data);
 }
@@ -545,7 +576,7 @@ static void test_image_sizes(void) {
         CHECK(qwen3vl_image_size(path, &w, &h, err, sizeof err) == QWEN3VL_OK);
         CHECK(w == files[i].w && h == files[i].h);
         w = h = -1;
-        CHECK(qwen3vl_image_size_from_bytes(files[i].b.data, files[i].b.len, &w, &h) == QWEN3VL_OK);
+        CHECK(qwen3vl_image_size_from_bytes(files[i].b.data, files[i].b.len, &w, &h, err, sizeof err) == QWEN3VL_OK);
         CHECK(w == files[i].w && h == files[i].h);
         free(files[i].b.data);
     }
@@ -558,10 +589,26 @@ static void test_image_sizes(void) {
     t.len = 12;
     CHECK(qwen3vl_image_size(write_file("t.png", t), &w, &h, err, sizeof err) == QWEN3VL_ERR_FILE);
     CHECK_CONTAINS(err, "truncated");
-    CHECK(qwen3vl_image_size_from_bytes(t.data, t.len, &w, &h) == QWEN3VL_ERR_FILE);
+    CHECK(qwen3vl_image_size_from_bytes(t.data, t.len, &w, &h, err, sizeof err) == QWEN3VL_ERR_FILE);
+    CHECK(w == 0 && h == 0);
+    CHECK_CONTAINS(err, "truncated");
     free(t.data);
     CHECK(qwen3vl_image_size(NULL, &w, &h, err, sizeof err) == QWEN3VL_ERR_INVALID_ARGUMENT);
-    CHECK(qwen3vl_image_size_from_bytes(NULL, 0, &w, &h) == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(qwen3vl_image_size_from_bytes(NULL, 0, &w, &h, err, sizeof err) == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK_CONTAINS(err, "bytes is NULL");
+}
+
+/* qwen3vl_image_tokens' count, or -1 where it refuses the size (INVALID_ARGUMENT, with a message). */
+static int64_t tokens(int w, int h, int64_t min_pixels, int64_t max_pixels) {
+    int64_t n = 99;
+    char err[256];
+    int status = qwen3vl_image_tokens(w, h, min_pixels, max_pixels, &n, err, sizeof err);
+    if (status == QWEN3VL_OK) {
+        CHECK(err[0] == 0);
+        return n;
+    }
+    CHECK(status == QWEN3VL_ERR_INVALID_ARGUMENT && n == 0 && err[0] != 0);
+    return -1;
 }
 
 static void test_image_tokens(void) {
@@ -591,7 +638,7 @@ static void test_image_tokens(void) {
         {10, 10, -1, 0, -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int64_t got = qwen3vl_image_tokens(cases[i].w, cases[i].h, cases[i].min, cases[i].max);
+        int64_t got = tokens(cases[i].w, cases[i].h, cases[i].min, cases[i].max);
         if (got != cases[i].tokens)
             fprintf(stderr, "    tokens(%d, %d, %lld, %lld) = %lld, wanted %lld\n", cases[i].w, cases[i].h,
                     (long long)cases[i].min, (long long)cases[i].max, (long long)got, (long long)cases[i].tokens);
@@ -612,8 +659,8 @@ static void test_image_tokens_match_transformers(void) {
         long long w, h, lo, hi, want;
         if (line[0] == '#' || sscanf(line, "%lld %lld %lld %lld %lld", &w, &h, &lo, &hi, &want) != 5) continue;
         rows++;
-        int64_t got = qwen3vl_image_tokens((int)w, (int)h, lo, hi);
-        int64_t by_default = lo == 65536 && hi == 16777216 ? qwen3vl_image_tokens((int)w, (int)h, 0, 0) : got;
+        int64_t got = tokens((int)w, (int)h, lo, hi);
+        int64_t by_default = lo == 65536 && hi == 16777216 ? tokens((int)w, (int)h, 0, 0) : got;
         if ((got != want || by_default != want) && ++wrong <= 10)
             fprintf(stderr, "    tokens(%lld, %lld, %lld, %lld) = %lld (with 0, 0: %lld), transformers: %lld\n",
                     w, h, lo, hi, (long long)got, (long long)by_default, want);
@@ -627,8 +674,10 @@ static void test_image_tokens_match_transformers(void) {
 /* ---- grounding ---- */
 
 static void expect_grounding(const char *text, int w, int h, const char *want) {
-    char err[128];
-    char *got = qwen3vl_grounding_parse(text, w, h, err, sizeof err);
+    char err[128], *got = NULL;
+    size_t got_len = 0;
+    CHECK(qwen3vl_grounding_parse(text, strlen(text), w, h, &got, &got_len, err, sizeof err) == QWEN3VL_OK);
+    CHECK(got && strlen(got) == got_len);
     json_t *g = json_loads(got ? got : "null", 0, NULL), *e = json_loads(want, 0, NULL);
     if (!json_equal(g, e)) fprintf(stderr, "    grounding gave %s, wanted %s\n", got ? got : err, want);
     CHECK(json_equal(g, e));
@@ -655,10 +704,33 @@ static void test_grounding(void) {
                      "[{\"bbox_2d\":[100,100,200,200],\"label\":\"a\"}]");
     expect_grounding("I do not see any cat in this image.", 100, 100, "[]");
     expect_grounding("[{\"bbox_2d\": [1, 2, 3], \"label\": \"short\"}, {\"point_2d\": [\"a\", 2]}]", 100, 100, "[]");
-    char err[128];
-    CHECK(qwen3vl_grounding_parse("[]", 0, 100, err, sizeof err) == NULL);
+    /* Read as jansson reads JSON: escaped keys are keys, the last of a repeated key wins, a label
+       that is not a string gives way to text_content, numbers may be reals; items are looked for
+       in containers up to 8 deep. */
+    expect_grounding("[{\"bbox\\u005f2d\": [0, 0, 1e3, 1000], \"lab\\u0065l\": \"caf\\u00e9 \\\"x\\\" \\ud83d\\ude00\"}]", 10, 10,
+                     "[{\"bbox_2d\":[0,0,10,10],\"label\":\"caf\\u00e9 \\\"x\\\" \\ud83d\\ude00\"}]");
+    expect_grounding("{\"bbox_2d\": [1, 1, 1, 1], \"label\": \"old\", \"bbox_2d\": [0, 0, 500.9, 5e2], \"label\": \"new\"}", 10, 10,
+                     "[{\"bbox_2d\":[0,0,5,5],\"label\":\"new\"}]");
+    expect_grounding("[{\"bbox_2d\": [0, 0, 1, 1, 1], \"point_2d\": [-0, 250.5], \"label\": 7, \"text_content\": \"seven\", \"x\": {\"point_2d\": [1, 1]}}]",
+                     100, 100, "[{\"bbox_2d\":[0,0,1,1,1],\"point_2d\":[0,25],\"label\":7,\"text_content\":\"seven\",\"x\":{\"point_2d\":[1,1]}}]");
+    expect_grounding("[[[[[[[{\"point_2d\": [100, 200]}]]]]]], [[[[[[[[{\"point_2d\": [1, 2]}]]]]]]]], {\"a\": {\"b\": [{\"point_2d\": [3, 4]}]}}",
+                     10, 10, "[{\"point_2d\":[1,2]},{\"point_2d\":[0,0]}]");
+    /* The text's length is what counts: a NUL inside (a reply may carry one) does not cut it. */
+    static const char with_nul[] = "the \0 cat: {\"bbox_2d\": [0, 0, 500, 500], \"label\": \"cat\"}";
+    char err[128], *got = NULL;
+    size_t got_len = 0;
+    CHECK(qwen3vl_grounding_parse(with_nul, sizeof with_nul - 1, 10, 10, &got, &got_len, err, sizeof err) == QWEN3VL_OK);
+    json_t *found = json_loadb(got ? got : "", got_len, 0, NULL), *want = json_loads("[{\"bbox_2d\":[0,0,5,5],\"label\":\"cat\"}]", 0, NULL);
+    CHECK(json_equal(found, want));
+    json_decref(found);
+    json_decref(want);
+    qwen3vl_free(got);
+    CHECK(qwen3vl_grounding_parse("[]", 2, 0, 100, &got, &got_len, err, sizeof err) == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(got == NULL && got_len == 0);
     CHECK_CONTAINS(err, "positive");
-    CHECK(qwen3vl_grounding_parse(NULL, 10, 10, err, sizeof err) == NULL);
+    CHECK(qwen3vl_grounding_parse(NULL, 0, 10, 10, &got, &got_len, err, sizeof err) == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK(qwen3vl_grounding_parse("\xff", 1, 10, 10, &got, &got_len, err, sizeof err) == QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK_CONTAINS(err, "UTF-8");
 }
 
 /* Pixels as Qwen's cookbooks compute them, int(v / 1000 * size): truncated, in floating point in
@@ -703,9 +775,9 @@ static void test_grounding_is_linear(void) {
         {"[", "{\"bbox_2d\":[1,2,3,4],\"label\":\"x\"},", 1u << 18, 7710}, /* a cut-short answer, many boxes */
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        char *text = repeated(shapes[i].head, shapes[i].unit, shapes[i].size), err[128];
+        char *text = repeated(shapes[i].head, shapes[i].unit, shapes[i].size), err[128], *got = NULL;
         double t0 = now_ms();
-        char *got = qwen3vl_grounding_parse(text, 1000, 1000, err, sizeof err);
+        CHECK(qwen3vl_grounding_parse(text, shapes[i].size, 1000, 1000, &got, NULL, err, sizeof err) == QWEN3VL_OK);
         double ms = now_ms() - t0;
         json_t *items = json_loads(got ? got : "null", 0, NULL);
         if (ms > 1000 * t_slow || json_array_size(items) != shapes[i].items)

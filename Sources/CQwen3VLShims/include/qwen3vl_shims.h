@@ -20,6 +20,9 @@ void q3v_on_exit(void (*fn)(void));
  * threads (and SIGPIPE from a dead peer never reaches the process through ours). */
 void q3v_block_signals(void);
 
+/* getpid(), without a system call: cached, and renewed in the child of every fork(). */
+int q3v_getpid(void);
+
 /* The event descriptor of a client: an eventfd that is readable while its counter is not zero. */
 int q3v_eventfd(void);
 void q3v_eventfd_signal(int fd);
@@ -76,6 +79,15 @@ void q3v_share_free(q3v_share *s);
 typedef struct { int was_blocked; int was_pending; } q3v_sigpipe_state;
 void q3v_sigpipe_block(q3v_sigpipe_state *st);
 void q3v_sigpipe_restore(const q3v_sigpipe_state *st);
+
+/* ---- qwen3vl.h: its facts for Swift, which cannot expand its function-like macros ---- */
+
+/* QWEN3VL_VERSION_STRING and QWEN3VL_VERSION_NUMBER. */
+const char *q3v_version_string(void);
+int q3v_version_number(void);
+/* "QWEN3VL_" #name of the status whose value is status (QWEN3VL_STATUS_MAP); "QWEN3VL_ERR_UNKNOWN"
+ * for no status. */
+const char *q3v_status_name(int status);
 
 /* ---- jansson ---- */
 void q3v_json_decref(json_t *j);

@@ -1,6 +1,6 @@
 /// Standard base64 (RFC 4648 §4, with padding), written straight into caller-provided memory so that
 /// large images are encoded piece by piece without a whole copy.
-public enum Base64 {
+enum Base64 {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// The two characters of every 12-bit value, so that three input bytes take two lookups.
@@ -9,7 +9,7 @@ public enum Base64 {
     }
 
     /// Length of the encoding of `n` bytes, or nil if it would not fit in an Int.
-    public static func encodedLength(_ n: Int) -> Int? {
+    static func encodedLength(_ n: Int) -> Int? {
         guard n >= 0 else { return nil }
         let (groups, o) = (n / 3 + (n % 3 == 0 ? 0 : 1)).multipliedReportingOverflow(by: 4)
         return o ? nil : groups
@@ -51,7 +51,7 @@ public enum Base64 {
     }
 
     /// Base64 text of `bytes`, for small things (tests, the Swift API).
-    public static func encode(_ bytes: [UInt8]) -> String {
+    static func encode(_ bytes: [UInt8]) -> String {
         guard let n = encodedLength(bytes.count), n > 0 else { return "" }
         return String(unsafeUninitializedCapacity: n) { out in
             bytes.withUnsafeBytes { encode($0, into: UnsafeMutableRawBufferPointer(out)) }
@@ -59,7 +59,7 @@ public enum Base64 {
     }
 
     /// Decodes standard padded base64; nil if it is not exactly that.
-    public static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
+    static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
         guard text.count % 4 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(text.count / 4 * 3)

@@ -1,5 +1,3 @@
-import CJansson
-import CQwen3VLShims
 
 /// Boxes and points from Qwen3-VL's grounding answers, such as
 /// `[{"bbox_2d": [120, 45, 380, 600], "label": "cat"}, {"point_2d": [500, 320], "label": "dog"}]`,
@@ -24,35 +22,32 @@ public enum Grounding {
         guard width > 0, height > 0 else { return nil }
         var items: [Item] = []
         var text = text
-        text.withUTF8 { bytes in
-            guard let base = bytes.baseAddress else { return }
-            for span in JSONSpans.find(bytes) {
-                var err = json_error_t()
-                // The scanner accepted the span as jansson would, so this fails only without memory.
-                guard let v = base.withMemoryRebound(to: CChar.self, capacity: bytes.count, {
-                    json_loadb($0 + span.lowerBound, span.count, Int(JSON_ALLOW_NUL), &err)
-                }) else { continue }
-                let doc = JSONDocument(owning: v)
-                withExtendedLifetime(doc) { collect(doc.root, width: width, height: height, depth: 0, into: &items) }
+        text.withUTF8 { t in
+            let one = ByteBuffer()
+            ItemScan.run(t, width: width, height: height) { found in
+                one.removeAll()
+                let json = found.write(to: one) ? String(decoding: one.bytes, as: UTF8.self) : "{}"
+                items.append(Item(label: found.label, shape: found.shape, json: json))
             }
         }
         return items
     }
 
-    private static func collect(_ v: JSONRef, width: Int, height: Int, depth: Int, into items: inout [Item]) {
-        guard depth < 8 else { return }
-        switch v.kind {
-        case .array:
-            for e in v.elements { collect(e, width: width, height: height, depth: depth + 1, into: &items) }
-        case .object:
-            if let item = item(v, width: width, height: height) {
-                items.append(item)
-            } else {
-                for (_, m) in v.members { collect(m, width: width, height: height, depth: depth + 1, into: &items) }
+    /// The items as one JSON array text, as `qwen3vl_grounding_parse` returns it: written straight
+    /// from the answer's text, so a megabyte of boxes costs one pass and one buffer.
+    public static func jsonArray(_ text: String, width: Int, height: Int) throws(Qwen3VLError) -> Bytes {
+        guard width > 0, height > 0 else { throw Qwen3VLError(.invalidArgument, "width and height must be positive") }
+        let out = ByteBuffer()
+        var ok = out.append(byte: UInt8(ascii: "["))
+        var text = text
+        text.withUTF8 { t in
+            ItemScan.run(t, width: width, height: height) { found in
+                if out.count > 1 { ok = ok && out.append(byte: UInt8(ascii: ",")) }
+                ok = ok && found.write(to: out)
             }
-        default:
-            return
         }
+        guard ok, out.append(byte: UInt8(ascii: "]")) else { throw Qwen3VLError(.internal, "out of memory") }
+        return out.take()
     }
 
     /// A 0–1000 coordinate in pixels, computed as Qwen's own cookbooks do, `int(v / 1000 * size)`:
@@ -61,41 +56,313 @@ public enum Grounding {
         let p = (rel / 1000 * Double(size)).rounded(.towardZero)
         return Int(min(max(p, 0), Double(size)))
     }
+}
 
-    private static func item(_ obj: JSONRef, width: Int, height: Int) -> Item? {
-        let label = obj["label"]?.string ?? obj["text_content"]?.string ?? ""
-        func coords(_ key: String, _ n: Int) -> [Double]? {
-            guard let a = obj[key], a.kind == .array, a.count == n else { return nil }
-            let xs = a.elements.compactMap { $0.number }
-            return xs.count == n && xs.allSatisfy({ $0.isFinite }) ? xs : nil
+/// Reads the items out of the values ``JSONSpans`` found, directly from the text. The spans are
+/// JSON that jansson accepts, so this only walks their structure; it reads them as jansson would
+/// (escaped keys decoded, the last of a repeated key wins) without building a tree: a tree of
+/// 30,000 small objects cost more than the whole budget for a megabyte of answer.
+private struct ItemScan {
+    /// One item: its object in the text, which member holds its coordinates, its shape in pixels.
+    struct Found {
+        let scan: ItemScan
+        let object: Int
+        let coordinatesKey: [UInt8]
+        let coordinatesMember: Int
+        let shape: Grounding.Shape
+        let labelValue: Range<Int>?
+
+        var label: String {
+            guard let r = labelValue, let bytes = scan.decodedString(r) else { return "" }
+            return String(decoding: bytes, as: UTF8.self)
         }
-        let shape: Shape
-        let key: String
-        if let b = coords("bbox_2d", 4) {
-            let xa = pixel(b[0], width), ya = pixel(b[1], height), xb = pixel(b[2], width), yb = pixel(b[3], height)
-            shape = .box(x1: min(xa, xb), y1: min(ya, yb), x2: max(xa, xb), y2: max(ya, yb))
-            key = "bbox_2d"
-        } else if let p = coords("point_2d", 2) {
-            shape = .point(x: pixel(p[0], width), y: pixel(p[1], height))
-            key = "point_2d"
-        } else {
-            return nil
+
+        /// The object as written, with the coordinates replaced (and earlier copies of their key,
+        /// which jansson would have overwritten, left out). False when memory runs out.
+        func write(to out: ByteBuffer) -> Bool {
+            var ok = out.append(byte: UInt8(ascii: "{"))
+            var first = true
+            _ = scan.members(object) { k, key, value in
+                let isCoordinates = k == coordinatesMember
+                if !isCoordinates && scan.keyIs(key, coordinatesKey) { return }
+                if !first { ok = ok && out.append(byte: UInt8(ascii: ",")) }
+                first = false
+                ok = ok && scan.copy(key.lowerBound..<value.lowerBound, to: out) // the key and its colon
+                ok = ok && (isCoordinates ? writeCoordinates(to: out) : scan.copy(value, to: out))
+            }
+            return ok && out.append(byte: UInt8(ascii: "}"))
         }
-        guard let list = json_array() else { return nil }
-        let values: [Int]
-        switch shape {
-        case let .box(x1, y1, x2, y2): values = [x1, y1, x2, y2]
-        case let .point(x, y): values = [x, y]
+
+        /// `[x1,y1,x2,y2]` or `[x,y]`, written without making strings (30,000 boxes made 200,000).
+        private func writeCoordinates(to out: ByteBuffer) -> Bool {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 96) { buf in
+                var k = 0
+                func put(_ c: UInt8) { if k < buf.count { buf[k] = c; k += 1 } }
+                func put(number v: Int) {
+                    let first = k
+                    var m = UInt(clamping: v) // pixels are never negative
+                    repeat { put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: m % 10)); m /= 10 } while m > 0
+                    var (a, b) = (first, k - 1) // the digits came last first
+                    while a < b { buf.swapAt(a, b); a += 1; b -= 1 }
+                }
+                put(UInt8(ascii: "["))
+                switch shape {
+                case let .box(x1, y1, x2, y2):
+                    for (i, v) in [x1, y1, x2, y2].enumerated() { if i > 0 { put(UInt8(ascii: ",")) }; put(number: v) }
+                case let .point(x, y):
+                    put(number: x); put(UInt8(ascii: ",")); put(number: y)
+                }
+                put(UInt8(ascii: "]"))
+                return out.append(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf)[0..<k]))
+            }
         }
-        for n in values { _ = json_array_append_new(list, json_integer(json_int_t(n))) }
-        // In place: the parsed answer is ours, and an item's insides are not searched further.
-        _ = json_object_set_new(obj.raw, key, list)
-        return Item(label: label, shape: shape, json: obj.dump() ?? "{}")
     }
 
-    /// The items as a JSON array text, as `qwen3vl_grounding_parse` returns them.
-    public static func json(_ items: [Item]) -> String {
-        "[" + items.map(\.json).joined(separator: ",") + "]"
+    private static let bbox = Array("bbox_2d".utf8), point = Array("point_2d".utf8)
+    private static let labelKey = Array("label".utf8), textContent = Array("text_content".utf8)
+    /// How deep items are looked for, as containers nested in the outermost value.
+    private static let maxDepth = 8
+
+    let t: UnsafeBufferPointer<UInt8>
+    let end: Int
+    let width: Int, height: Int
+
+    static func run(_ t: UnsafeBufferPointer<UInt8>, width: Int, height: Int, _ body: (Found) -> Void) {
+        for span in JSONSpans.find(t) {
+            let scan = ItemScan(t: t, end: span.upperBound, width: width, height: height)
+            _ = scan.visit(span.lowerBound, depth: 0, body)
+        }
+    }
+
+    /// Looks for items in the value at `i`; returns where the value ends.
+    private func visit(_ i: Int, depth: Int, _ body: (Found) -> Void) -> Int {
+        guard i < end, depth < Self.maxDepth else { return skipValue(i) }
+        switch t[i] {
+        case UInt8(ascii: "["):
+            var j = ws(i + 1)
+            if j < end && t[j] == UInt8(ascii: "]") { return j + 1 }
+            while j < end {
+                j = ws(visit(j, depth: depth + 1, body))
+                guard j < end, t[j] == UInt8(ascii: ",") else { break }
+                j = ws(j + 1)
+            }
+            return min(j + 1, end)
+        case UInt8(ascii: "{"):
+            let (found, objectEnd) = item(i)
+            if let found {
+                body(found)
+                return objectEnd
+            }
+            return members(i) { _, _, value in _ = visit(value.lowerBound, depth: depth + 1, body) }
+        default:
+            return skipValue(i)
+        }
+    }
+
+    /// The object at `i` as an item, if it is one: bbox_2d of 4 numbers, else point_2d of 2.
+    private func item(_ i: Int) -> (Found?, end: Int) {
+        var box: (Int, Range<Int>)?, pt: (Int, Range<Int>)?, label: Range<Int>?, text: Range<Int>?
+        let end = members(i) { k, key, value in
+            if keyIs(key, Self.bbox) { box = (k, value) }
+            else if keyIs(key, Self.point) { pt = (k, value) }
+            else if keyIs(key, Self.labelKey) { label = value }
+            else if keyIs(key, Self.textContent) { text = value }
+        }
+        let isString = { (r: Range<Int>?) in r.map { !$0.isEmpty && t[$0.lowerBound] == UInt8(ascii: "\"") } ?? false }
+        let labelValue = isString(label) ? label : isString(text) ? text : nil
+        if case let (k, r)? = box, let b = numbers(r, 4) {
+            let xa = Grounding.pixel(b[0], width), ya = Grounding.pixel(b[1], height)
+            let xb = Grounding.pixel(b[2], width), yb = Grounding.pixel(b[3], height)
+            return (Found(scan: self, object: i, coordinatesKey: Self.bbox, coordinatesMember: k,
+                          shape: .box(x1: min(xa, xb), y1: min(ya, yb), x2: max(xa, xb), y2: max(ya, yb)), labelValue: labelValue), end)
+        }
+        if case let (k, r)? = pt, let p = numbers(r, 2) {
+            return (Found(scan: self, object: i, coordinatesKey: Self.point, coordinatesMember: k,
+                          shape: .point(x: Grounding.pixel(p[0], width), y: Grounding.pixel(p[1], height)), labelValue: labelValue), end)
+        }
+        return (nil, end)
+    }
+
+    /// The value at `r` as an array of exactly `n` finite numbers.
+    private func numbers(_ r: Range<Int>, _ n: Int) -> [Double]? {
+        guard !r.isEmpty, t[r.lowerBound] == UInt8(ascii: "[") else { return nil }
+        var xs: [Double] = []
+        xs.reserveCapacity(n)
+        var j = ws(r.lowerBound + 1)
+        while j < r.upperBound, t[j] != UInt8(ascii: "]") {
+            let e = skipValue(j)
+            guard xs.count < n, let x = number(j..<e) else { return nil }
+            xs.append(x)
+            j = ws(e)
+            if j < r.upperBound && t[j] == UInt8(ascii: ",") { j = ws(j + 1) }
+        }
+        return xs.count == n ? xs : nil
+    }
+
+    /// A number token's value as jansson gives it: integers exactly, then as a double.
+    private func number(_ r: Range<Int>) -> Double? {
+        guard !r.isEmpty else { return nil }
+        let c = t[r.lowerBound]
+        guard c == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else { return nil }
+        let token = UnsafeBufferPointer(rebasing: t[r])
+        if !token.contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }) {
+            var v: Int64 = 0
+            for d in token.dropFirst(c == UInt8(ascii: "-") ? 1 : 0) {
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (s, o2) = m.subtractingReportingOverflow(Int64(d &- UInt8(ascii: "0")))
+                guard !o1, !o2 else { return nil }
+                v = s // built negative, so Int64.min fits
+            }
+            if c == UInt8(ascii: "-") { return Double(v) }
+            let (p, o) = (0 as Int64).subtractingReportingOverflow(v)
+            return o ? nil : Double(p)
+        }
+        guard let d = Double(String(decoding: token, as: UTF8.self)), d.isFinite else { return nil }
+        return d
+    }
+
+    /// Calls `body` with each member's index, key token and value; returns where the object at `i` ends.
+    @discardableResult
+    func members(_ i: Int, _ body: (Int, Range<Int>, Range<Int>) -> Void) -> Int {
+        var j = ws(i + 1)
+        var k = 0
+        while j < end, t[j] == UInt8(ascii: "\"") {
+            let keyEnd = stringEnd(j)
+            var v = ws(keyEnd)
+            guard v < end, t[v] == UInt8(ascii: ":") else { return end }
+            v = ws(v + 1)
+            let valueEnd = skipValue(v)
+            body(k, j..<keyEnd, v..<valueEnd)
+            k += 1
+            j = ws(valueEnd)
+            guard j < end, t[j] == UInt8(ascii: ",") else { break }
+            j = ws(j + 1)
+        }
+        return min(j + 1, end)
+    }
+
+    /// Whether the key token at `r` names `name`, escapes decoded.
+    func keyIs(_ r: Range<Int>, _ name: [UInt8]) -> Bool {
+        let inner = UnsafeBufferPointer(rebasing: t[(r.lowerBound + 1)..<max(r.lowerBound + 1, r.upperBound - 1)])
+        if inner.count == name.count && inner.elementsEqual(name) { return true }
+        guard inner.count > name.count, inner.contains(UInt8(ascii: "\\")) else { return false }
+        return decodedString(r) == name
+    }
+
+    /// The UTF-8 bytes of the string token at `r`, escapes decoded; nil if it is not one.
+    func decodedString(_ r: Range<Int>) -> [UInt8]? {
+        guard r.count >= 2, t[r.lowerBound] == UInt8(ascii: "\"") else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(r.count)
+        var j = r.lowerBound + 1
+        let last = r.upperBound - 1
+        while j < last {
+            let c = t[j]
+            guard c == UInt8(ascii: "\\") else { out.append(c); j += 1; continue }
+            guard j + 1 < last else { return nil }
+            let e = t[j + 1]
+            switch e {
+            case UInt8(ascii: "b"): out.append(8)
+            case UInt8(ascii: "f"): out.append(12)
+            case UInt8(ascii: "n"): out.append(10)
+            case UInt8(ascii: "r"): out.append(13)
+            case UInt8(ascii: "t"): out.append(9)
+            case UInt8(ascii: "u"):
+                guard var u = hex4(j + 2) else { return nil }
+                j += 6
+                if (0xD800...0xDBFF).contains(u) {
+                    guard j + 1 < last, t[j] == UInt8(ascii: "\\"), t[j + 1] == UInt8(ascii: "u"), let low = hex4(j + 2),
+                          (0xDC00...0xDFFF).contains(low) else { return nil }
+                    u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00)
+                    j += 6
+                }
+                guard let scalar = Unicode.Scalar(u) else { return nil }
+                out.append(contentsOf: UTF8.encode(scalar).map { Array($0) } ?? [])
+                continue
+            default: out.append(e) // \" \\ \/
+            }
+            j += 2
+        }
+        return out
+    }
+
+    private func hex4(_ at: Int) -> UInt32? {
+        guard at + 4 <= end else { return nil }
+        var v: UInt32 = 0
+        for k in at..<(at + 4) {
+            let c = t[k]
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = v << 4 | UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = v << 4 | UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = v << 4 | UInt32(c - UInt8(ascii: "A") + 10)
+            default: return nil
+            }
+        }
+        return v
+    }
+
+    func copy(_ r: Range<Int>, to out: ByteBuffer) -> Bool {
+        out.append(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[r]))
+    }
+
+    private func ws(_ i: Int) -> Int {
+        var j = i
+        while j < end {
+            switch t[j] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): j += 1
+            default: return j
+            }
+        }
+        return end
+    }
+
+    /// The end of the string token whose opening quote is at `i`.
+    private func stringEnd(_ i: Int) -> Int {
+        var j = i + 1
+        while j < end {
+            switch t[j] {
+            case UInt8(ascii: "\""): return j + 1
+            case UInt8(ascii: "\\"): j += 2
+            default: j += 1
+            }
+        }
+        return end
+    }
+
+    /// The end of the value at `i`, nested values included, without looking inside it.
+    private func skipValue(_ i: Int) -> Int {
+        guard i < end else { return end }
+        switch t[i] {
+        case UInt8(ascii: "\""):
+            return stringEnd(i)
+        case UInt8(ascii: "["), UInt8(ascii: "{"):
+            var depth = 0
+            var j = i
+            while j < end {
+                switch t[j] {
+                case UInt8(ascii: "\""):
+                    j = stringEnd(j)
+                    continue
+                case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+                case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    depth -= 1
+                    if depth == 0 { return j + 1 }
+                default: break
+                }
+                j += 1
+            }
+            return end
+        default:
+            var j = i
+            while j < end {
+                switch t[j] {
+                case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: " "), UInt8(ascii: "\t"),
+                     UInt8(ascii: "\n"), UInt8(ascii: "\r"): return j
+                default: j += 1
+                }
+            }
+            return end
+        }
     }
 }
 
@@ -295,11 +562,18 @@ struct JSONSpans {
     private static func scalar(_ t: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         func isDigit(_ k: Int) -> Bool { k < t.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(t[k]) }
         func isLetter(_ k: Int) -> Bool { k < t.count && ((t[k] | 0x20) >= UInt8(ascii: "a") && (t[k] | 0x20) <= UInt8(ascii: "z")) }
-        for word in ["true", "false", "null"] where t[start] == word.utf8.first {
+        let word: StaticString? = switch t[start] {
+        case UInt8(ascii: "t"): "true"
+        case UInt8(ascii: "f"): "false"
+        case UInt8(ascii: "n"): "null"
+        default: nil
+        }
+        if let word {
             // jansson reads a whole run of letters as one word.
             var end = start
             while isLetter(end) { end += 1 }
-            return t[start..<end].elementsEqual(word.utf8) ? end : nil
+            let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+            return t[start..<end].elementsEqual(w) ? end : nil
         }
         var i = start
         if t[i] == UInt8(ascii: "-") { i += 1 }
@@ -324,11 +598,11 @@ struct JSONSpans {
             while isDigit(i) { i += 1 }
             isReal = true
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: t[start..<i]), as: UTF8.self)
+        let token = UnsafeBufferPointer(rebasing: t[start..<i])
         if isReal {
-            guard let d = Double(text), d.isFinite else { return nil }
-        } else {
-            guard Int64(text) != nil else { return nil }
+            guard let d = Double(String(decoding: token, as: UTF8.self)), d.isFinite else { return nil }
+        } else if token.count > 18 { // shorter ones always fit in 64 bits: no need to read them
+            guard Int64(String(decoding: token, as: UTF8.self)) != nil else { return nil }
         }
         return i
     }

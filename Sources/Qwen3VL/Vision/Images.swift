@@ -4,66 +4,59 @@ import Glibc
 
 /// Images a host already holds in memory, made ready to send: encoded bytes (PNG, JPEG, ...) as a
 /// data URI, or raw pixels (a decoded video frame, a screenshot) as a PNG data URI.
-public enum Images {
-    /// Pixel layouts ``pngDataURI(pixels:width:height:stride:format:)`` understands; the raw values
+package enum Images {
+    /// Pixel layouts ``png(pixels:width:height:stride:format:)`` understands; the raw values
     /// match the C header's `QWEN3VL_PIXELS_*`.
-    public enum PixelFormat: Int32, Sendable {
+    package enum PixelFormat: Int32, Sendable {
         case gray8 = 0, rgb8 = 1, rgba8 = 2, bgra8 = 3, bgr8 = 4
 
-        public var bytesPerPixel: Int { [1, 3, 4, 4, 3][Int(rawValue)] }
+        var bytesPerPixel: Int { [1, 3, 4, 4, 3][Int(rawValue)] }
         var channels: Int { bytesPerPixel }
         /// PNG colour type of the output: grey, RGB or RGBA.
         var pngColorType: UInt8 { self == .gray8 ? 0 : (channels == 4 ? 6 : 2) }
     }
 
-    /// A malloc'd, NUL-terminated `data:<mime>;base64,...` for `bytes`, whose type is told from the
-    /// bytes themselves. The caller frees it.
-    public static func dataURI(_ bytes: UnsafeRawBufferPointer, video: Bool = false) throws(Qwen3VLError) -> UnsafeMutablePointer<CChar> {
+    /// A malloc'd, NUL-terminated `before` + `data:<mime>;base64,...` + `after` for the image
+    /// `bytes`, whose type is told from the bytes themselves, and its length without the NUL. One
+    /// allocation holds it all, so a content part costs no copy of the URI. The caller frees it.
+    package static func dataURI(_ bytes: UnsafeRawBufferPointer, before: String = "",
+                               after: String = "") throws(Qwen3VLError) -> (text: UnsafeMutablePointer<CChar>, count: Int) {
         guard !bytes.isEmpty else { throw Qwen3VLError(.invalidArgument, "no bytes given") }
         guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))) else {
             throw Qwen3VLError(.file, "the bytes are not an image of a known type (JPEG, PNG, GIF, WEBP, BMP, TIFF, HEIC, AVIF)")
         }
-        guard type.isVideo == video else {
-            throw Qwen3VLError(.file, "the bytes are \(type.mime), not \(video ? "a video" : "an image")")
-        }
-        let prefix = Array("data:\(type.mime);base64,".utf8)
+        guard type.isImage else { throw Qwen3VLError(.file, "the bytes are \(type.mime), not an image") }
+        let head = Array("\(before)data:\(type.mime);base64,".utf8), tail = Array(after.utf8)
         guard let b64 = Base64.encodedLength(bytes.count) else { throw Qwen3VLError(.file, "the image is too large") }
-        let (total, o) = (prefix.count + b64).addingReportingOverflow(1)
-        guard !o, let out = malloc(total)?.assumingMemoryBound(to: CChar.self) else {
-            throw Qwen3VLError(.internal, "out of memory")
-        }
-        let raw = UnsafeMutableRawBufferPointer(start: out, count: total)
-        prefix.withUnsafeBytes { raw.copyMemory(from: $0) }
-        Base64.encode(bytes, into: UnsafeMutableRawBufferPointer(rebasing: raw[prefix.count..<(total - 1)]))
-        raw[total - 1] = 0
-        return out
+        let (body, o1) = head.count.addingReportingOverflow(b64)
+        let (count, o2) = body.addingReportingOverflow(tail.count)
+        guard !o1, !o2, count < Int.max, let out = malloc(count + 1) else { throw Qwen3VLError(.internal, "out of memory") }
+        let raw = UnsafeMutableRawBufferPointer(start: out, count: count + 1)
+        head.withUnsafeBytes { raw.copyMemory(from: $0) }
+        Base64.encode(bytes, into: UnsafeMutableRawBufferPointer(rebasing: raw[head.count..<body]))
+        tail.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: raw[body..<count]).copyMemory(from: $0) }
+        raw[count] = 0
+        return (out.assumingMemoryBound(to: CChar.self), count)
     }
 
-    /// Swift-side convenience: the data URI as a String.
-    public static func dataURIString(_ bytes: [UInt8]) throws(Qwen3VLError) -> String {
-        let made: Result<UnsafeMutablePointer<CChar>, Qwen3VLError> = bytes.withUnsafeBytes { b in
-            do throws(Qwen3VLError) { return .success(try dataURI(b)) } catch { return .failure(error) }
-        }
-        let p = try made.get()
-        defer { free(p) }
-        return String(cString: p)
-    }
-
-    /// Raw pixels as PNG: 8-bit grey, RGB or RGBA (BGR orders are swapped), rows `stride` bytes apart.
+    /// Raw pixels as PNG: 8-bit grey, RGB or RGBA (BGR orders are swapped), rows `stride` bytes apart
+    /// (0: packed, `width` × bytes per pixel).
     /// Stored (uncompressed) deflate blocks keep it fast and dependency-free; the size is about
     /// that of the pixels.
-    public static func png(pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+    package static func png(pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
                            format: PixelFormat) throws(Qwen3VLError) -> [UInt8] {
         let ch = format.channels
         guard width > 0, height > 0, width <= 1 << 24, height <= 1 << 24 else {
             throw Qwen3VLError(.invalidArgument, "width and height must be between 1 and \(1 << 24)")
         }
         let (rowBytes, o1) = width.multipliedReportingOverflow(by: ch)
+        let stride = stride == 0 ? rowBytes : stride
         guard !o1, stride >= rowBytes else { throw Qwen3VLError(.invalidArgument, "stride is smaller than width × bytes per pixel") }
         let (last, o2) = stride.multipliedReportingOverflow(by: height - 1)
         let (need, o3) = last.addingReportingOverflow(rowBytes)
-        guard !o2, !o3, pixels.count >= need else {
-            throw Qwen3VLError(.invalidArgument, "the pixel buffer holds \(pixels.count) bytes, fewer than height × stride needs")
+        guard !o2, !o3 else { throw Qwen3VLError(.invalidArgument, "stride × height is too large") }
+        guard pixels.count >= need else {
+            throw Qwen3VLError(.invalidArgument, "the pixel buffer holds \(pixels.count) bytes, fewer than the \(need) that width, height and stride need")
         }
         let (rawLen, o4) = (rowBytes + 1).multipliedReportingOverflow(by: height)
         guard !o4, rawLen < Int(Int32.max) else { throw Qwen3VLError(.invalidArgument, "the image is too large for one PNG") }

@@ -3,14 +3,6 @@ import CJansson
 import Glibc
 #endif
 
-/// What the request preparer needs to know about media, from the client's options.
-struct MediaPolicy {
-    var maxImageBytes: Int64 = 20 << 20
-    var maxVideoBytes: Int64 = 256 << 20
-    /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts.
-    var framesAsImages = true
-}
-
 /// Finds the local files a request refers to (a `file://` URL or a path without a scheme in
 /// `image_url.url`, `video_url.url` or a `video` frame list), checks them, and puts a placeholder in
 /// their place that the body builder swaps for the file's data URI while sending. `data:` URIs are

@@ -1,19 +1,19 @@
 /// Image and video types told from their first bytes, never from a file name.
-public enum MediaType: String, Sendable, CaseIterable {
+package enum MediaType: String, Sendable, CaseIterable {
     case jpeg = "image/jpeg", png = "image/png", gif = "image/gif", webp = "image/webp", bmp = "image/bmp"
     case tiff = "image/tiff", heic = "image/heic", avif = "image/avif"
     case mp4 = "video/mp4", quicktime = "video/quicktime", webm = "video/webm", matroska = "video/x-matroska"
     case avi = "video/x-msvideo"
 
-    public var mime: String { rawValue }
-    public var isImage: Bool { rawValue.hasPrefix("image/") }
-    public var isVideo: Bool { rawValue.hasPrefix("video/") }
+    var mime: String { rawValue }
+    var isImage: Bool { rawValue.hasPrefix("image/") }
+    var isVideo: Bool { rawValue.hasPrefix("video/") }
 
     /// How many leading bytes `sniff` wants to see.
-    public static let sniffLength = 64
+    static let sniffLength = 64
 
     /// The type whose magic numbers start `head`, or nil.
-    public static func sniff(_ head: UnsafeRawBufferPointer) -> MediaType? {
+    static func sniff(_ head: UnsafeRawBufferPointer) -> MediaType? {
         func at(_ offset: Int, _ magic: [UInt8]) -> Bool {
             guard offset >= 0, head.count >= offset + magic.count else { return false }
             for (k, b) in magic.enumerated() where head[offset + k] != b { return false }
@@ -51,25 +51,12 @@ public enum MediaType: String, Sendable, CaseIterable {
     }
 
     /// The type a `data:` URI or an image part names, e.g. "image/jpg" is taken as JPEG.
-    public init?(mime: String) {
+    init?(mime: String) {
         let m = mime.lowercased()
         if m == "image/jpg" || m == "image/pjpeg" { self = .jpeg; return }
         if m == "video/mov" { self = .quicktime; return }
         if m == "video/avi" { self = .avi; return }
         guard let t = MediaType(rawValue: m) else { return nil }
         self = t
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    /// The first place `needle` occurs, as a range of indices.
-    func firstRange(of needle: [UInt8]) -> Range<Int>? {
-        guard !needle.isEmpty, count >= needle.count else { return nil }
-        for i in 0...(count - needle.count) {
-            var k = 0
-            while k < needle.count && self[i + k] == needle[k] { k += 1 }
-            if k == needle.count { return i..<(i + needle.count) }
-        }
-        return nil
     }
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import json
+import re
 import threading
 import time
 import urllib.request
@@ -15,6 +16,7 @@ from typing import Any, Callable, List
 import pytest
 
 import qwen3vl
+from qwen3vl import _native as n
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR" + (640).to_bytes(4, "big") + (480).to_bytes(4, "big")
        + b"\x08\x06\x00\x00\x00" + bytes(range(256)) * 4)
@@ -29,8 +31,17 @@ def client(base: Callable[..., str], scenario: str = "ok", **kw: Any) -> qwen3vl
 
 
 def test_library_is_loaded() -> None:
-    assert qwen3vl.library_version == "0.1.0"
-    assert qwen3vl.__version__ == "0.1.0"
+    # The version is written once, in include/qwen3vl.h: the package, its metadata and the library
+    # it loaded say the same.
+    root = Path(__file__).resolve().parents[3]
+    header = (root / "include" / "qwen3vl.h").read_text()
+    numbers = [re.search(rf"#define QWEN3VL_VERSION_{part} +(\d+)", header) for part in ("MAJOR", "MINOR", "PATCH")]
+    version = ".".join(m.group(1) for m in numbers if m)
+    assert len(version.split(".")) == 3
+    assert qwen3vl.__version__ == version
+    assert qwen3vl.library_version == version
+    assert f'\nversion = "{version}"\n' in (root / "bindings" / "python" / "pyproject.toml").read_text()
+    assert ".".join(map(str, n.EXPECTED_VERSION)) == version.rsplit(".", 1)[0]
 
 
 def test_chat_prompt(base: Callable[..., str]) -> None:
@@ -234,17 +245,26 @@ def test_vision_helpers(tmp_path: Path) -> None:
     assert qwen3vl.image_tokens(80, 80) == 64  # the processor's own min_pixels (65536) scales it up
     assert qwen3vl.image_tokens(80, 80, min_pixels=4096) == 4
     assert qwen3vl.image_tokens(1920, 1080, max_pixels=1003520) == 943
-    with pytest.raises(ValueError):
+    with pytest.raises(qwen3vl.InvalidArgumentError, match="aspect ratio"):
         qwen3vl.image_tokens(201, 1)
     uri = qwen3vl.pixels_data_uri(bytes([255, 0, 0]) * 6, 3, 2, format="RGB")
     assert uri.startswith("data:image/png;base64,")
     import base64
     assert qwen3vl.image_size(base64.b64decode(uri.split(",", 1)[1])) == (3, 2)
-    with pytest.raises(ValueError):
+    assert qwen3vl.pixels_data_uri(bytes(range(12)), 2, 2, stride=6, format="RGB") == \
+        qwen3vl.pixels_data_uri(bytes(range(12)), 2, 2, format="RGB")  # stride 0: rows packed
+    with pytest.raises(qwen3vl.InvalidArgumentError, match="holds 5 bytes"):
         qwen3vl.pixels_data_uri(b"\0" * 5, 3, 2, format="RGB")
     with pytest.raises(ValueError):
         qwen3vl.pixels_data_uri(b"\0" * 18, 3, 2, format="CMYK")
     assert qwen3vl.image_data_uri(PNG).startswith("data:image/png;base64,")
+    # Each failure is the exception of the library's status, not one for all.
+    with pytest.raises(qwen3vl.FileError, match="not an image"):
+        qwen3vl.image_data_uri(b"nope")
+    with pytest.raises(qwen3vl.InvalidArgumentError, match="bytes is NULL or empty"):
+        qwen3vl.image_data_uri(b"")
+    with pytest.raises(qwen3vl.InvalidArgumentError, match="positive"):
+        qwen3vl.grounding("[]", 0, 10)
     boxes = qwen3vl.grounding('```json\n[{"bbox_2d": [100, 200, 500, 800], "label": "cat"}]\n```', 1000, 500)
     assert boxes == [{"bbox_2d": [100, 100, 500, 400], "label": "cat"}]
     assert qwen3vl.grounding("nothing here", 10, 10) == []

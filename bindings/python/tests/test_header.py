@@ -45,8 +45,9 @@ def accepts(ctype: Any, c: str) -> bool:
     c = c.replace("const ", "")
     if c == "void":
         return ctype is None
-    if c in ("int *", "size_t *"):
-        return ctype is ctypes.POINTER(ctypes.c_int if c == "int *" else ctypes.c_size_t)
+    pointee = {"int *": ctypes.c_int, "size_t *": ctypes.c_size_t, "int64_t *": ctypes.c_int64, "char * *": ctypes.c_void_p}
+    if c in pointee:
+        return ctype is ctypes.POINTER(pointee[c])
     if c.endswith("*"):
         return ctype in POINTERS
     if c == "qwen3vl_log_fn":

@@ -14,7 +14,10 @@ from typing import Callable, Dict
 
 import pytest
 
+import qwen3vl
+
 HERE = Path(__file__).resolve().parents[1]
+VERSION = qwen3vl.__version__
 REPO = HERE.parents[1]
 CALL = ("import qwen3vl, sys\n"
         "c = qwen3vl.Client(api_key='k', base_url=sys.argv[1])\n"
@@ -41,10 +44,10 @@ def build_wheel(out: Path, **env: str) -> "subprocess.CompletedProcess[str]":
 def test_manylinux_wheel_in_fresh_virtualenv(tmp_path: Path, base: Callable[..., str]) -> None:
     built = build_wheel(tmp_path / "wheels")
     assert built.returncode == 0, built.stderr
-    wheel = next((tmp_path / "wheels").glob("qwen3vl-0.1.0-*.whl"))
-    assert wheel.name == "qwen3vl-0.1.0-py3-none-linux_x86_64.whl"  # any Python 3: the binding is ctypes
+    wheel = next((tmp_path / "wheels").glob(f"qwen3vl-{VERSION}-*.whl"))
+    assert wheel.name == f"qwen3vl-{VERSION}-py3-none-linux_x86_64.whl"  # any Python 3: the binding is ctypes
     with zipfile.ZipFile(wheel) as z:  # the README is the package's description
-        assert (HERE / "README.md").read_text() in z.read("qwen3vl-0.1.0.dist-info/METADATA").decode()
+        assert (HERE / "README.md").read_text() in z.read(f"qwen3vl-{VERSION}.dist-info/METADATA").decode()
     for version in ("3.9", "3.12", "3.13"):  # pip's own check that other Pythons take it
         ok = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--no-deps",
                              "--only-binary=:all:", "--python-version", version, "--target", str(tmp_path / "t"),
@@ -56,7 +59,7 @@ def test_manylinux_wheel_in_fresh_virtualenv(tmp_path: Path, base: Callable[...,
     repaired = subprocess.run([str(auditwheel), "repair", "-w", str(tmp_path / "repaired"), str(wheel)], env=env,
                               capture_output=True, text=True)
     assert repaired.returncode == 0, repaired.stderr[-2000:]
-    manylinux = next((tmp_path / "repaired").glob("qwen3vl-0.1.0-py3-none-manylinux_*_x86_64.whl"))
+    manylinux = next((tmp_path / "repaired").glob(f"qwen3vl-{VERSION}-py3-none-manylinux_*_x86_64.whl"))
     shown = subprocess.run([str(auditwheel), "show", str(manylinux)], env=env, capture_output=True, text=True)
     assert shown.returncode == 0 and 'platform tag: "manylinux_' in " ".join(shown.stdout.split()), shown.stdout
     py = fresh_venv(tmp_path / "venv")

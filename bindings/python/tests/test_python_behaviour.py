@@ -19,7 +19,6 @@ import pytest
 
 import qwen3vl
 from qwen3vl._options import DEFAULT_BASE_URL, endpoint
-from netstat import established
 
 HERE = Path(__file__).resolve().parent
 
@@ -102,38 +101,57 @@ def test_nothing_refers_back_to_a_client() -> None:
 
 # ---- item 9: break leaves a stream ---------------------------------------------------------------
 
-def test_break_cancels_a_stream_kept_in_a_variable(base: Callable[..., str], port: int) -> None:
-    with qwen3vl.Client(api_key="k", base_url=base("sse:delay=50")) as c:
-        for make in (lambda: c.stream("a long question for a slow stream"),
-                     lambda: c.chat.completions.create(model="m", stream=True,
-                                                       messages=[{"role": "user", "content": "a long question"}])):
-            stream = make()
-            for _ in stream:
-                break
-            t0 = time.monotonic()
-            while established(port) and time.monotonic() - t0 < 2:
-                time.sleep(0.005)
-            assert established(port) == 0  # the request was cancelled while `stream` is still held
-            with pytest.raises(qwen3vl.RequestCancelledError):
-                stream.reply
-            del stream
+BREAK_CHILD = """\
+import asyncio, json, sys, time
+sys.path.insert(0, sys.argv[2])
+import qwen3vl
+from netstat import established
+port = int(sys.argv[1].split(":")[2].split("/")[0])
+seen = []
 
-    async def in_a_loop() -> int:
-        async with qwen3vl.AsyncClient(api_key="k", base_url=base("sse:delay=50")) as ac:
-            stream = ac.stream("a long question for a slow stream")
-            async for _ in stream:
-                break
-            await asyncio.sleep(0.05)  # the loop closes the abandoned iteration
-            left = established(port)
-            del stream
-            return left
-    assert asyncio.run(in_a_loop()) == 0
+def closed_in_time():
+    t0 = time.monotonic()
+    while established(port) and time.monotonic() - t0 < 2:
+        time.sleep(0.005)
+    return established(port) == 0
+
+with qwen3vl.Client(api_key="k", base_url=sys.argv[1]) as c:
+    for make in (lambda: c.stream("a long question for a slow stream"),
+                 lambda: c.chat.completions.create(model="m", stream=True,
+                                                   messages=[{"role": "user", "content": "a long question"}])):
+        stream = make()
+        for _ in stream:
+            break
+        seen.append(closed_in_time())  # the request was cancelled while `stream` is still held
+        try:
+            stream.reply
+        except qwen3vl.RequestCancelledError:
+            seen.append("cancelled")
+
+async def in_a_loop():
+    async with qwen3vl.AsyncClient(api_key="k", base_url=sys.argv[1]) as ac:
+        stream = ac.stream("a long question for a slow stream")
+        async for _ in stream:
+            break
+        await asyncio.sleep(0.05)  # the loop closes the abandoned iteration
+        seen.append(closed_in_time())
+asyncio.run(in_a_loop())
+print(json.dumps(seen))
+"""
+
+
+def test_break_cancels_a_stream_kept_in_a_variable(base: Callable[..., str]) -> None:
+    # In a process of its own, so that its connections are the only ones counted.
+    out = subprocess.run([sys.executable, "-c", BREAK_CHILD, base("sse:delay=50"), str(HERE)], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout) == [True, "cancelled", True, "cancelled", True]
 
 
 # ---- item 10: help, repr, docstrings, timeout messages ---------------------------------------------
 
 def test_help_repr_and_docstrings() -> None:
-    text = pydoc.render_doc(qwen3vl.Client, renderer=pydoc.plaintext)
+    text = pydoc.render_doc(qwen3vl.Client, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
     for word in ("chat", "stream", "base_url", "with_options", "close"):
         assert f"\n |  {word}" in text, word
     with qwen3vl.Client(api_key="k", base_url="http://127.0.0.1:9/v1") as c:

@@ -217,3 +217,9 @@ def for_status(status: int, http_status: int = 0) -> Type[Qwen3VLError]:
     cls = BY_STATUS.get(status, Qwen3VLError)
     finer = _BY_HTTP.get(http_status)
     return finer if finer is not None and issubclass(finer, cls) else cls
+
+
+def check(status: int, message: str) -> None:
+    """Raises the exception of a helper's ``status`` with ``message``, unless the status is OK."""
+    if status != n.OK:
+        raise for_status(status)(message)

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from _ctypes import _CArgObject
 
     ErrBuf = ctypes.Array[ctypes.c_char]  # ctypes.create_string_buffer(n)
-    IntOut = _CArgObject  # ctypes.byref(ctypes.c_int())
+    IntOut = _CArgObject  # ctypes.byref(ctypes.c_int()), and so on for the out-parameters below
+    Int64Out = _CArgObject
+    TextOut = _CArgObject  # char **out: ctypes.byref(ctypes.c_void_p())
     LogFn = ctypes._CFunctionType  # an instance of LOG_FN
     SizeOut = _CArgObject  # ctypes.byref(ctypes.c_size_t())
 
@@ -130,27 +132,43 @@ result_error_body: Callable[[ResultPtr, SizeOut], Optional[int]] = _c("result_er
                                                                       POINTER(c_size_t))
 
 free: Callable[[int], None] = _c("free", None, c_void_p)
-image_data_uri: Callable[[bytes, int, ErrBuf, int], Optional[int]] = _c(
-    "image_data_uri", c_void_p, c_void_p, c_size_t, c_char_p, c_size_t)
-pixels_data_uri: Callable[[bytes, int, int, int, int, ErrBuf, int], Optional[int]] = _c(
-    "pixels_data_uri", c_void_p, c_void_p, c_int, c_int, c_size_t, c_int, c_char_p, c_size_t)
+
+# The helpers: an int status, a message in (errbuf, errbuf_size), text handed out in
+# (char **out, size_t *out_len) and freed with free().
+_TEXT = (POINTER(c_void_p), POINTER(c_size_t))
+_ERR = (c_char_p, c_size_t)
+image_data_uri: Callable[[bytes, int, TextOut, SizeOut, ErrBuf, int], int] = _c(
+    "image_data_uri", c_int, c_void_p, c_size_t, *_TEXT, *_ERR)
+pixels_data_uri: Callable[[bytes, int, int, int, int, int, TextOut, SizeOut, ErrBuf, int], int] = _c(
+    "pixels_data_uri", c_int, c_void_p, c_size_t, c_int, c_int, c_size_t, c_int, *_TEXT, *_ERR)
 image_size: Callable[[bytes, IntOut, IntOut, ErrBuf, int], int] = _c(
-    "image_size", c_int, c_char_p, POINTER(c_int), POINTER(c_int), c_char_p, c_size_t)
-image_size_from_bytes: Callable[[bytes, int, IntOut, IntOut], int] = _c(
-    "image_size_from_bytes", c_int, c_void_p, c_size_t, POINTER(c_int), POINTER(c_int))
-image_tokens: Callable[[int, int, int, int], int] = _c("image_tokens", c_int64, c_int, c_int, c_int64, c_int64)
-grounding_parse: Callable[[bytes, int, int, ErrBuf, int], Optional[int]] = _c(
-    "grounding_parse", c_void_p, c_char_p, c_int, c_int, c_char_p, c_size_t)
+    "image_size", c_int, c_char_p, POINTER(c_int), POINTER(c_int), *_ERR)
+image_size_from_bytes: Callable[[bytes, int, IntOut, IntOut, ErrBuf, int], int] = _c(
+    "image_size_from_bytes", c_int, c_void_p, c_size_t, POINTER(c_int), POINTER(c_int), *_ERR)
+image_tokens: Callable[[int, int, int, int, Int64Out, ErrBuf, int], int] = _c(
+    "image_tokens", c_int, c_int, c_int, c_int64, c_int64, POINTER(c_int64), *_ERR)
+grounding_parse: Callable[[bytes, int, int, int, TextOut, SizeOut, ErrBuf, int], int] = _c(
+    "grounding_parse", c_int, c_char_p, c_size_t, c_int, c_int, *_TEXT, *_ERR)
 
 
-def take_string(p: Optional[int]) -> str:
-    """Decodes and frees a string the library handed over."""
-    if not p:
-        return ""
+def helper(call: Callable[[ErrBuf, int], int]) -> Tuple[int, str]:
+    """Runs a helper given an error buffer: its status and message."""
+    err = ctypes.create_string_buffer(512)
+    status = call(err, len(err))
+    return status, err.value.decode("utf-8", "replace")
+
+
+def text_helper(call: Callable[[TextOut, SizeOut, ErrBuf, int], int]) -> Tuple[int, str, str]:
+    """Runs a helper that hands out text, given (out, out_len) and an error buffer: its status, the
+    text (decoded, the library's copy freed) and the message."""
+    out, out_len = c_void_p(), c_size_t()
+    status, message = helper(lambda err, size: call(ctypes.byref(out), ctypes.byref(out_len), err, size))
+    if not out.value:
+        return status, "", message
     try:
-        return ctypes.string_at(p).decode("utf-8")
+        return status, ctypes.string_at(out.value, out_len.value).decode("utf-8"), message
     finally:
-        free(p)
+        free(out.value)
 
 
 def sized(p: Optional[int], size: int) -> bytes:

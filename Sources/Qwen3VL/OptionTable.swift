@@ -1,0 +1,76 @@
+/// One key of an options object (the client's `options_json`, a call's `call_options_json`): its
+/// name and how its JSON value sets the options. The table of keys is the one list a parser, the
+/// header's documentation and the README are held to (OneSourceTests compares them).
+struct OptionKey<Options>: Sendable {
+    let name: String
+    let apply: @Sendable (inout Options, JSONRef) throws(Qwen3VLError) -> Void
+
+    private init(_ name: String, _ apply: @escaping @Sendable (inout Options, JSONRef) throws(Qwen3VLError) -> Void) {
+        self.name = name
+        self.apply = apply
+    }
+
+    /// A key whose JSON value `read` takes (nil: not the `want` the message asks for).
+    private static func typed<Value>(_ name: String, _ want: String, _ read: @escaping @Sendable (JSONRef) -> Value?,
+                                     _ set: @escaping @Sendable (inout Options, Value) -> Void) -> OptionKey {
+        OptionKey(name) { (o, v) throws(Qwen3VLError) in
+            guard let value = read(v) else { throw wrongType(name, want, v) }
+            set(&o, value)
+        }
+    }
+
+    static func string(_ name: String, _ set: @escaping @Sendable (inout Options, String) -> Void) -> OptionKey {
+        typed(name, "a string", { $0.string }, set)
+    }
+
+    static func nonEmptyString(_ name: String, _ set: @escaping @Sendable (inout Options, String) -> Void) -> OptionKey {
+        typed(name, "a non-empty string", { $0.string.flatMap { $0.isEmpty ? nil : $0 } }, set)
+    }
+
+    static func integer(_ name: String, _ set: @escaping @Sendable (inout Options, Int64) -> Void) -> OptionKey {
+        typed(name, "an integer", { $0.int }, set)
+    }
+
+    static func boolean(_ name: String, _ set: @escaping @Sendable (inout Options, Bool) -> Void) -> OptionKey {
+        typed(name, "a boolean", { $0.bool }, set)
+    }
+
+    /// An object of strings (`headers`, `query`), kept in document order.
+    static func stringPairs(_ name: String,
+                            _ set: @escaping @Sendable (inout Options, [(name: String, value: String)]) -> Void) -> OptionKey {
+        OptionKey(name) { (o, v) throws(Qwen3VLError) in
+            guard v.kind == .object else { throw wrongType(name, "an object of strings", v) }
+            var list: [(name: String, value: String)] = []
+            for (key, value) in v.members {
+                guard let s = value.string else { throw wrongType("\(name).\(key)", "a string", value) }
+                list.append((key, s))
+            }
+            set(&o, list)
+        }
+    }
+}
+
+private func wrongType(_ key: String, _ want: String, _ got: JSONRef) -> Qwen3VLError {
+    Qwen3VLError(.invalidArgument, "option \(key) must be \(want), not \(got.kindName)")
+}
+
+extension OptionKey {
+    /// Sets `options` from an options JSON object, key by key, as `keys` say; `what` names a key in
+    /// messages ("option", "call option"). Duplicate and unknown keys are refused.
+    static func apply(_ json: String, to options: inout Options, keys: [OptionKey], what: String) throws(Qwen3VLError) {
+        let doc: JSONDocument
+        switch JSONDocument.parse(json, rejectDuplicates: true) {
+        case .success(let d): doc = d
+        case .failure(let e): throw Qwen3VLError(.invalidArgument, "\(what)s JSON does not parse: \(e.description)")
+        }
+        guard doc.root.kind == .object else {
+            throw Qwen3VLError(.invalidArgument, "\(what)s must be a JSON object, not \(doc.root.kindName)")
+        }
+        for (key, value) in doc.root.members {
+            guard let option = keys.first(where: { $0.name == key }) else {
+                throw Qwen3VLError(.invalidArgument, "unknown \(what) \"\(key)\"")
+            }
+            try option.apply(&options, value)
+        }
+    }
+}
