@@ -355,6 +355,20 @@ const char    *qwen3vl_event_text(const qwen3vl_event *ev, size_t *len);
 const char    *qwen3vl_event_chunk_json(const qwen3vl_event *ev);        /* DELTA: the raw chunk; "" for DONE */
 void           qwen3vl_event_free(qwen3vl_event *ev);
 
+/* Takes waiting events in one go, for hosts whose every call into the library is costly (an
+   interpreter's foreign-function interface): as qwen3vl_client_next_event (waiting up to
+   timeout_ms for the first), but every waiting event that fits in buf (cap bytes), in order, each
+   as a record of native-endian fields: uint64 user_data, uint64 call (as qwen3vl_event_call; valid
+   until the host frees the call), uint32 kind (QWEN3VL_EVENT_*), uint32 0, uint64 text_len, uint64
+   chunk_len, then text_len bytes of text (qwen3vl_event_text) and chunk_len bytes of chunk JSON
+   (qwen3vl_event_chunk_json), zero-padded to a multiple of 8 bytes. Returns the number of events
+   taken and sets *used (when used is not NULL) to the bytes written. Returns 0 when none came, or
+   when the first waiting event alone needs more than cap: then *used is its size and it stays
+   waiting (take it with a larger buffer or with qwen3vl_client_next_event). Any thread; one
+   taker at a time keeps a call's events in order. */
+size_t         qwen3vl_client_take_events(qwen3vl_client *client, int timeout_ms, void *buf, size_t cap,
+                                          size_t *used);
+
 /* Cancels the call from any thread: it ends with QWEN3VL_ERR_CANCELLED (its DONE still comes,
    with the text so far); no DELTA is produced after the I/O thread has seen the cancel. */
 void            qwen3vl_call_cancel(qwen3vl_call *call);

@@ -191,6 +191,11 @@ public final class Qwen3VLClient: @unchecked Sendable {
         (engineSlot.withLock { $0 } ?? engine())?.events.next(timeoutMs: timeoutMs)
     }
 
+    /// Waiting events in one go: see ``EventQueue/take(timeoutMs:accept:)``.
+    public func takeEvents(timeoutMs: Int32, accept: (CallEvent) -> Bool) -> [CallEvent] {
+        (engineSlot.withLock { $0 } ?? engine())?.events.take(timeoutMs: timeoutMs, accept: accept) ?? []
+    }
+
     // MARK: one call, as both drivers run it
 
     /// One call's fixed plan (body, request, limits), shared by its attempts, and its result so far.
