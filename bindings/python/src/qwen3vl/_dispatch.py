@@ -18,6 +18,7 @@ import functools
 import itertools
 import os
 import select
+import struct
 import threading
 import weakref
 from typing import Any, Callable, Deque, Dict, Iterator, Optional, Tuple
@@ -29,7 +30,8 @@ from .types import Reply
 
 Item = Optional[Tuple[str, bytes]]  # a delta (text, raw chunk or b""), or None for the call's end
 _POLL_MS = 500  # a sync waiter's check-up period, only for events lost to an interrupt (see take_events)
-_TAKE_AT_ONCE = 512  # events one reader callback takes before letting the loop run other work
+_BATCH_BYTES = 1 << 18  # the buffer events are taken into: hundreds of deltas per call into the library
+_RECORD = struct.Struct("=QQI4xQQ")  # a taken event's head: user_data, call, kind, text_len, chunk_len
 
 
 class _Wake:
@@ -175,6 +177,18 @@ class _LogSink:
             current[0](level, (message or b"").decode("utf-8", "replace"))
 
 
+class _Batch:
+    """The buffer events are taken into (qwen3vl_client_take_events), as Python and C see it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.buf = bytearray(size)
+        self.view = memoryview(self.buf)
+        self.c = (ctypes.c_char * size).from_buffer(self.buf)
+        self.used = ctypes.c_size_t()
+        self.used_ref = ctypes.byref(self.used)
+
+
 _natives: "weakref.WeakSet[Native]" = weakref.WeakSet()
 
 
@@ -223,8 +237,7 @@ class Native:
         self._ids = itertools.count(1)
         # One taker at a time, so that a call's events reach its items in the library's order.
         self._take_lock = threading.Lock()
-        self._text_len = ctypes.c_size_t()  # qwen3vl_event_text's out-parameter, used under _take_lock
-        self._text_len_ref = ctypes.byref(self._text_len)
+        self._batch = _Batch(_BATCH_BYTES)  # used under _take_lock
         self._readers: Dict[asyncio.AbstractEventLoop, Tuple[int, int]] = {}  # loop -> (calls, fd)
         self._log = _LogSink()
         self._log_fn: Optional[n.LogFn] = None
@@ -367,8 +380,9 @@ class Native:
                     self.release()
 
     def take_events(self, taker: Optional[asyncio.AbstractEventLoop]) -> None:
-        """Takes the waiting events of the client's calls and hands each to its call. ``taker`` is
-        the loop whose reader this is, None for a waiting thread."""
+        """Takes the waiting events of the client's calls, a batch of them in one call into the
+        library, and hands each to its call. ``taker`` is the loop whose reader this is, None for a
+        waiting thread."""
         # A reference of its own: routing may free the last call of a closed client (a stream
         # collected meanwhile), and the client with it, while this goes on taking.
         held = False
@@ -381,41 +395,18 @@ class Native:
                 ptr = self._ptr
             with self._take_lock:
                 try:
-                    for _ in range(_TAKE_AT_ONCE):
-                        ev = n.client_next_event(ptr, 0)
-                        if not ev:
-                            break
-                        # Handed on right here, not in a method: entering a function is a point
-                        # where a pending interrupt is raised, and the event would be lost with it.
-                        # An interrupt raised from here on is held back until the event is handed
-                        # on (it may be another thread's, whose stream would otherwise miss it).
-                        # Each step is marked done before it runs, so none runs twice.
-                        interrupt: Optional[BaseException] = None
-                        step, call, item, tries = 0, None, None, 0
-                        while tries < 8:  # bounded: an error that is no passing interrupt comes back
-                            try:
-                                if step == 0:
-                                    call, item = self._read(ev)
-                                    step = 1
-                                if call is None:
-                                    break  # nobody wants it
-                                if step == 1:
-                                    step = 2
-                                    self._put(ev, call, item)
-                                if step == 2:
-                                    call.wake(taker)  # not marked first: waking twice is harmless
-                                    step = 3
-                                break
-                            except BaseException as e:
-                                interrupt, tries = e, tries + 1
-                        n.event_free(ev)
-                        if interrupt is not None:
-                            raise interrupt
+                    batch = self._batch
+                    count = n.client_take_events(ptr, 0, batch.c, batch.size, batch.used_ref)
+                    if not count and batch.used.value > batch.size:  # one event larger than the buffer
+                        batch = self._batch = _Batch(batch.used.value)
+                        count = n.client_take_events(ptr, 0, batch.c, batch.size, batch.used_ref)
+                    if count:
+                        self._route(batch, count, taker)
                 except BaseException:
-                    # An interrupt that lands while the library hands an event over, before Python
-                    # holds its pointer, still loses that event. A lost DONE would leave its owner
-                    # waiting for ever: every call whose end was taken gets it from its result
-                    # instead. (A lost delta is a gap in that stream's deltas; its reply is whole.)
+                    # An interrupt that lands while the library hands the batch over, before Python
+                    # has it, still loses its events. A lost DONE would leave its owner waiting for
+                    # ever: every call whose end was taken gets it from its result instead. (A lost
+                    # delta is a gap in that stream's deltas; its reply is whole.)
                     for c in list(self._calls.values()):
                         self._recover_locked(c, taker)
                     raise
@@ -423,29 +414,61 @@ class Native:
             if held:
                 self.release()
 
-    def _read(self, ev: n.EventPtr) -> Tuple[Optional[Call], Item]:
+    def _route(self, batch: "_Batch", count: int, taker: Optional[asyncio.AbstractEventLoop]) -> None:
+        """Hands each event of a batch to its call, then wakes the calls that got some.
+
+        Not a step is lost to an interrupt: one raised anywhere in here is held back until the whole
+        batch is handed on (its events may be other threads', whose streams would otherwise miss
+        them), and each step with an effect is marked done before it runs, so none runs twice."""
+        buf, view = batch.buf, batch.view
+        interrupt: Optional[BaseException] = None
+        woken: Dict[int, Call] = {}
+        i, at, nxt, step, tries = 0, 0, 0, 0, 0
+        call: Optional[Call] = None
+        item: Item = None
+        while tries < 8:  # bounded: an error that is no passing interrupt comes back
+            try:
+                while i < count:
+                    if step == 0:
+                        user_data, call_ptr, kind, text_len, chunk_len = _RECORD.unpack_from(buf, at)
+                        call, item = self._read(view, at, user_data, kind, text_len, chunk_len)
+                        nxt, step = at + ((40 + text_len + chunk_len + 7) & ~7), 1
+                    if step == 1:
+                        step = 2
+                        if call is not None:
+                            woken[call.id] = call
+                            self._put(n.CallPtr(call_ptr), kind, call, item)
+                    i, at, step, tries = i + 1, nxt, 0, 0  # one step: no interrupt lands inside it
+                for c in woken.values():
+                    c.wake(taker)  # waking twice is harmless
+                break
+            except BaseException as e:
+                interrupt, tries = e, tries + 1
+        if interrupt is not None:
+            raise interrupt
+
+    def _read(self, view: memoryview, at: int, user_data: int, kind: int, text_len: int,
+              chunk_len: int) -> Tuple[Optional[Call], Item]:
         """The call an event is for (None: nobody wants it) and what to hand it; no side effects."""
-        call = self._calls.get(n.event_user_data(ev) or 0)
+        call = self._calls.get(user_data)
         if call is None or call.ended:
             return None, None  # a call already freed by its owner
         if call.finished:  # its pointer was lost: only its own events can free it
             return call, None
-        if n.event_kind(ev) != n.EVENT_DELTA:
+        if kind != n.EVENT_DELTA:
             return call, None
-        p = n.event_text(ev, self._text_len_ref)
-        size = self._text_len.value
         # "replace": the library's text is valid UTF-8; a router must not raise for another's call.
-        text = ctypes.string_at(p, size).decode("utf-8", "replace") if p and size else ""
+        text = str(view[at + 40:at + 40 + text_len], "utf-8", "replace") if text_len else ""
         if call.chunks:
-            return call, (text, n.event_chunk_json(ev) or b"")
+            return call, (text, bytes(view[at + 40 + text_len:at + 40 + text_len + chunk_len]))
         return (call, (text, b"")) if text else (None, None)
 
-    def _put(self, ev: n.EventPtr, call: Call, item: Item) -> None:
+    def _put(self, call_ptr: n.CallPtr, kind: int, call: Call, item: Item) -> None:
         if call.finished:
-            n.call_cancel(n.event_call(ev))
-            if n.event_kind(ev) == n.EVENT_DONE:
+            n.call_cancel(call_ptr)
+            if kind == n.EVENT_DONE:
                 self._calls.pop(call.id, None)
-                n.call_free(n.event_call(ev))  # the event keeps the call alive until it is freed
+                n.call_free(call_ptr)  # the host's own reference, which the lost pointer held
             return
         call.items.append(item)
         if item is None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from _ctypes import _CArgObject
 
     ErrBuf = ctypes.Array[ctypes.c_char]  # ctypes.create_string_buffer(n)
+    CharBuf = ctypes.Array[ctypes.c_char]  # a buffer the library writes into
     IntOut = _CArgObject  # ctypes.byref(ctypes.c_int()), and so on for the out-parameters below
     Int64Out = _CArgObject
     TextOut = _CArgObject  # char **out: ctypes.byref(ctypes.c_void_p())
@@ -111,6 +112,8 @@ event_user_data: Callable[[EventPtr], Optional[int]] = _c("event_user_data", c_v
 event_text: Callable[[EventPtr, SizeOut], Optional[int]] = _c("event_text", c_void_p, c_void_p, POINTER(c_size_t))
 event_chunk_json: Callable[[EventPtr], bytes] = _c("event_chunk_json", c_char_p, c_void_p)  # NULs escaped
 event_free: Callable[[EventPtr], None] = _c("event_free", None, c_void_p)
+client_take_events: Callable[[ClientPtr, int, CharBuf, int, SizeOut], int] = _c(
+    "client_take_events", c_size_t, c_void_p, c_int, c_void_p, c_size_t, POINTER(c_size_t))
 call_cancel: Callable[[CallPtr], None] = _c("call_cancel", None, c_void_p)
 call_result: Callable[[CallPtr], Optional[ResultPtr]] = _c("call_result", c_void_p, c_void_p)  # the call's own
 call_free: Callable[[CallPtr], None] = _c("call_free", None, c_void_p)
