@@ -40,10 +40,12 @@ class _Wake:
     never writes into a descriptor number that has been reused."""
 
     def __init__(self) -> None:
-        self.pid = os.getpid()  # a forked child makes its own: the parent's is shared with it
         self.r, self.w = os.pipe()
         os.set_blocking(self.r, False)
         os.set_blocking(self.w, False)
+        self.poll = select.poll()  # the pipe, and the descriptor last waited on
+        self.poll.register(self.r, select.POLLIN)
+        self.watched = -1
 
     def __del__(self) -> None:
         for fd in (getattr(self, "r", -1), getattr(self, "w", -1)):  # -1: os.pipe() itself failed
@@ -59,22 +61,26 @@ class _Wake:
     def wait(self, fd: int, timeout_ms: int) -> bool:
         """Waits until ``fd`` (the client's event descriptor, if >= 0) is readable or someone pokes;
         False on timeout. Signals interrupt it (KeyboardInterrupt is raised here)."""
-        p = select.poll()
-        p.register(self.r, select.POLLIN)
-        if fd >= 0:
-            p.register(fd, select.POLLIN)
-        ready = p.poll(timeout_ms)
-        with contextlib.suppress(BlockingIOError):
-            os.read(self.r, 4096)
+        if fd != self.watched:
+            if self.watched >= 0:
+                self.poll.unregister(self.watched)
+            self.watched = -1
+            if fd >= 0:
+                self.poll.register(fd, select.POLLIN)
+                self.watched = fd
+        ready = self.poll.poll(timeout_ms)
+        if any(f == self.r for f, _ in ready):
+            with contextlib.suppress(BlockingIOError):
+                os.read(self.r, 4096)
         return bool(ready)
 
 
-_wakes = threading.local()
+_wakes = threading.local()  # a new one in a forked child: the parent's pipes are shared with it
 
 
 def _thread_wake() -> _Wake:
     w: Optional[_Wake] = getattr(_wakes, "wake", None)
-    if w is None or w.pid != os.getpid():
+    if w is None:
         w = _wakes.wake = _Wake()
     return w
 
@@ -136,7 +142,7 @@ class Call:
                 self.native.take_events(None)
                 if self.items:
                     break
-                if not wake.wait(n.client_event_fd(self.native.handle), _POLL_MS):
+                if not wake.wait(self.native.event_fd(), _POLL_MS):
                     self.native.recover(self)
             return self.items.popleft()
         finally:
@@ -194,10 +200,14 @@ _natives: "weakref.WeakSet[Native]" = weakref.WeakSet()
 
 def _after_fork_in_child() -> None:
     # The library lets a forked child use its parent's clients. A parent's thread that held one of
-    # these locks at fork() does not exist in the child to let go of it.
+    # these locks at fork() does not exist in the child to let go of it; the client's event
+    # descriptor is a new one there.
+    global _wakes
+    _wakes = threading.local()
     for native in list(_natives):
         native._lock = threading.Lock()
         native._take_lock = threading.Lock()
+        native._fd = None
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -238,6 +248,7 @@ class Native:
         # One taker at a time, so that a call's events reach its items in the library's order.
         self._take_lock = threading.Lock()
         self._batch = _Batch(_BATCH_BYTES)  # used under _take_lock
+        self._fd: Optional[int] = None  # the client's event descriptor, asked for once (per process)
         self._readers: Dict[asyncio.AbstractEventLoop, Tuple[int, int]] = {}  # loop -> (calls, fd)
         self._log = _LogSink()
         self._log_fn: Optional[n.LogFn] = None
@@ -251,6 +262,13 @@ class Native:
         if ptr:
             with contextlib.suppress(Exception):  # at interpreter shutdown the module may be gone
                 n.client_free(ptr)
+
+    def event_fd(self) -> int:
+        """The client's event descriptor, for a caller that holds a reference."""
+        fd = self._fd
+        if fd is None:
+            fd = self._fd = n.client_event_fd(self.handle)
+        return fd
 
     @property
     def handle(self) -> n.ClientPtr:

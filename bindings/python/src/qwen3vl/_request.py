@@ -84,6 +84,9 @@ def seconds(name: str, value: Any) -> Optional[float]:
     return value
 
 
+_JUST_STREAM, _JUST_PLAIN = b'{"stream": true}', b'{"stream": false}'
+
+
 def _query_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"  # as httpx (and so openai) writes them
@@ -95,6 +98,8 @@ def split_call_options(params: Mapping[str, Any], stream: bool, defaults: Mappin
     """The body parameters among ``params``, and the call options JSON for qwen3vl_call_start made
     of the per-call keywords among them, over the client's ``defaults`` (``with_options``)."""
     body = {k: v for k, v in params.items() if k not in CALL_KEYS}
+    if len(body) == len(params) and not defaults and not response_headers:
+        return body, _JUST_STREAM if stream else _JUST_PLAIN  # the common case, without a json.dumps
     given = {**defaults, **{k: v for k, v in params.items() if k in CALL_KEYS and v is not None}}
     headers = given.get("extra_headers") or {}
     query = given.get("extra_query") or {}
