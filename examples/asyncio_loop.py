@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Three Qwen3-VL calls at once on one asyncio loop: one streamed as it arrives, two awaited.
 
     make lib && pip install bindings/python

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* Ask Qwen3-VL about a picture.
  *
- *   cc examples/chat.c $(pkg-config --cflags --libs qwen3vl) -o chat
+ *   cc examples/chat.c $(pkg-config --cflags --libs qwen3vl jansson) -o chat
  *   AIML_API_KEY=... ./chat "What is in this picture?" https://example.com/cat.jpg
  *
- * The key and base URL come from the environment (AIML_API_KEY, AIML_API_BASE). */
+ * The key and base URL come from the environment (AIML_API_KEY, AIML_API_BASE). The request is
+ * built with jansson (Debian: libjansson-dev), so that any question is escaped properly. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* Streamed Qwen3-VL calls inside a libuv loop, with a progress line from a timer.
  *
- *   cc examples/libuv_loop.c $(pkg-config --cflags --libs libuv) -lqwen3vl -o libuv_loop
+ *   cc examples/libuv_loop.c $(pkg-config --cflags --libs qwen3vl libuv) -o libuv_loop
  *   AIML_API_KEY=... ./libuv_loop            (Ctrl-C cancels the calls)
  *
- * The key and base URL come from the environment (AIML_API_KEY, AIML_API_BASE).
+ * The key and base URL come from the environment (AIML_API_KEY, AIML_API_BASE). Debian: libuv1-dev.
  * libuv watches the client's event descriptor like any socket (a uv_poll_t); the calls' events are
  * taken in its callback, on the loop's thread. The timer keeps ticking while replies stream in,
  * because nothing here ever waits for the network. */

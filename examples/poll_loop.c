@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Three Qwen3-VL calls at once from a plain poll() loop that also watches stdin.
  *
  *   cc examples/poll_loop.c $(pkg-config --cflags --libs qwen3vl) -o poll_loop

@@ -1,10 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* Find things in a local picture with Qwen3-VL, and draw nothing: print where they are in pixels.
  *
- *   cc examples/vision.c $(pkg-config --cflags --libs qwen3vl) -o vision
+ *   cc examples/vision.c $(pkg-config --cflags --libs qwen3vl jansson) -o vision
  *   AIML_API_KEY=... ./vision photo.jpg cat
  *
  * Shows a local image file in a request (the library reads it and sends it as a data URI), the
- * size and token helpers (cost known before sending), and grounding boxes mapped to pixels. */
+ * size and token helpers (cost known before sending), and grounding boxes mapped to pixels.
+ * jansson (Debian: libjansson-dev) builds the request and reads the boxes. */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qwen3vl.h: the C interface of libqwen3vl.
  *
@@ -46,9 +47,10 @@
 extern "C" {
 #endif
 
-/* The version of this header, the one place it is written (the build, the library and the
-   bindings take it from here). Compare QWEN3VL_VERSION_NUMBER, known when compiling, with
-   qwen3vl_version_number(), the library's at run time, as with zstd and SQLite. */
+/* The version of this header and of the library built with it, the one place it is written: the
+   library takes it from here, and every copy elsewhere (package metadata, bindings) is tested
+   against it. Compare QWEN3VL_VERSION_NUMBER, known when compiling, with qwen3vl_version_number(),
+   the library's at run time, as with zstd and SQLite. */
 #define QWEN3VL_VERSION_MAJOR 0
 #define QWEN3VL_VERSION_MINOR 1
 #define QWEN3VL_VERSION_PATCH 0

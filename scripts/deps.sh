@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build and the tests need, if any is missing.
+# Installs the Debian packages the build and the tests need, if any is missing. Only Debian
+# packages: Swift 6.3 is not one (README.md, "Building from source"); the tests' Python tools come
+# from PyPI into a virtualenv of their own.
 set -euo pipefail
-need=(pkg-config libcurl4-openssl-dev libjansson-dev libuv1-dev python3 python3-venv valgrind gcc make binutils openssl nginx-light)
+need=(pkg-config libcurl4-openssl-dev libjansson-dev libuv1-dev python3 python3-venv valgrind gcc make binutils openssl nginx-light
+      cmake doxygen dpkg-dev lintian)
+need+=(sqlite3 libsqlite3-dev)  # the SQLite extension and its tests
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
-import Synchronization
 import CQwen3VLShims
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import CCurl
 import CQwen3VLShims
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -56,8 +57,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
         self.url = url
         logURL = ClientOptions.urlPassword(url).map { url.replacing(":\($0)@", with: ":[redacted]@") } ?? url
         media = options.mediaPolicy
-        security = TransportSecurity(skipVerify: options.insecureSkipVerify, caFile: options.caFile, caPath: options.caPath,
-                                     proxy: options.proxy, httpsOnlyRedirects: options.baseURL.lowercased().hasPrefix("https://"))
+        security = TransportSecurity(
+            skipVerify: options.insecureSkipVerify, caFile: options.caFile, caPath: options.caPath,
+            proxy: options.proxy, httpsOnlyRedirects: options.baseURL.lowercased().hasPrefix("https://"))
         self.userAgent = userAgent
     }
 
@@ -65,9 +67,11 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// same name (so a caller's User-Agent replaces ours). The User-Agent goes in the list rather
     /// than through CURLOPT_USERAGENT, which libcurl formats anew for every request.
     static func headerLines(accept: String, userAgent: String, _ given: [(name: String, value: String)]) -> [String] {
-        var lines: [(name: String, line: String)] = [("content-type", "Content-Type: application/json"),
-                                                      ("accept", "Accept: \(accept)"), ("expect", "Expect:"),
-                                                      ("user-agent", "User-Agent: \(userAgent)")]
+        var lines: [(name: String, line: String)] = [
+            ("content-type", "Content-Type: application/json"),
+            ("accept", "Accept: \(accept)"), ("expect", "Expect:"),
+            ("user-agent", "User-Agent: \(userAgent)"),
+        ]
         for h in given {
             let name = h.name.lowercased()
             lines.removeAll { $0.name == name }
@@ -108,8 +112,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// The one blocking entry point behind the others: per-call options, a cancel token and, when
     /// `onDelta` is given, the reply streamed to it on this thread (returning false stops the call:
     /// `.cancelled`, text so far kept). `options.stream` unset means: stream when there is `onDelta`.
-    public func chat(requestBytes: UnsafeRawBufferPointer, options call: CallOptions, cancel: CancelToken? = nil,
-                     onDelta: ((StreamChunk) -> Bool)? = nil) -> ChatResult {
+    public func chat(
+        requestBytes: UnsafeRawBufferPointer, options call: CallOptions, cancel: CancelToken? = nil,
+        onDelta: ((StreamChunk) -> Bool)? = nil
+    ) -> ChatResult {
         execute(requestBytes, call: call, cancel: cancel, onDelta: onDelta)
     }
 
@@ -127,14 +133,18 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// Streams the reply, calling `onDelta` on this thread for each chunk as it arrives; returning
     /// false stops the call (`.cancelled`, text so far kept). The result holds the whole reply as if
     /// it had not been streamed.
-    public func chatStream(_ requestJSON: String, cancel: CancelToken? = nil, onDelta: @escaping (StreamChunk) -> Bool) -> ChatResult {
+    public func chatStream(
+        _ requestJSON: String, cancel: CancelToken? = nil, onDelta: @escaping (StreamChunk) -> Bool
+    ) -> ChatResult {
         var text = requestJSON
         return text.withUTF8 { chatStream(requestBytes: UnsafeRawBufferPointer($0), cancel: cancel, onDelta: onDelta) }
     }
 
     /// Same as ``chatStream(_:cancel:onDelta:)`` for UTF-8 bytes the caller owns during the call.
-    public func chatStream(requestBytes: UnsafeRawBufferPointer, cancel: CancelToken? = nil,
-                           onDelta: @escaping (StreamChunk) -> Bool) -> ChatResult {
+    public func chatStream(
+        requestBytes: UnsafeRawBufferPointer, cancel: CancelToken? = nil,
+        onDelta: @escaping (StreamChunk) -> Bool
+    ) -> ChatResult {
         execute(requestBytes, call: CallOptions(), cancel: cancel, onDelta: onDelta)
     }
 
@@ -154,8 +164,12 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// Starts a call on the I/O thread and returns at once; its events (deltas of a stream, then
     /// DONE) come from ``nextEvent(timeoutMs:)``. Never fails here: a bad request, like any other
     /// failure, is the status of its DONE event's result.
-    public func start(requestBytes: UnsafeRawBufferPointer, options call: CallOptions, userData: UnsafeMutableRawPointer?) -> AsyncCall {
-        start(userData: userData) { start throws(Qwen3VLError) in try makeRun(requestBytes, call, onDelta: nil, start: start) }
+    public func start(
+        requestBytes: UnsafeRawBufferPointer, options call: CallOptions, userData: UnsafeMutableRawPointer?
+    ) -> AsyncCall {
+        start(userData: userData) { start throws(Qwen3VLError) in
+            try makeRun(requestBytes, call, onDelta: nil, start: start)
+        }
     }
 
     /// A call that failed before it could start (its call options were refused): its DONE event,
@@ -164,7 +178,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
         start(userData: userData) { _ throws(Qwen3VLError) in throw e }
     }
 
-    private func start(userData: UnsafeMutableRawPointer?, plan: (UInt64) throws(Qwen3VLError) -> CallRun) -> AsyncCall {
+    private func start(
+        userData: UnsafeMutableRawPointer?, plan: (UInt64) throws(Qwen3VLError) -> CallRun
+    ) -> AsyncCall {
         guard let engine = engine() else {
             let failed = AsyncCall(userData: userData)
             failed.finishedEarly(ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")))
@@ -215,8 +231,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
         private(set) var stream: StreamAssembler?
         fileprivate var attemptStart: UInt64 = 0
 
-        init(body: RequestBody, request: HTTPRequest, deadline: UInt64, maxRetries: Int, streaming: Bool,
-             keepHeaders: Bool, onDelta: ((StreamChunk) -> Bool)?, start: UInt64) {
+        init(
+            body: RequestBody, request: HTTPRequest, deadline: UInt64, maxRetries: Int, streaming: Bool,
+            keepHeaders: Bool, onDelta: ((StreamChunk) -> Bool)?, start: UInt64
+        ) {
             self.body = body
             self.request = request
             self.deadline = deadline
@@ -231,17 +249,18 @@ public final class Qwen3VLClient: @unchecked Sendable {
             result.attempts += 1
             let sink = ResponseSink(limit: limit)
             sink.keepHeaders = keepHeaders
-            let stream = streaming ? StreamAssembler(maxEventBytes: Int(clamping: limit), isCancelled: isCancelled,
-                                                     onDelta: onDelta ?? { _ in true }) : nil
-            if let stream {
+            stream = nil
+            if streaming {
+                let stream = StreamAssembler(
+                    maxEventBytes: Int(clamping: limit), isCancelled: isCancelled, onDelta: onDelta ?? { _ in true })
                 sink.onData = { [unowned sink] bytes in
                     let more = stream.feed(bytes)
                     if !more && stream.sawDone { sink.complete = true }
                     return more
                 }
+                self.stream = stream
             }
             self.sink = sink
-            self.stream = stream
             attemptStart = Clock.nowNs()
         }
     }
@@ -253,14 +272,17 @@ public final class Qwen3VLClient: @unchecked Sendable {
     }
 
     /// Checks the request and plans the call.
-    func makeRun(_ bytes: UnsafeRawBufferPointer, _ call: CallOptions, onDelta: ((StreamChunk) -> Bool)?,
-                 start: UInt64) throws(Qwen3VLError) -> CallRun {
+    func makeRun(
+        _ bytes: UnsafeRawBufferPointer, _ call: CallOptions, onDelta: ((StreamChunk) -> Bool)?,
+        start: UInt64
+    ) throws(Qwen3VLError) -> CallRun {
         let streaming = call.stream ?? (onDelta != nil)
         let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media, stream: streaming)
         var headers = streaming ? streamHeaders : plainHeaders
         if !call.headers.isEmpty {
-            let lines = Self.headerLines(accept: streaming ? "text/event-stream" : "application/json", userAgent: userAgent,
-                                         options.headers + call.headers)
+            let lines = Self.headerLines(
+                accept: streaming ? "text/event-stream" : "application/json", userAgent: userAgent,
+                options.headers + call.headers)
             guard let h = HeaderList(lines) else {
                 throw Qwen3VLError(.internal, "out of memory")
             }
@@ -271,16 +293,19 @@ public final class Qwen3VLClient: @unchecked Sendable {
             url: call.url(url), body: body, headers: headers, bearer: key.map { UnsafePointer($0.cString) },
             connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: call.idleTimeoutMs ?? options.idleTimeoutMs,
             timeoutMs: timeoutMs, idleFromStart: streaming, maxResponseBytes: options.maxResponseBytes, security: security)
-        return CallRun(body: body, request: request, deadline: Clock.deadline(afterMs: timeoutMs),
-                       maxRetries: call.maxRetries ?? options.maxRetries, streaming: streaming,
-                       keepHeaders: call.responseHeaders, onDelta: onDelta, start: start)
+        return CallRun(
+            body: body, request: request, deadline: Clock.deadline(afterMs: timeoutMs),
+            maxRetries: call.maxRetries ?? options.maxRetries, streaming: streaming, keepHeaders: call.responseHeaders,
+            onDelta: onDelta, start: start)
     }
 
     /// Sets up the next attempt of `run` (its sink and stream decoder).
     func beginAttempt(_ run: CallRun) {
         run.newAttempt(limit: options.maxResponseBytes)
-        logger.log(.debug, "POST \(logURL) (attempt \(run.result.attempts), \(run.body.count) bytes) with \(describeHeaders(streaming: run.streaming))",
-                   redact: redacted)
+        logger.log(
+            .debug,
+            "POST \(logURL) (attempt \(run.result.attempts), \(run.body.count) bytes) with \(describeHeaders(streaming: run.streaming))",
+            redact: redacted)
     }
 
     /// Judges how an attempt ended: the call's result, or another attempt after a wait. The one
@@ -288,8 +313,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
     func verdict(_ run: CallRun, _ outcome: TransferOutcome) -> Verdict {
         let sink = run.sink
         sink.onData = nil
-        logger.log(.info, "POST \(logURL): HTTP \(sink.httpStatus) after \((Clock.nowNs() &- run.attemptStart) / 1_000_000) ms (attempt \(run.result.attempts))",
-                   redact: redacted)
+        logger.log(
+            .info,
+            "POST \(logURL): HTTP \(sink.httpStatus) after \((Clock.nowNs() &- run.attemptStart) / 1_000_000) ms (attempt \(run.result.attempts))",
+            redact: redacted)
         run.result.httpStatus = sink.httpStatus
         run.result.requestID = sink.requestID ?? ""
         run.result.headersBytes = redacted(sink.headerLines.bytes)
@@ -322,8 +349,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
             failure.message += " (no time left in timeout_ms for another attempt)"
             return .done(finish(run.result, failure))
         }
-        logger.log(.warning, "attempt \(run.result.attempts) failed (\(failure.status.name): \(failure.message)); retrying in \(delay) ms",
-                   redact: redacted)
+        logger.log(
+            .warning,
+            "attempt \(run.result.attempts) failed (\(failure.status.name): \(failure.message)); retrying in \(delay) ms",
+            redact: redacted)
         return .retry(afterMs: delay)
     }
 
@@ -333,7 +362,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
         result.error = redacted(result.error)
         result.elapsedMs = Double(Clock.nowNs() &- start) / 1e6
         if result.status != .ok {
-            logger.log(.error, "\(result.status.name) after \(Int(result.elapsedMs)) ms: \(result.error)", redact: redacted)
+            logger.log(
+                .error, "\(result.status.name) after \(Int(result.elapsedMs)) ms: \(result.error)", redact: redacted)
         }
         return result
     }
@@ -343,8 +373,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     // MARK: blocking calls
 
-    private func execute(_ bytes: UnsafeRawBufferPointer, call: CallOptions, cancel: CancelToken?,
-                         onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
+    private func execute(
+        _ bytes: UnsafeRawBufferPointer, call: CallOptions, cancel: CancelToken?,
+        onDelta: ((StreamChunk) -> Bool)?
+    ) -> ChatResult {
         let start = Clock.nowNs()
         let result: ChatResult
         do throws(Qwen3VLError) {
@@ -357,7 +389,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// Takes a connection, registers the call for cancellation, and runs the attempts on this thread.
     private func runBlocking(_ run: CallRun, cancel: CancelToken?) -> ChatResult {
-        guard let conn = pool.acquire() else { return ChatResult(error: Qwen3VLError(.internal, "could not create a libcurl handle")) }
+        guard let conn = pool.acquire() else {
+            return ChatResult(error: Qwen3VLError(.internal, "could not create a libcurl handle"))
+        }
         // Back to the pool only after a clean exchange. After a garbled, cut, timed-out or cancelled
         // one, the connection may hold stray bytes (a Content-Length that lied, say) that would
         // poison the next call, so it is closed instead.
@@ -366,10 +400,14 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let context = CallContext(wake: { conn.wakeup() })
         guard inFlight.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")) }
         defer { inFlight.remove(context) }
-        guard ProcessExit.calls.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "the process is exiting")) }
+        guard ProcessExit.calls.add(context) else {
+            return ChatResult(error: Qwen3VLError(.cancelled, "the process is exiting"))
+        }
         defer { ProcessExit.calls.remove(context) }
         if let cancel {
-            guard cancel.registry.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "cancelled before it started")) }
+            guard cancel.registry.add(context) else {
+                return ChatResult(error: Qwen3VLError(.cancelled, "cancelled before it started"))
+            }
         }
         defer { cancel?.registry.remove(context) }
         run.isCancelled = { context.isCancelled }
@@ -395,8 +433,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// A whole non-streamed reply (also what a server that ignores "stream": true sends): parsed, and
     /// for a streaming caller handed over as a single chunk.
-    private func completed(_ partial: ChatResult, body: ByteBuffer, isCancelled: () -> Bool,
-                           onDelta: ((StreamChunk) -> Bool)?) -> ChatResult {
+    private func completed(
+        _ partial: ChatResult, body: ByteBuffer, isCancelled: () -> Bool,
+        onDelta: ((StreamChunk) -> Bool)?
+    ) -> ChatResult {
         var result = partial
         do throws(Qwen3VLError) {
             let c = try ReplyParser.completion(body.bytes)
@@ -404,8 +444,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
             result.jsonBytes = body.take() // the reply as received, without a copy
             if let onDelta {
                 if isCancelled() { return finish(result, Qwen3VLError(.cancelled, "cancelled")) }
-                let go = onDelta(StreamChunk(textBytes: UnsafeBufferPointer(start: c.text.base, count: c.text.count),
-                                             jsonBytes: UnsafeBufferPointer(start: result.jsonBytes.base, count: result.jsonBytes.count)))
+                let go = onDelta(
+                    StreamChunk(
+                        textBytes: UnsafeBufferPointer(start: c.text.base, count: c.text.count),
+                        jsonBytes: UnsafeBufferPointer(start: result.jsonBytes.base, count: result.jsonBytes.count)))
                 if !go { return finish(result, Qwen3VLError(.cancelled, "stopped by the stream callback")) }
             }
         } catch {
@@ -419,7 +461,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
     private func finishStream(_ partial: ChatResult, _ stream: StreamAssembler, failure: Qwen3VLError?) -> ChatResult {
         var result = partial
         if failure == nil { stream.finish() }
-        guard let assembled = stream.completion() else { return finish(result, Qwen3VLError(.internal, "out of memory")) }
+        guard let assembled = stream.completion() else {
+            return finish(result, Qwen3VLError(.internal, "out of memory"))
+        }
         result.apply(assembled)
         if let e = stream.failure { return finish(result, e) }
         if stream.cancelled { return finish(result, Qwen3VLError(.cancelled, "cancelled")) }
@@ -428,17 +472,23 @@ public final class Qwen3VLClient: @unchecked Sendable {
         guard stream.isComplete else {
             return finish(result, Qwen3VLError(.protocol, "stream ended before any finish_reason and without [DONE]"))
         }
-        guard let json = stream.completionJSON() else { return finish(result, Qwen3VLError(.internal, "out of memory")) }
+        guard let json = stream.completionJSON() else {
+            return finish(result, Qwen3VLError(.internal, "out of memory"))
+        }
         result.jsonBytes = json
         return result
     }
 
     /// The request headers for a debug line, with the key never shown.
     private func describeHeaders(streaming: Bool) -> String {
-        var names = ["Content-Type: application/json", streaming ? "Accept: text/event-stream" : "Accept: application/json",
-                     "User-Agent: \(userAgent)"]
+        var names = [
+            "Content-Type: application/json", streaming ? "Accept: text/event-stream" : "Accept: application/json",
+            "User-Agent: \(userAgent)",
+        ]
         if key != nil { names.append("Authorization: Bearer [redacted]") }
-        names += options.headers.map { $0.name.lowercased() == "authorization" ? "\($0.name): [redacted]" : "\($0.name): \($0.value)" }
+        names += options.headers.map {
+            $0.name.lowercased() == "authorization" ? "\($0.name): [redacted]" : "\($0.name): \($0.value)"
+        }
         return names.joined(separator: ", ")
     }
 

@@ -72,7 +72,9 @@ public struct ClientOptions: Sendable {
     /// Parses the options JSON of `qwen3vl_client_new` (nil or empty means all defaults). Unknown keys
     /// and values of the wrong type or range are refused with a message naming the key; the message
     /// never contains the value of `api_key`.
-    public static func parse(json: String?, environment: (String) -> String? = processEnvironment) throws(Qwen3VLError) -> ClientOptions {
+    public static func parse(
+        json: String?, environment: (String) -> String? = processEnvironment
+    ) throws(Qwen3VLError) -> ClientOptions {
         var opts = ClientOptions(environment: environment)
         guard let json else { return opts }
         try OptionKey.apply(json, to: &opts, keys: keys, what: "option")
@@ -112,8 +114,10 @@ public struct ClientOptions: Sendable {
             throw Qwen3VLError(.invalidArgument, "option base_url must be an http:// or https:// URL with a host")
         }
         if baseURL.lowercased().hasPrefix("http://") && !allowInsecureHTTP && !Self.isLoopback(baseURL) {
-            throw Qwen3VLError(.invalidArgument,
-                               "option base_url uses plain http:// to a host that is not loopback; the API key would cross the network unencrypted (use https://, or set allow_insecure_http)")
+            throw Qwen3VLError(
+                .invalidArgument,
+                "option base_url uses plain http:// to a host that is not loopback; the API key would cross the network unencrypted (use https://, or set allow_insecure_http)"
+            )
         }
         // Bounded here rather than found out at call time: libcurl refuses longer strings, and no
         // server takes a URL this long.
@@ -157,7 +161,8 @@ public struct ClientOptions: Sendable {
 
     static func check(_ key: String, _ n: Int64, _ range: ClosedRange<Int64>) throws(Qwen3VLError) {
         guard range.contains(n) else {
-            throw Qwen3VLError(.invalidArgument, "option \(key) must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
+            throw Qwen3VLError(
+                .invalidArgument, "option \(key) must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
         }
     }
 
@@ -206,12 +211,14 @@ public struct ClientOptions: Sendable {
 
     /// RFC 9110 token characters.
     static func isToken(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.allSatisfy { c in
-            switch c {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"): return true
-            default: return "!#$%&'*+-.^_`|~".utf8.contains(c)
+        !s.isEmpty
+            && s.utf8.allSatisfy { c in
+                switch c {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    return true
+                default: return "!#$%&'*+-.^_`|~".utf8.contains(c)
+                }
             }
-        }
     }
 }

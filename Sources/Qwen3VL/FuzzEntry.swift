@@ -21,7 +21,7 @@
     public static func stream(_ bytes: UnsafeRawBufferPointer) {
         guard let first = bytes.first else { return }
         let step = Int(first % 16) + 1
-        let assembler = StreamAssembler(maxEventBytes: 4096, isCancelled: { false }) { _ in true }
+        let assembler = StreamAssembler(maxEventBytes: 4096, isCancelled: { false }, onDelta: { _ in true })
         var i = 1
         while i < bytes.count {
             let n = min(step, bytes.count - i)

@@ -6,12 +6,14 @@ enum HTTPDate {
     static func parse(_ s: String) -> Int64? {
         let parts = s.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count == 6, parts[0].hasSuffix(","), parts[5].uppercased() == "GMT",
-              let day = Int(parts[1]), (1...31).contains(day),
-              let month = months.firstIndex(of: parts[2].lowercased()),
-              let year = Int(parts[3]), (1970...9999).contains(year) else { return nil }
+            let day = Int(parts[1]), (1...31).contains(day),
+            let month = months.firstIndex(of: parts[2].lowercased()),
+            let year = Int(parts[3]), (1970...9999).contains(year)
+        else { return nil }
         let hms = parts[4].split(separator: ":")
         guard hms.count == 3, let h = Int(hms[0]), let m = Int(hms[1]), let sec = Int(hms[2]),
-              (0...23).contains(h), (0...59).contains(m), (0...60).contains(sec) else { return nil }
+            (0...23).contains(h), (0...59).contains(m), (0...60).contains(sec)
+        else { return nil }
         return daysFromCivil(year, month + 1, day) * 86_400 + Int64(h * 3600 + m * 60 + sec)
     }
 

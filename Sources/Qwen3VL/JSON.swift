@@ -1,5 +1,6 @@
 import CJansson
 import CQwen3VLShims
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -119,7 +120,9 @@ final class JSONDocument {
 
     /// Parses bytes as JSON. The error says what and where, in jansson's words. "\u0000" in
     /// strings is valid JSON and accepted: readers take strings with their length.
-    static func parse(_ bytes: UnsafeRawBufferPointer, rejectDuplicates: Bool = false) -> Result<JSONDocument, ParseError> {
+    static func parse(_ bytes: UnsafeRawBufferPointer, rejectDuplicates: Bool = false) -> Result<
+        JSONDocument, ParseError
+    > {
         var err = json_error_t()
         let flags = Int(JSON_ALLOW_NUL) | (rejectDuplicates ? Int(JSON_REJECT_DUPLICATES) : 0)
         let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
@@ -142,8 +145,10 @@ final class JSONDocument {
             let text = withUnsafeBytes(of: &err.text) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            return .failure(ParseError(text: text, line: Int(err.line), column: Int(err.column),
-                                       outOfMemory: Self.failedForMemory(&err, size: bytes.count)))
+            return .failure(
+                ParseError(
+                    text: text, line: Int(err.line), column: Int(err.column),
+                    outOfMemory: Self.failedForMemory(&err, size: bytes.count)))
         }
         return .success(JSONDocument(owning: v))
     }
@@ -159,7 +164,8 @@ final class JSONDocument {
     private static func failedForMemory(_ err: inout json_error_t, size: Int) -> Bool {
         let code = withUnsafeBytes(of: &err.text) { $0.last ?? 0 } // json_error_code(): the text's last byte
         if code == UInt8(json_error_out_of_memory.rawValue) { return true }
-        guard code == UInt8(json_error_invalid_syntax.rawValue) || code == UInt8(json_error_invalid_format.rawValue) else { return false }
+        guard code == UInt8(json_error_invalid_syntax.rawValue) || code == UInt8(json_error_invalid_format.rawValue)
+        else { return false }
         guard let probe = malloc(max(1, size)) else { return true }
         free(probe)
         return false

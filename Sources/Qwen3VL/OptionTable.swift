@@ -2,6 +2,9 @@
 /// name and how its JSON value sets the options. The table of keys is the one list a parser, the
 /// header's documentation and the README are held to (OneSourceTests compares them).
 struct OptionKey<Options>: Sendable {
+    /// Sets one field of the options from a value of the key's type.
+    typealias Setter<Value> = @Sendable (inout Options, Value) -> Void
+
     let name: String
     let apply: @Sendable (inout Options, JSONRef) throws(Qwen3VLError) -> Void
 
@@ -11,33 +14,33 @@ struct OptionKey<Options>: Sendable {
     }
 
     /// A key whose JSON value `read` takes (nil: not the `want` the message asks for).
-    private static func typed<Value>(_ name: String, _ want: String, _ read: @escaping @Sendable (JSONRef) -> Value?,
-                                     _ set: @escaping @Sendable (inout Options, Value) -> Void) -> OptionKey {
+    private static func typed<Value>(
+        _ name: String, _ want: String, _ read: @escaping @Sendable (JSONRef) -> Value?, _ set: @escaping Setter<Value>
+    ) -> OptionKey {
         OptionKey(name) { (o, v) throws(Qwen3VLError) in
             guard let value = read(v) else { throw wrongType(name, want, v) }
             set(&o, value)
         }
     }
 
-    static func string(_ name: String, _ set: @escaping @Sendable (inout Options, String) -> Void) -> OptionKey {
+    static func string(_ name: String, _ set: @escaping Setter<String>) -> OptionKey {
         typed(name, "a string", { $0.string }, set)
     }
 
-    static func nonEmptyString(_ name: String, _ set: @escaping @Sendable (inout Options, String) -> Void) -> OptionKey {
+    static func nonEmptyString(_ name: String, _ set: @escaping Setter<String>) -> OptionKey {
         typed(name, "a non-empty string", { $0.string.flatMap { $0.isEmpty ? nil : $0 } }, set)
     }
 
-    static func integer(_ name: String, _ set: @escaping @Sendable (inout Options, Int64) -> Void) -> OptionKey {
+    static func integer(_ name: String, _ set: @escaping Setter<Int64>) -> OptionKey {
         typed(name, "an integer", { $0.int }, set)
     }
 
-    static func boolean(_ name: String, _ set: @escaping @Sendable (inout Options, Bool) -> Void) -> OptionKey {
+    static func boolean(_ name: String, _ set: @escaping Setter<Bool>) -> OptionKey {
         typed(name, "a boolean", { $0.bool }, set)
     }
 
     /// An object of strings (`headers`, `query`), kept in document order.
-    static func stringPairs(_ name: String,
-                            _ set: @escaping @Sendable (inout Options, [(name: String, value: String)]) -> Void) -> OptionKey {
+    static func stringPairs(_ name: String, _ set: @escaping Setter<[(name: String, value: String)]>) -> OptionKey {
         OptionKey(name) { (o, v) throws(Qwen3VLError) in
             guard v.kind == .object else { throw wrongType(name, "an object of strings", v) }
             var list: [(name: String, value: String)] = []

@@ -21,7 +21,9 @@ enum ReplyParser {
             throw Qwen3VLError(.protocol, "reply is not JSON: \(e.description): \(excerpt(body))")
         }
         let root = doc.root
-        guard root.kind == .object else { throw Qwen3VLError(.protocol, "reply is \(root.kindName), not a chat.completion object") }
+        guard root.kind == .object else {
+            throw Qwen3VLError(.protocol, "reply is \(root.kindName), not a chat.completion object")
+        }
         if let err = root["error"], !err.isNull {
             throw Qwen3VLError(.protocol, "server reported an error: \(errorMessage(in: root) ?? "(no message)")")
         }
@@ -38,7 +40,9 @@ enum ReplyParser {
         c.id = root["id"]?.string ?? ""
         c.text = try contentText(message["content"], path: "choices[0].message.content")
         if let fr = choice["finish_reason"], !fr.isNull {
-            guard let s = fr.string else { throw Qwen3VLError(.protocol, "reply's choices[0].finish_reason is \(fr.kindName)") }
+            guard let s = fr.string else {
+                throw Qwen3VLError(.protocol, "reply's choices[0].finish_reason is \(fr.kindName)")
+            }
             c.finishReason = s
         }
         if let tc = message["tool_calls"], tc.kind == .array, tc.count > 0 {
@@ -85,11 +89,15 @@ enum ReplyParser {
     }
 
     private static func sseErrorMessage(_ body: UnsafeRawBufferPointer) -> String? {
-        guard body.starts(with: "event:".utf8) || body.starts(with: "data:".utf8) || body.starts(with: ":".utf8) else { return nil }
+        guard body.starts(with: "event:".utf8) || body.starts(with: "data:".utf8) || body.starts(with: ":".utf8) else {
+            return nil
+        }
         var decoder = SSEDecoder(maxEventBytes: body.count + 1)
         var found: String?
         let take: SSERawEmit = { _, data in
-            if case .success(let doc) = JSONDocument.parse(UnsafeRawBufferPointer(data)) { found = errorMessage(in: doc.root) }
+            if case .success(let doc) = JSONDocument.parse(UnsafeRawBufferPointer(data)) {
+                found = errorMessage(in: doc.root)
+            }
             return found == nil
         }
         try? decoder.feed(body, raw: take)
@@ -110,7 +118,9 @@ enum ReplyParser {
             if let m = e["message"].flatMap(messageString) {
                 var extra: [String] = []
                 if let t = e["type"]?.string, !t.isEmpty { extra.append("type \(t)") }
-                if let code = e["code"], let s = code.string ?? code.int.map({ String($0) }) { extra.append("code \(s)") }
+                if let code = e["code"], let s = code.string ?? code.int.map({ String($0) }) {
+                    extra.append("code \(s)")
+                }
                 return extra.isEmpty ? m : "\(m) (\(extra.joined(separator: ", ")))"
             }
         }

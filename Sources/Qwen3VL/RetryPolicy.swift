@@ -22,7 +22,8 @@ enum RetryPolicy {
     /// an HTTP date), when it is present, sane and no longer than 60 s; nil otherwise.
     static func serverDelayMs(retryAfterMs: String?, retryAfter: String?, nowEpochSeconds: Int64) -> Int64? {
         if let s = retryAfterMs, let ms = Double(trimmed(s)), ms.isFinite, ms >= 0,
-           ms <= Double(maxHonouredRetryAfterMs) {
+            ms <= Double(maxHonouredRetryAfterMs)
+        {
             return Int64(ms)
         }
         guard let s = retryAfter.map(trimmed), !s.isEmpty else { return nil }
@@ -36,8 +37,10 @@ enum RetryPolicy {
     }
 
     /// The wait before the next attempt: the server's, else our backoff.
-    static func delayMs(failedAttempts: Int, retryAfterMs: String?, retryAfter: String?,
-                               nowEpochSeconds: Int64, random: Double) -> Int64 {
+    static func delayMs(
+        failedAttempts: Int, retryAfterMs: String?, retryAfter: String?,
+        nowEpochSeconds: Int64, random: Double
+    ) -> Int64 {
         serverDelayMs(retryAfterMs: retryAfterMs, retryAfter: retryAfter, nowEpochSeconds: nowEpochSeconds)
             ?? backoffMs(failedAttempts: failedAttempts, random: random)
     }

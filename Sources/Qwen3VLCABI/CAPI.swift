@@ -3,6 +3,7 @@
 import CQwen3VL
 import CQwen3VLShims
 import Qwen3VL
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,9 @@ func client(_ p: OpaquePointer?) -> Qwen3VLClient? {
 }
 
 @c @implementation
-public func qwen3vl_client_new(_ options_json: UnsafePointer<CChar>?, _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int) -> OpaquePointer? {
+public func qwen3vl_client_new(
+    _ options_json: UnsafePointer<CChar>?, _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int
+) -> OpaquePointer? {
     var json: String? = nil
     if let options_json {
         guard let s = String(validatingCString: options_json) else {
@@ -61,8 +64,10 @@ private struct CLogTarget: @unchecked Sendable {
 }
 
 @c @implementation
-public func qwen3vl_client_set_log(_ client: OpaquePointer?, _ fn: qwen3vl_log_fn?, _ max_level: Int32,
-                                   _ user_data: UnsafeMutableRawPointer?) {
+public func qwen3vl_client_set_log(
+    _ client: OpaquePointer?, _ fn: qwen3vl_log_fn?, _ max_level: Int32,
+    _ user_data: UnsafeMutableRawPointer?
+) {
     guard let c = Qwen3VLCABI.client(client) else { return }
     guard let fn else { c.setLog(level: .error, nil); return }
     let target = CLogTarget(fn: fn, user: user_data)
@@ -90,36 +95,46 @@ public func qwen3vl_chat(_ client: OpaquePointer?, _ request_json: UnsafePointer
 }
 
 @c @implementation
-public func qwen3vl_chat_cancellable(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
-                                     _ cancel: OpaquePointer?) -> OpaquePointer? {
+public func qwen3vl_chat_cancellable(
+    _ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+    _ cancel: OpaquePointer?
+) -> OpaquePointer? {
     chat(client, request_json, CallOptions(), nil, nil, cancel)
 }
 
 @c @implementation
-public func qwen3vl_chat_stream(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
-                                _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?) -> OpaquePointer? {
+public func qwen3vl_chat_stream(
+    _ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+    _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?
+) -> OpaquePointer? {
     guard let on_delta else { return failed(.invalidArgument, "on_delta is NULL") }
     return chat(client, request_json, CallOptions(), on_delta, user_data, nil)
 }
 
 @c @implementation
-public func qwen3vl_chat_stream_cancellable(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
-                                            _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?,
-                                            _ cancel: OpaquePointer?) -> OpaquePointer? {
+public func qwen3vl_chat_stream_cancellable(
+    _ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+    _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?,
+    _ cancel: OpaquePointer?
+) -> OpaquePointer? {
     guard let on_delta else { return failed(.invalidArgument, "on_delta is NULL") }
     return chat(client, request_json, CallOptions(), on_delta, user_data, cancel)
 }
 
 /// The one path behind the blocking chat functions: a plain call unless there is `onDelta` (or the
 /// call options ask for a stream).
-func chat(_ client: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: CallOptions, _ onDelta: qwen3vl_delta_fn?,
-          _ user: UnsafeMutableRawPointer?, _ cancel: OpaquePointer?) -> OpaquePointer? {
+func chat(
+    _ client: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: CallOptions, _ onDelta: qwen3vl_delta_fn?,
+    _ user: UnsafeMutableRawPointer?, _ cancel: OpaquePointer?
+) -> OpaquePointer? {
     guard let c = Qwen3VLCABI.client(client) else { return failed(.invalidArgument, "client is NULL") }
     guard let request else { return failed(.invalidArgument, "request_json is NULL") }
     // Borrow the caller's bytes for the whole call; jansson checks they are UTF-8 JSON.
     let bytes = UnsafeRawBufferPointer(start: request, count: strlen(request))
     let deliver = onDelta.map { fn in
-        { (chunk: StreamChunk) -> Bool in fn(chunk.textBytes.baseAddress, chunk.textBytes.count, chunk.jsonBytes.baseAddress, user) == 0 }
+        { (chunk: StreamChunk) -> Bool in
+            fn(chunk.textBytes.baseAddress, chunk.textBytes.count, chunk.jsonBytes.baseAddress, user) == 0
+        }
     }
     return ResultBox.export(c.chat(requestBytes: bytes, options: options, cancel: token(cancel), onDelta: deliver))
 }
@@ -157,45 +172,37 @@ public func qwen3vl_result_status(_ r: OpaquePointer?) -> Int32 {
     ResultBox.from(r)?.status ?? Status.invalidArgument.rawValue
 }
 
-private var emptyCString: UnsafePointer<CChar> { cString("") }
+/// One of a result's strings; "" for NULL.
+private func string(_ r: OpaquePointer?, _ field: (ResultBox) -> UnsafePointer<CChar>) -> UnsafePointer<CChar> {
+    ResultBox.from(r).map(field) ?? cString("")
+}
 
 @c @implementation
 public func qwen3vl_result_error(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    guard let box = ResultBox.from(r) else {
-        return cString("result is NULL")
-    }
-    return UnsafePointer(box.error)
+    r == nil ? cString("result is NULL") : string(r) { $0.error }
 }
 
 @c @implementation
 public func qwen3vl_result_http_status(_ r: OpaquePointer?) -> Int32 { ResultBox.from(r)?.httpStatus ?? 0 }
 
 @c @implementation
-public func qwen3vl_result_text(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { $0.text.base } ?? emptyCString
-}
+public func qwen3vl_result_text(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.text.base } }
 
 @c @implementation
 public func qwen3vl_result_text_len(_ r: OpaquePointer?) -> Int { ResultBox.from(r)?.text.count ?? 0 }
 
 @c @implementation
-public func qwen3vl_result_finish_reason(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { UnsafePointer($0.finishReason) } ?? emptyCString
-}
+public func qwen3vl_result_finish_reason(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.finishReason } }
 
 @c @implementation
-public func qwen3vl_result_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { $0.json.base } ?? emptyCString
-}
+public func qwen3vl_result_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.json.base } }
 
 @c @implementation
-public func qwen3vl_result_request_id(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { UnsafePointer($0.requestID) } ?? emptyCString
-}
+public func qwen3vl_result_request_id(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.requestID } }
 
 @c @implementation
 public func qwen3vl_result_tool_calls_json(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { $0.toolCalls.base } ?? emptyCString
+    string(r) { $0.toolCalls.base }
 }
 
 @c @implementation

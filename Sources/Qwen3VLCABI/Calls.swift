@@ -2,6 +2,7 @@
 // its events, and the blocking entry point with per-call options.
 import CQwen3VL
 import Qwen3VL
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,19 +20,24 @@ private func event(_ p: OpaquePointer?) -> CallEvent? {
 /// The request's bytes (borrowed for the call) and its parsed call options.
 private func callOptions(_ json: UnsafePointer<CChar>?) -> Result<CallOptions, Qwen3VLError> {
     guard let json else { return .success(CallOptions()) }
-    guard let text = String(validatingCString: json) else { return .failure(Qwen3VLError(.invalidArgument, "call options JSON is not valid UTF-8")) }
+    guard let text = String(validatingCString: json) else {
+        return .failure(Qwen3VLError(.invalidArgument, "call options JSON is not valid UTF-8"))
+    }
     do { return .success(try CallOptions.parse(json: text)) } catch { return .failure(error) }
 }
 
 @c @implementation
-public func qwen3vl_call_start(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
-                               _ call_options_json: UnsafePointer<CChar>?, _ user_data: UnsafeMutableRawPointer?) -> OpaquePointer? {
+public func qwen3vl_call_start(
+    _ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+    _ call_options_json: UnsafePointer<CChar>?, _ user_data: UnsafeMutableRawPointer?
+) -> OpaquePointer? {
     guard let c = Qwen3VLCABI.client(client), let request_json else { return nil }
     let started: AsyncCall
     switch callOptions(call_options_json) {
     case .success(let options):
-        started = c.start(requestBytes: UnsafeRawBufferPointer(start: request_json, count: strlen(request_json)),
-                          options: options, userData: user_data)
+        started = c.start(
+            requestBytes: UnsafeRawBufferPointer(start: request_json, count: strlen(request_json)),
+            options: options, userData: user_data)
     case .failure(let e):
         // Bad call options fail like a bad request: as the call's DONE event.
         started = c.start(failing: e, userData: user_data)
@@ -115,7 +121,9 @@ public func qwen3vl_event_text(_ ev: OpaquePointer?, _ len: UnsafeMutablePointer
 }
 
 @c @implementation
-public func qwen3vl_event_chunk_json(_ ev: OpaquePointer?) -> UnsafePointer<CChar>? { (event(ev)?.chunk ?? .empty).base }
+public func qwen3vl_event_chunk_json(_ ev: OpaquePointer?) -> UnsafePointer<CChar>? {
+    (event(ev)?.chunk ?? .empty).base
+}
 
 @c @implementation
 public func qwen3vl_event_free(_ ev: OpaquePointer?) {
@@ -141,9 +149,11 @@ public func qwen3vl_call_free(_ c: OpaquePointer?) {
 }
 
 @c @implementation
-public func qwen3vl_chat_v2(_ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
-                            _ call_options_json: UnsafePointer<CChar>?, _ cancel: OpaquePointer?,
-                            _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?) -> OpaquePointer? {
+public func qwen3vl_chat_v2(
+    _ client: OpaquePointer?, _ request_json: UnsafePointer<CChar>?,
+    _ call_options_json: UnsafePointer<CChar>?, _ cancel: OpaquePointer?,
+    _ on_delta: qwen3vl_delta_fn?, _ user_data: UnsafeMutableRawPointer?
+) -> OpaquePointer? {
     switch callOptions(call_options_json) {
     case .success(let options): return chat(client, request_json, options, on_delta, user_data, cancel)
     case .failure(let e): return failed(e.status, e.message)

@@ -1,4 +1,5 @@
 import Qwen3VL
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,9 +12,9 @@ final class ResultBox {
     let attempts: Int32
     let tokens: (prompt: Int64, completion: Int64, total: Int64)
     let elapsedMs: Double
-    let error: UnsafeMutablePointer<CChar>
-    let finishReason: UnsafeMutablePointer<CChar>
-    let requestID: UnsafeMutablePointer<CChar>
+    let error: UnsafePointer<CChar>
+    let finishReason: UnsafePointer<CChar>
+    let requestID: UnsafePointer<CChar>
     // Already NUL-terminated C memory, immutable: held, not copied.
     let text: Bytes
     let json: Bytes
@@ -31,13 +32,13 @@ final class ResultBox {
         attempts = Int32(clamping: r.attempts)
         tokens = (r.promptTokens, r.completionTokens, r.totalTokens)
         elapsedMs = r.elapsedMs
-        (error, finishReason, requestID) = (e, f, id)
+        (error, finishReason, requestID) = (UnsafePointer(e), UnsafePointer(f), UnsafePointer(id))
         (text, json, toolCalls) = (r.textBytes, r.jsonBytes, r.toolCallsBytes)
         (headers, errorBody) = (r.headersBytes, r.errorBodyBytes)
     }
 
     deinit {
-        for p in [error, finishReason, requestID] { free(p) }
+        for p in [error, finishReason, requestID] { free(UnsafeMutablePointer(mutating: p)) }
     }
 
     /// Hands the box to C as a `qwen3vl_result *`, or NULL when even that is impossible.

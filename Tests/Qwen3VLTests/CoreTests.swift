@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Qwen3VL
 
 private func validate(_ json: String, stream: Bool = false) -> Qwen3VLError? {
@@ -25,16 +26,31 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
 
 @Suite struct ValidationTests {
     @Test(arguments: [
-        (#"{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":null}}]}]}"#,
-         "messages[0].content[0].image_url.url must be a string, not null"),
-        (#"{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":1}}]}]}"#,
-         "messages[1].content[1].image_url.url must be a string, not an integer"),
+        (
+            #"{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":null}}]}]}"#,
+            "messages[0].content[0].image_url.url must be a string, not null"
+        ),
+        (
+            #"{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":1}}]}]}"#,
+            "messages[1].content[1].image_url.url must be a string, not an integer"
+        ),
         (#"{"messages":[{"role":"user","content":"x"}],"top_logprobs":21}"#, "top_logprobs must be between 0 and 20"),
-        (#"{"messages":[{"role":"user","content":"x"}],"logit_bias":{"50256":-101}}"#, "logit_bias.50256 must be between -100 and 100"),
-        (#"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema"}}"#, "response_format.json_schema is required"),
-        (#"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":[]}}]}"#,
-         "tools[0].function.parameters must be an object, not an array"),
-        (#"{"messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":1}}"#, "stream_options.include_usage must be a boolean, not an integer"),
+        (
+            #"{"messages":[{"role":"user","content":"x"}],"logit_bias":{"50256":-101}}"#,
+            "logit_bias.50256 must be between -100 and 100"
+        ),
+        (
+            #"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema"}}"#,
+            "response_format.json_schema is required"
+        ),
+        (
+            #"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":[]}}]}"#,
+            "tools[0].function.parameters must be an object, not an array"
+        ),
+        (
+            #"{"messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":1}}"#,
+            "stream_options.include_usage must be a boolean, not an integer"
+        ),
     ])
     func namesThePath(request: String, message: String) {
         let e = validate(request)
@@ -43,9 +59,18 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
     }
 
     @Test func acceptsWhatServersAccept() {
-        #expect(validate(#"{"messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"42"}]}"#) == nil)
-        #expect(validate(#"{"messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AAA","format":"wav"}},{"type":"future_part","x":1}]}],"top_k":20,"repetition_penalty":1.05,"seed":-3,"stop":null}"#) == nil)
-        #expect(validate(#"{"messages":[{"role":"user","content":[{"type":"video","video":["https://x/a.jpg","https://x/b.jpg"]}]}],"temperature":0,"top_p":1}"#) == nil)
+        #expect(
+            validate(
+                #"{"messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"42"}]}"#
+            ) == nil)
+        #expect(
+            validate(
+                #"{"messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AAA","format":"wav"}},{"type":"future_part","x":1}]}],"top_k":20,"repetition_penalty":1.05,"seed":-3,"stop":null}"#
+            ) == nil)
+        #expect(
+            validate(
+                #"{"messages":[{"role":"user","content":[{"type":"video","video":["https://x/a.jpg","https://x/b.jpg"]}]}],"temperature":0,"top_p":1}"#
+            ) == nil)
     }
 
     @Test func leavesCompleteRequestsUntouched() throws {
@@ -55,13 +80,20 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
 
     @Test func addsTheDefaultModelAndStreamSettings() throws {
         let out = try prepared(#"{"messages":[{"role":"user","content":"x"}],"extra":true}"#, stream: true)
-        #expect(out == #"{"messages":[{"role":"user","content":"x"}],"extra":true,"model":"the/model","stream":true,"stream_options":{"include_usage":true}}"#)
-        let kept = try prepared(#"{"model":"m","messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":false}}"#, stream: true)
+        #expect(
+            out
+                == #"{"messages":[{"role":"user","content":"x"}],"extra":true,"model":"the/model","stream":true,"stream_options":{"include_usage":true}}"#
+        )
+        let kept = try prepared(
+            #"{"model":"m","messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":false}}"#,
+            stream: true)
         #expect(kept.contains(#""include_usage":false"#))
     }
 
     @Test func refusesStreamingThroughThePlainCall() {
-        #expect(validate(#"{"messages":[{"role":"user","content":"x"}],"stream":true}"#)?.message.contains("qwen3vl_chat_stream") == true)
+        #expect(
+            validate(#"{"messages":[{"role":"user","content":"x"}],"stream":true}"#)?.message.contains(
+                "qwen3vl_chat_stream") == true)
         #expect(validate(#"{"messages":[{"role":"user","content":"x"}],"stream":true}"#, stream: true) == nil)
     }
 }
@@ -90,11 +122,16 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
     @Test(arguments: [
         (#"{"max_retries":-1}"#, "option max_retries must be between 0 and 100, not -1"),
         (#"{"headers":{"X":["a"]}}"#, "option headers.X must be a string, not an array"),
-        (#"{"api_key":"sk-secret","base_url":"gopher://x"}"#, "option base_url must be an http:// or https:// URL with a host"),
+        (
+            #"{"api_key":"sk-secret","base_url":"gopher://x"}"#,
+            "option base_url must be an http:// or https:// URL with a host"
+        ),
         (#"{"Timeout_ms":5}"#, "unknown option \"Timeout_ms\""),
     ])
     func refusals(json: String, message: String) {
-        #expect(throws: Qwen3VLError(.invalidArgument, message)) { try ClientOptions.parse(json: json, environment: noEnv) }
+        #expect(throws: Qwen3VLError(.invalidArgument, message)) {
+            try ClientOptions.parse(json: json, environment: noEnv)
+        }
     }
 }
 
@@ -116,7 +153,9 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
 
     @Test func serverDelays() {
         let now: Int64 = 1_445_412_480 // Wed, 21 Oct 2015 07:28:00 GMT
-        func d(_ ms: String?, _ s: String?) -> Int64? { RetryPolicy.serverDelayMs(retryAfterMs: ms, retryAfter: s, nowEpochSeconds: now) }
+        func d(_ ms: String?, _ s: String?) -> Int64? {
+            RetryPolicy.serverDelayMs(retryAfterMs: ms, retryAfter: s, nowEpochSeconds: now)
+        }
         #expect(d(nil, "2") == 2000)
         #expect(d(nil, " 1.5 ") == 1500)
         #expect(d("250", "9") == 250)
@@ -130,7 +169,9 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
         #expect(d(nil, "Wed, 99 Oct 2015 07:28:30 GMT") == nil)
         #expect(d(nil, "nan") == nil)
         #expect(d("inf", nil) == nil)
-        #expect(RetryPolicy.delayMs(failedAttempts: 2, retryAfterMs: nil, retryAfter: "120", nowEpochSeconds: now, random: 0) == 1000)
+        #expect(
+            RetryPolicy.delayMs(
+                failedAttempts: 2, retryAfterMs: nil, retryAfter: "120", nowEpochSeconds: now, random: 0) == 1000)
     }
 
     @Test func httpDates() {
@@ -147,13 +188,20 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
     }
 
     @Test func errorShapes() {
-        #expect(errorText(#"{"error":{"message":"Incorrect API key","type":"invalid_request_error","code":"invalid_api_key"}}"#)
+        #expect(
+            errorText(
+                #"{"error":{"message":"Incorrect API key","type":"invalid_request_error","code":"invalid_api_key"}}"#)
                 == "Incorrect API key (type invalid_request_error, code invalid_api_key)")
-        #expect(errorText(#"{"message":"Unauthorized","path":"/v1/chat/completions","requestId":"r","statusCode":"401","timestamp":"t"}"#) == "Unauthorized")
+        #expect(
+            errorText(
+                #"{"message":"Unauthorized","path":"/v1/chat/completions","requestId":"r","statusCode":"401","timestamp":"t"}"#
+            ) == "Unauthorized")
         #expect(errorText(#"{"message":["a must be x","b must be y"],"statusCode":400}"#) == "a must be x; b must be y")
         #expect(errorText(#"{"error":"model not found"}"#) == "model not found")
         #expect(errorText(#"{"detail":[{"loc":["body"],"msg":"field required"}]}"#) == "field required")
-        #expect(errorText("<html>\n<title>502 Bad Gateway</title>\n\n</html>") == "<html> <title>502 Bad Gateway</title> </html>")
+        #expect(
+            errorText("<html>\n<title>502 Bad Gateway</title>\n\n</html>")
+                == "<html> <title>502 Bad Gateway</title> </html>")
         #expect(errorText("") == "(empty body)")
         #expect(errorText(String(repeating: "é", count: 500)).count == 201)
     }
@@ -161,18 +209,25 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
     @Test func statusMapping() {
         #expect(Status.forHTTP(401) == .auth && Status.forHTTP(403) == .auth)
         #expect(Status.forHTTP(429) == .rateLimit)
-        #expect(Status.forHTTP(400) == .badRequest && Status.forHTTP(404) == .badRequest && Status.forHTTP(499) == .badRequest)
+        #expect(
+            Status.forHTTP(400) == .badRequest && Status.forHTTP(404) == .badRequest
+                && Status.forHTTP(499) == .badRequest)
         #expect(Status.forHTTP(500) == .server && Status.forHTTP(503) == .server)
-        let (e, retry) = "x".utf8CString.withUnsafeBytes { Qwen3VLClient.httpFailure(status: 304, body: UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
+        let (e, retry) = "x".utf8CString.withUnsafeBytes {
+            Qwen3VLClient.httpFailure(status: 304, body: UnsafeRawBufferPointer(rebasing: $0.dropLast()))
+        }
         #expect(e.status == .protocol && !retry)
     }
 
     @Test func completions() throws {
-        var s = #"{"id":"c1","choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]},"finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#
+        var s =
+            #"{"id":"c1","choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]},"finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#
         let c = try s.withUTF8 { try ReplyParser.completion(UnsafeRawBufferPointer($0)) }
         #expect(c.text.string == "ab" && c.finishReason == "length" && c.id == "c1" && c.totalTokens == 7)
         var bad = #"{"choices":[{"message":{"content":5}}]}"#
-        #expect(throws: Qwen3VLError.self) { try bad.withUTF8 { try ReplyParser.completion(UnsafeRawBufferPointer($0)) } }
+        #expect(throws: Qwen3VLError.self) {
+            try bad.withUTF8 { try ReplyParser.completion(UnsafeRawBufferPointer($0)) }
+        }
     }
 }
 
@@ -201,12 +256,16 @@ private func prepared(_ json: String, stream: Bool) throws -> String {
 
 @Suite struct SecurityOptionTests {
     @Test func loopbackHosts() {
-        for url in ["http://localhost/v1", "http://127.0.0.1:8000", "http://127.9.9.9/x", "http://[::1]:80/v1",
-                    "http://user:pw@localhost/v1", "http://LOCALHOST:1"] {
+        for url in [
+            "http://localhost/v1", "http://127.0.0.1:8000", "http://127.9.9.9/x", "http://[::1]:80/v1",
+            "http://user:pw@localhost/v1", "http://LOCALHOST:1",
+        ] {
             #expect(ClientOptions.isLoopback(url), "\(url)")
         }
-        for url in ["http://example.com", "http://127.0.0.1.example.com", "http://localhost@evil.com/",
-                    "http://10.0.0.1", "http://[::2]", "http://1270.0.0.1"] {
+        for url in [
+            "http://example.com", "http://127.0.0.1.example.com", "http://localhost@evil.com/",
+            "http://10.0.0.1", "http://[::2]", "http://1270.0.0.1",
+        ] {
             #expect(!ClientOptions.isLoopback(url), "\(url)")
         }
     }

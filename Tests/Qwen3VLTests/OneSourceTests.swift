@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Qwen3VL
 
 #if canImport(Glibc)
@@ -27,7 +28,8 @@ private func section(_ text: [Substring], from start: String, to end: String) th
 private func documentedKeys(_ comment: ArraySlice<Substring>) -> Set<String> {
     var keys = Set<String>()
     for line in comment {
-        guard let m = line.wholeMatch(of: #/ \*   ([a-z_]+(?:, [a-z_]+)*) +(?:string|integer|boolean|object)\b.*/#) else { continue }
+        guard let m = line.wholeMatch(of: #/ \*   ([a-z_]+(?:, [a-z_]+)*) +(?:string|integer|boolean|object)\b.*/#)
+        else { continue }
         for key in m.1.split(separator: ", ") { keys.insert(String(key)) }
     }
     return keys
@@ -56,7 +58,9 @@ private func defines(_ header: [Substring], _ pattern: Regex<(Substring, Substri
         let map = header.compactMap { $0.wholeMatch(of: #/ +X\(([A-Z_]+)\) *\\?/#).map { "QWEN3VL_\($0.1)" } }
         #expect(map == declared.map(\.0))
         let readme = try section(lines("README.md"), from: "## Status codes", to: "The error text carries")
-        let rows = readme.filter { $0.hasPrefix("| `QWEN3VL_") }.map { $0.split(separator: "|").prefix(2).map { $0.filter { $0 != " " && $0 != "`" } } }
+        let rows = readme.filter { $0.hasPrefix("| `QWEN3VL_") }.map {
+            $0.split(separator: "|").prefix(2).map { $0.filter { $0 != " " && $0 != "`" } }
+        }
         #expect(rows.map { $0.joined(separator: "=") } == declared.map { "\($0.0)=\($0.1)" })
     }
 
@@ -68,11 +72,15 @@ private func defines(_ header: [Substring], _ pattern: Regex<(Substring, Substri
         // The SONAME carries the major version; the version nodes of exports.map are releases up to this one.
         let manifest = try lines("Package.swift")
         #expect(manifest.contains { $0.contains("\"-soname=libqwen3vl.so.\(parts[0].1)\"") })
-        let nodes = try lines("Sources/Qwen3VLCABI/exports.map").compactMap { $0.wholeMatch(of: #/QWEN3VL_(\d+)\.(\d+) \{/#) }
+        let nodes = try lines("Sources/Qwen3VLCABI/exports.map").compactMap {
+            $0.wholeMatch(of: #/QWEN3VL_(\d+)\.(\d+) \{/#)
+        }
         #expect(!nodes.isEmpty)
         for node in nodes {
             let (major, minor) = (Int(node.1) ?? -1, Int(node.2) ?? -1)
-            #expect(major < parts[0].1 || (major == parts[0].1 && minor <= parts[1].1), "node \(node.0) is newer than the header")
+            #expect(
+                major < parts[0].1 || (major == parts[0].1 && minor <= parts[1].1),
+                "node \(node.0) is newer than the header")
         }
     }
 
@@ -80,8 +88,10 @@ private func defines(_ header: [Substring], _ pattern: Regex<(Substring, Substri
         let header = try lines("include/qwen3vl.h")
         let parsed = Set(ClientOptions.keys.map(\.name))
         #expect(parsed.count == ClientOptions.keys.count, "a key is in the table twice")
-        let documented = try documentedKeys(section(header, from: "Creates a client. options_json", to: "qwen3vl_client_new("))
-            .union(documentedKeys(section(header, from: "Client options for media:", to: "The functions below")))
+        let documented = try documentedKeys(
+            section(header, from: "Creates a client. options_json", to: "qwen3vl_client_new(")
+        )
+        .union(documentedKeys(section(header, from: "Client options for media:", to: "The functions below")))
         #expect(documented == parsed, "qwen3vl.h documents \(documented.sorted()), the parser takes \(parsed.sorted())")
         let readme = try section(lines("README.md"), from: "## Client options", to: "### Security policy")
         let listed = tableKeys(readme)
@@ -91,7 +101,8 @@ private func defines(_ header: [Substring], _ pattern: Regex<(Substring, Substri
 
     @Test func callOptionsAreOneTable() throws {
         let header = try lines("include/qwen3vl.h")
-        let documented = try documentedKeys(section(header, from: "call_options_json is NULL or a JSON object", to: "qwen3vl_chat_v2("))
+        let documented = try documentedKeys(
+            section(header, from: "call_options_json is NULL or a JSON object", to: "qwen3vl_chat_v2("))
         #expect(documented == Set(CallOptions.keys.map(\.name)))
         #expect(CallOptions.keys.count == documented.count)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Qwen3VL
 
 /// Feeds `text` to a decoder in pieces of the given sizes (cycled), then finishes.
@@ -8,11 +9,17 @@ private func decode(_ bytes: [UInt8], pieces: [Int], limit: Int = 1 << 20) throw
     var i = 0, k = 0
     while i < bytes.count {
         let n = min(max(1, pieces[k % pieces.count]), bytes.count - i)
-        try bytes[i..<(i + n)].withUnsafeBytes { try d.feed($0) { events.append($0); return true } }
+        try bytes[i..<(i + n)].withUnsafeBytes {
+            try d.feed($0) {
+                events.append($0); return true
+            }
+        }
         i += n
         k += 1
     }
-    try d.finish { events.append($0); return true }
+    try d.finish {
+        events.append($0); return true
+    }
     return events
 }
 
@@ -68,7 +75,11 @@ private func ev(_ data: String, _ name: String = "message") -> SSEEvent { SSEEve
     @Test func emitCanStopEarly() throws {
         var d = SSEDecoder()
         var seen = 0
-        try Array("data: 1\n\ndata: 2\n\n".utf8).withUnsafeBytes { try d.feed($0) { _ in seen += 1; return false } }
+        try Array("data: 1\n\ndata: 2\n\n".utf8).withUnsafeBytes {
+            try d.feed($0) { _ in
+                seen += 1; return false
+            }
+        }
         #expect(seen == 1)
     }
 }

@@ -1,5 +1,6 @@
 import CJansson
 import Testing
+
 @testable import Qwen3VL
 
 @Suite struct Base64Tests {
@@ -34,7 +35,8 @@ import Testing
         _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
         fclose(f)
         defer { unlink(path) }
-        let file = try MediaFile(path: path, what: "x", wantVideo: false, maxBytes: 1 << 20, maxOption: "max_image_bytes")
+        let file = try MediaFile(
+            path: path, what: "x", wantVideo: false, maxBytes: 1 << 20, maxOption: "max_image_bytes")
         let want = "data:image/png;base64," + Base64.encode(bytes)
         #expect(file.uriLength == want.utf8.count)
         for (piece, scratchSize) in [(1, 7), (3, 7), (4, 64), (5, 100), (1000, 7 * 1024), (5000, 7 * 16 * 1024)] {
@@ -65,7 +67,9 @@ import Glibc
 
     @Test func pngOfPixels() throws {
         let pixels: [UInt8] = [1, 2, 3, 4, 5, 6, 0, 0, 7, 8, 9, 10, 11, 12, 0, 0] // 2×2 RGB, stride 8
-        let png = try pixels.withUnsafeBytes { try Images.png(pixels: $0, width: 2, height: 2, stride: 8, format: .rgb8) }
+        let png = try pixels.withUnsafeBytes {
+            try Images.png(pixels: $0, width: 2, height: 2, stride: 8, format: .rgb8)
+        }
         let info = try png.withUnsafeBytes { try ImageHeader.info($0) }
         #expect(info.type == .png && info.width == 2 && info.height == 2)
         // The stored deflate block holds the filtered rows as they are.
@@ -110,7 +114,9 @@ import Glibc
             let fields = String(cString: l).split(whereSeparator: { $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
             guard fields.count == 5 else { continue }
             rows += 1
-            let got = VisionTokens.count(width: fields[0], height: fields[1], minPixels: fields[2], maxPixels: fields[3]) ?? -1
+            let got =
+                VisionTokens.count(width: fields[0], height: fields[1], minPixels: fields[2], maxPixels: fields[3])
+                ?? -1
             if got != fields[4] && wrong.count < 10 { wrong.append("\(fields): \(got)") }
         }
         #expect(rows > 4000)
@@ -128,18 +134,20 @@ import Glibc
     }
 
     @Test func groundingItems() {
-        let items = Grounding.parse(#"```json\n[{"bbox_2d": [0, 0, 500, 500], "label": "a"}]\n```"#, width: 100, height: 50)
+        let items = Grounding.parse(
+            #"```json\n[{"bbox_2d": [0, 0, 500, 500], "label": "a"}]\n```"#, width: 100, height: 50)
         #expect(items?.first?.shape == .box(x1: 0, y1: 0, x2: 50, y2: 25))
         #expect(items?.first?.label == "a")
-        let escaped = Grounding.parse(#"[{"point_2d": [0, 0], "lab\u0065l": "caf\u00e9 \"\ud83d\ude00\"\n"},"#
-            + #" {"point_2d": [0, 0], "label": null, "text_content": "t"}, {"point_2d": [0, 0], "label": 1}]"#, width: 1, height: 1)
+        let escaped = Grounding.parse(
+            #"[{"point_2d": [0, 0], "lab\u0065l": "caf\u00e9 \"\ud83d\ude00\"\n"},"#
+                + #" {"point_2d": [0, 0], "label": null, "text_content": "t"}, {"point_2d": [0, 0], "label": 1}]"#,
+            width: 1, height: 1)
         #expect(escaped?.map(\.label) == ["café \"😀\"\n", "t", ""])
         #expect(escaped?.first?.json == #"{"point_2d": [0,0],"lab\u0065l": "caf\u00e9 \"\ud83d\ude00\"\n"}"#)
         #expect(Grounding.parse("[[[[[[", width: 1, height: 1) == [])
         #expect(Grounding.parse("x", width: 0, height: 1) == nil)
     }
 }
-
 
 @Suite struct GroundingTests {
     /// The spans the scanner finds in `text`.
@@ -151,7 +159,11 @@ import Glibc
     private func janssonAccepts(_ text: String) -> Bool {
         var err = json_error_t()
         let bytes = Array(text.utf8)
-        guard let v = bytes.withUnsafeBytes({ json_loadb($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, Int(JSON_ALLOW_NUL), &err) }) else {
+        guard
+            let v = bytes.withUnsafeBytes({
+                json_loadb($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, Int(JSON_ALLOW_NUL), &err)
+            })
+        else {
             return false
         }
         json_decref(v)
@@ -161,11 +173,13 @@ import Glibc
     /// Random JSON, valid or nearly so, with the corners of jansson's grammar: numbers at the edges
     /// of their ranges, surrogates, NULs, bad escapes, control characters, bare words.
     @Test func scannerAcceptsExactlyWhatJanssonAccepts() {
-        let scalars = ["0", "-0", "01", "-", "1.5", "1.", ".5", "1e5", "1E+5", "1e", "2e-400", "1e400", "-1e400",
-                       "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
-                       "true", "truex", "nul", "null", "false", "True", #""a""#, #""\u0000""#, #""\ud800""#,
-                       #""\ud800\udc00""#, #""\udc00""#, #""\ud800\u0041""#, #""\x""#, #""\/\b\f\n\r\t""#,
-                       "\"\u{1}\"", "\"\u{7F}é\"", #""\u00e9""#, #""\uGHIJ""#, "x"]
+        let scalars = [
+            "0", "-0", "01", "-", "1.5", "1.", ".5", "1e5", "1E+5", "1e", "2e-400", "1e400", "-1e400",
+            "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+            "true", "truex", "nul", "null", "false", "True", #""a""#, #""\u0000""#, #""\ud800""#,
+            #""\ud800\udc00""#, #""\udc00""#, #""\ud800\u0041""#, #""\x""#, #""\/\b\f\n\r\t""#,
+            "\"\u{1}\"", "\"\u{7F}é\"", #""\u00e9""#, #""\uGHIJ""#, "x",
+        ]
         let keys = [#""k""#, #""\u0000""#, #""a\u0000b""#, #""bbox_2d""#, #""é""#, "k", #""\q""#]
         let noise = ["", " ", "\t", "\n", ",", ":", "[", "]", "{", "}", "\"", "x"]
         var rng = SplitMix(seed: 42)
@@ -174,7 +188,8 @@ import Glibc
             case 0: return scalars[rng.below(scalars.count)]
             case 1: return "[" + (0..<rng.below(4)).map { _ in value(depth + 1) }.joined(separator: ",") + "]"
             default:
-                return "{" + (0..<rng.below(4)).map { _ in keys[rng.below(keys.count)] + ":" + value(depth + 1) }
+                return "{"
+                    + (0..<rng.below(4)).map { _ in keys[rng.below(keys.count)] + ":" + value(depth + 1) }
                     .joined(separator: ", ") + "}"
             }
         }
@@ -198,23 +213,29 @@ import Glibc
         for depth in [JSONSpans.maxDepth - 2, JSONSpans.maxDepth - 1, JSONSpans.maxDepth, JSONSpans.maxDepth + 1] {
             let object = #"{"bbox_2d":[1,2,3,4]}"#
             for inner in [object, "[]", "1", #""s""#] {
-                let text = String(repeating: "[", count: depth - 1) + #"{"point_2d":[1,2]},"# + inner + String(repeating: "]", count: depth - 1)
+                let text =
+                    String(repeating: "[", count: depth - 1) + #"{"point_2d":[1,2]},"# + inner
+                    + String(repeating: "]", count: depth - 1)
                 #expect((spans(text) == [0..<text.utf8.count]) == janssonAccepts(text), "depth \(depth), \(inner)")
             }
         }
     }
 
     @Test func keptWhereTheJSONBreaksOff() {
-        let text = #"Here: [{"bbox_2d": [100, 200, 300, 400], "label": "a"}, {"point_2d": [5"#
+        let text =
+            #"Here: [{"bbox_2d": [100, 200, 300, 400], "label": "a"}, {"point_2d": [5"#
             + #" and {"b": {"point_2d": [500, 500]}} [x {"bbox\u005f2d": [0, 0, 1000, 1000]}"#
         let items = Grounding.parse(text, width: 10, height: 10) ?? []
-        #expect(items.map(\.shape) == [.box(x1: 1, y1: 2, x2: 3, y2: 4), .point(x: 5, y: 5), .box(x1: 0, y1: 0, x2: 10, y2: 10)])
+        #expect(
+            items.map(\.shape) == [
+                .box(x1: 1, y1: 2, x2: 3, y2: 4), .point(x: 5, y: 5), .box(x1: 0, y1: 0, x2: 10, y2: 10),
+            ])
     }
 
     /// int(v / 1000 * size), as Qwen's cookbooks compute it.
     @Test func pixelsTruncateInFloatingPoint() {
-        #expect(Grounding.pixel(15, 640) == 9)     // 9.6
-        #expect(Grounding.pixel(290, 100) == 28)   // 28.999999999999996
+        #expect(Grounding.pixel(15, 640) == 9) // 9.6
+        #expect(Grounding.pixel(290, 100) == 28) // 28.999999999999996
         #expect(Grounding.pixel(999, 1080) == 1078)
         #expect(Grounding.pixel(1000, 1080) == 1080)
         #expect(Grounding.pixel(-3, 100) == 0 && Grounding.pixel(1200, 100) == 100)

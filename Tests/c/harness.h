@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small test harness for the C tests: checks, a test table, and the local stand-in server
  * (Tests/server/stand_in.py), started on a free 127.0.0.1 port and stopped by the tests themselves.
  * Prints "N passed, N failed" as its last line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* C tests of the core library: every function of qwen3vl.h, every status code, NULL and bad input,
  * and many threads on one client, against the local stand-in server. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* C tests of network faults: resets before and during a reply, a Content-Length that lies, broken
  * chunked encoding, an HTTP/1.0 close-delimited reply, a server that never answers, and a server
  * killed and restarted between calls. Each ends in the right status within its time, and the

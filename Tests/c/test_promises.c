@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Promises of qwen3vl.h that a hostile host tests: cancellation stops delivery at once, a replaced
  * or freed logger is never called again, a client survives fork(), idle means no progress either
  * way, "\u0000" passes through, server messages survive odd framings, secrets and sizes stay

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* C tests of the security policy and the log callback: plain http only to loopback, TLS verification
  * (against an HTTPS stand-in with a certificate made here), CA file, no https -> http redirects,
  * proxies, and log lines that never show the key. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* C tests of streaming (qwen3vl_chat_stream) and cancellation, against the stand-in's SSE streams:
  * random small pieces, CR/CRLF, comments, multi-line data, no [DONE], tool calls, error events,
  * cut and stalled streams, callback and cross-thread cancellation, freeing a busy client. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* C tests of vision inputs: local image and video files in requests (checked to arrive byte for byte
  * at the stand-in), data URIs, in-memory images and pixels, image sizes, token estimates and
  * grounding. The image files are made here, with extensions that lie about their type. */

@@ -68,6 +68,9 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
     bigheader:BYTES          the echo reply with one response header BYTES long
     slowread:BPS             read the request body at BPS bytes a second (small receive buffer), answer "read"
     grounding                a Qwen3-VL grounding answer: a ```json fence with a bbox_2d and a point_2d
+    busy:N:MS[:ra_ms=R]      the echo reply after MS ms to at most N requests of the uid at once; one
+                             arriving while N are being answered gets 429 at once (retry-after-ms R,
+                             default 20), as a server with a concurrency quota does
 """
 import argparse
 import base64
@@ -85,6 +88,7 @@ from urllib.parse import unquote
 
 RECORDS = {}          # uid -> list of request records
 ATTEMPTS = {}         # uid -> attempts so far
+BUSY = {}             # uid -> requests being answered now (the busy scenario)
 LOCK = threading.Lock()
 
 
@@ -232,6 +236,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(400, {"error": {"message": "We could not parse the JSON body of your request.",
                                            "type": "invalid_request_error"}})
             return
+        self.uid = uid
         self.act(step[0], step[1:], req)
 
     # -- behaviours -------------------------------------------------------------------------------
@@ -368,6 +373,8 @@ class Handler(BaseHTTPRequestHandler):
                                          "request_id": "ds-req-42"})
         elif name == "bigheader":
             self.send_json(200, completion(req), dict(ids, **{"x-big": "b" * int(pos[0])}))
+        elif name == "busy":
+            self.busy(req, int(pos[0]), int(pos[1]), opts.get("ra_ms", "20"), ids)
         elif name == "json-for-stream":
             self.send_json(200, completion(req), ids)
         elif name == "redirect":
@@ -376,6 +383,22 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_json(500, {"error": {"message": "stand-in: unknown scenario " + name}})
 
+
+    def busy(self, req, most, ms, ra_ms, ids):
+        with LOCK:
+            now = BUSY.get(self.uid, 0)
+            if now < most:
+                BUSY[self.uid] = now + 1
+        if now >= most:
+            self.send_json(429, {"error": {"message": "stand-in: %d requests at once at most" % most,
+                                           "type": "rate_limit_exceeded"}}, {"retry-after-ms": ra_ms})
+            return
+        try:
+            time.sleep(ms / 1000.0)
+        finally:
+            with LOCK:
+                BUSY[self.uid] -= 1
+        self.send_json(200, completion(req), ids)
 
     def read_slowly(self, length, per_second):
         """Reads the body in small pieces at per_second bytes a second, with a small receive buffer

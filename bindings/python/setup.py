@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Puts the built libqwen3vl.so into the package, so that an installed wheel needs no environment
 variable. Build the library first (`make lib` at the top of the repository); an editable install
 (`pip install -e bindings/python`) needs none: it loads the checkout's build/lib.

@@ -63,8 +63,9 @@ package enum ImageHeader {
             var i = 0
             while i + 16 <= window.count {
                 if window[i] == 0x69 && window[i + 1] == 0x73 && window[i + 2] == 0x70 && window[i + 3] == 0x65,
-                   let s = checked(be(window, i + 8, 4), be(window, i + 12, 4)),
-                   area(s) > (best.map(area) ?? 0) {
+                    let s = checked(be(window, i + 8, 4), be(window, i + 12, 4)),
+                    area(s) > (best.map(area) ?? 0)
+                {
                     best = s
                 }
                 i += 1
@@ -115,7 +116,8 @@ package enum ImageHeader {
             return (little ? Array(s.reversed()) : Array(s)).reduce(0) { $0 << 8 | Int($1) }
         }
         guard let ifd = num(head, 4, 4), let countBytes = Optional(read(ifd, 2)), let count = num(countBytes, 0, 2),
-              count > 0, count < 4096 else { return nil }
+            count > 0, count < 4096
+        else { return nil }
         let entries = read(ifd + 2, count * 12)
         var w: Int?, h: Int?
         for e in 0..<count {
@@ -132,8 +134,12 @@ package enum ImageHeader {
 
 extension ImageHeader {
     /// Type, width and height of an image in memory.
-    package static func info(_ bytes: UnsafeRawBufferPointer) throws(Qwen3VLError) -> (type: MediaType, width: Int, height: Int) {
-        guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))), type.isImage else {
+    package static func info(_ bytes: UnsafeRawBufferPointer) throws(Qwen3VLError) -> (
+        type: MediaType, width: Int, height: Int
+    ) {
+        guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))),
+            type.isImage
+        else {
             throw Qwen3VLError(.file, "the bytes are not an image of a known type")
         }
         guard let s = size(type: type, read: reader(bytes)) else {

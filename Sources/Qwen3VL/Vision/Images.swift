@@ -19,18 +19,23 @@ package enum Images {
     /// A malloc'd, NUL-terminated `before` + `data:<mime>;base64,...` + `after` for the image
     /// `bytes`, whose type is told from the bytes themselves, and its length without the NUL. One
     /// allocation holds it all, so a content part costs no copy of the URI. The caller frees it.
-    package static func dataURI(_ bytes: UnsafeRawBufferPointer, before: String = "",
-                               after: String = "") throws(Qwen3VLError) -> (text: UnsafeMutablePointer<CChar>, count: Int) {
+    package static func dataURI(
+        _ bytes: UnsafeRawBufferPointer, before: String = "",
+        after: String = ""
+    ) throws(Qwen3VLError) -> (text: UnsafeMutablePointer<CChar>, count: Int) {
         guard !bytes.isEmpty else { throw Qwen3VLError(.invalidArgument, "no bytes given") }
         guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))) else {
-            throw Qwen3VLError(.file, "the bytes are not an image of a known type (JPEG, PNG, GIF, WEBP, BMP, TIFF, HEIC, AVIF)")
+            throw Qwen3VLError(
+                .file, "the bytes are not an image of a known type (JPEG, PNG, GIF, WEBP, BMP, TIFF, HEIC, AVIF)")
         }
         guard type.isImage else { throw Qwen3VLError(.file, "the bytes are \(type.mime), not an image") }
         let head = Array("\(before)data:\(type.mime);base64,".utf8), tail = Array(after.utf8)
         guard let b64 = Base64.encodedLength(bytes.count) else { throw Qwen3VLError(.file, "the image is too large") }
         let (body, o1) = head.count.addingReportingOverflow(b64)
         let (count, o2) = body.addingReportingOverflow(tail.count)
-        guard !o1, !o2, count < Int.max, let out = malloc(count + 1) else { throw Qwen3VLError(.internal, "out of memory") }
+        guard !o1, !o2, count < Int.max, let out = malloc(count + 1) else {
+            throw Qwen3VLError(.internal, "out of memory")
+        }
         let raw = UnsafeMutableRawBufferPointer(start: out, count: count + 1)
         head.withUnsafeBytes { raw.copyMemory(from: $0) }
         Base64.encode(bytes, into: UnsafeMutableRawBufferPointer(rebasing: raw[head.count..<body]))
@@ -43,23 +48,32 @@ package enum Images {
     /// (0: packed, `width` × bytes per pixel).
     /// Stored (uncompressed) deflate blocks keep it fast and dependency-free; the size is about
     /// that of the pixels.
-    package static func png(pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
-                           format: PixelFormat) throws(Qwen3VLError) -> [UInt8] {
+    package static func png(
+        pixels: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+        format: PixelFormat
+    ) throws(Qwen3VLError) -> [UInt8] {
         let ch = format.channels
         guard width > 0, height > 0, width <= 1 << 24, height <= 1 << 24 else {
             throw Qwen3VLError(.invalidArgument, "width and height must be between 1 and \(1 << 24)")
         }
         let (rowBytes, o1) = width.multipliedReportingOverflow(by: ch)
         let stride = stride == 0 ? rowBytes : stride
-        guard !o1, stride >= rowBytes else { throw Qwen3VLError(.invalidArgument, "stride is smaller than width × bytes per pixel") }
+        guard !o1, stride >= rowBytes else {
+            throw Qwen3VLError(.invalidArgument, "stride is smaller than width × bytes per pixel")
+        }
         let (last, o2) = stride.multipliedReportingOverflow(by: height - 1)
         let (need, o3) = last.addingReportingOverflow(rowBytes)
         guard !o2, !o3 else { throw Qwen3VLError(.invalidArgument, "stride × height is too large") }
         guard pixels.count >= need else {
-            throw Qwen3VLError(.invalidArgument, "the pixel buffer holds \(pixels.count) bytes, fewer than the \(need) that width, height and stride need")
+            throw Qwen3VLError(
+                .invalidArgument,
+                "the pixel buffer holds \(pixels.count) bytes, fewer than the \(need) that width, height and stride need"
+            )
         }
         let (rawLen, o4) = (rowBytes + 1).multipliedReportingOverflow(by: height)
-        guard !o4, rawLen < Int(Int32.max) else { throw Qwen3VLError(.invalidArgument, "the image is too large for one PNG") }
+        guard !o4, rawLen < Int(Int32.max) else {
+            throw Qwen3VLError(.invalidArgument, "the image is too large for one PNG")
+        }
 
         // Filter byte 0 and the row, for every row; BGR(A) turned into RGB(A).
         var raw = [UInt8](repeating: 0, count: rawLen)
@@ -93,7 +107,9 @@ package enum Images {
 
         var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         out.reserveCapacity(zlib.count + 64)
-        chunk("IHDR", bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, format.pngColorType, 0, 0, 0], into: &out)
+        chunk(
+            "IHDR", bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, format.pngColorType, 0, 0, 0], into: &out
+        )
         chunk("IDAT", zlib, into: &out)
         chunk("IEND", [], into: &out)
         return out

@@ -20,19 +20,28 @@ final class MediaFile {
         func fail(_ why: String) -> Qwen3VLError { Qwen3VLError(.file, "\(what): \(path): \(why)") }
         let (fd, size) = try Self.openRegular(path, fail: fail)
         guard size > 0 else { close(fd); throw fail("is empty") }
-        guard Int64(size) <= maxBytes else { close(fd); throw fail("is \(size) bytes, over \(maxOption) (\(maxBytes))") }
+        guard Int64(size) <= maxBytes else {
+            close(fd); throw fail("is \(size) bytes, over \(maxOption) (\(maxBytes))")
+        }
         var head = [UInt8](repeating: 0, count: 4096)
         let got = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard got > 0 else { let e = errno; close(fd); throw fail(got < 0 ? String(cString: strerror(e)) : "could not be read") }
+        guard got > 0 else {
+            let e = errno; close(fd); throw fail(got < 0 ? String(cString: strerror(e)) : "could not be read")
+        }
         head.removeSubrange(got...)
         guard let type = head.withUnsafeBytes({ MediaType.sniff($0) }) else {
             close(fd)
-            throw fail(wantVideo ? "is not a video of a known type (MP4, QuickTime, WebM, Matroska, AVI)"
-                                 : "is not an image of a known type (JPEG, PNG, GIF, WEBP, BMP, TIFF, HEIC, AVIF)")
+            throw fail(
+                wantVideo
+                    ? "is not a video of a known type (MP4, QuickTime, WebM, Matroska, AVI)"
+                    : "is not an image of a known type (JPEG, PNG, GIF, WEBP, BMP, TIFF, HEIC, AVIF)")
         }
         if wantVideo != type.isVideo {
             close(fd)
-            throw fail(wantVideo ? "is an image (\(type.mime)), not a video" : "is a video (\(type.mime)); send it in a video_url part")
+            throw fail(
+                wantVideo
+                    ? "is an image (\(type.mime)), not a video"
+                    : "is a video (\(type.mime)); send it in a video_url part")
         }
         if type.isImage {
             // A header that cannot be read means a truncated or damaged file: better said now than by the server.
@@ -56,7 +65,9 @@ final class MediaFile {
     /// Opens `path` for reading if it is a regular file; returns the descriptor and the size.
     /// O_NONBLOCK keeps open() from waiting for a writer when the path is a FIFO (or a device), so
     /// anything that is not a regular file fails at once; it is cleared again before any read.
-    static func openRegular(_ path: String, fail: (String) -> Qwen3VLError) throws(Qwen3VLError) -> (fd: Int32, size: Int) {
+    static func openRegular(_ path: String, fail: (String) -> Qwen3VLError) throws(Qwen3VLError) -> (
+        fd: Int32, size: Int
+    ) {
         // A JSON string may carry "\u0000"; as a C path it would name another file.
         guard !path.utf8.contains(0) else { throw fail("the path contains a NUL byte") }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -86,7 +97,9 @@ final class MediaFile {
 
     /// Writes the data URI's bytes from `offset` on into `out`, as many as fit; returns how many.
     /// `scratch` is working memory of at least 4 bytes (more is faster).
-    func read(at offset: Int, into out: UnsafeMutableRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) throws(Qwen3VLError) -> Int {
+    func read(
+        at offset: Int, into out: UnsafeMutableRawBufferPointer, scratch: UnsafeMutableRawBufferPointer
+    ) throws(Qwen3VLError) -> Int {
         var written = 0
         var pos = offset
         while written < out.count && pos < uriLength {
@@ -109,8 +122,9 @@ final class MediaFile {
                 guard pread(fd, sbase, inLen, off_t(inStart)) == inLen else {
                     throw Qwen3VLError(.file, "\(path): changed or became unreadable while being sent")
                 }
-                let n = Base64.encode(UnsafeRawBufferPointer(start: sbase, count: inLen),
-                                      into: UnsafeMutableRawBufferPointer(start: obase + written, count: room))
+                let n = Base64.encode(
+                    UnsafeRawBufferPointer(start: sbase, count: inLen),
+                    into: UnsafeMutableRawBufferPointer(start: obase + written, count: room))
                 guard n > 0 else { break }
                 written += n
                 pos += n
@@ -127,8 +141,9 @@ final class MediaFile {
                 throw Qwen3VLError(.file, "\(path): changed or became unreadable while being sent")
             }
             let encBase = sbase + inLen
-            let enc = Base64.encode(UnsafeRawBufferPointer(inBuf),
-                                    into: UnsafeMutableRawBufferPointer(start: encBase, count: scratch.count - inLen))
+            let enc = Base64.encode(
+                UnsafeRawBufferPointer(inBuf),
+                into: UnsafeMutableRawBufferPointer(start: encBase, count: scratch.count - inLen))
             let n = min(enc - skip, room)
             guard n > 0, let obase = out.baseAddress else { break }
             (obase + written).copyMemory(from: encBase + skip, byteCount: n)

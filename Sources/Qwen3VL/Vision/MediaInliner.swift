@@ -1,4 +1,5 @@
 import CJansson
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +15,8 @@ struct MediaInliner {
     /// has a local file: most have none, and getrandom costs a system call.
     private(set) lazy var marker: String = {
         var rng = SystemRandomNumberGenerator()
-        return "qwen3vl-media-" + String(rng.next() as UInt64, radix: 16) + String(rng.next() as UInt64, radix: 16) + "-"
+        return "qwen3vl-media-" + String(rng.next() as UInt64, radix: 16) + String(rng.next() as UInt64, radix: 16)
+            + "-"
     }()
     private(set) var files: [MediaFile] = []
 
@@ -32,9 +34,13 @@ struct MediaInliner {
                 let path = "messages[\(i)].content[\(j)]"
                 switch part["type"]?.string {
                 case "image_url":
-                    if let url = part["image_url"]?["url"] { changed = try inline(url, "\(path).image_url.url", video: false) || changed }
+                    if let url = part["image_url"]?["url"] {
+                        changed = try inline(url, "\(path).image_url.url", video: false) || changed
+                    }
                 case "video_url":
-                    if let url = part["video_url"]?["url"] { changed = try inline(url, "\(path).video_url.url", video: true) || changed }
+                    if let url = part["video_url"]?["url"] {
+                        changed = try inline(url, "\(path).video_url.url", video: true) || changed
+                    }
                 case "video":
                     for (k, frame) in (part["video"]?.elements ?? []).enumerated() {
                         changed = try inline(frame, "\(path).video[\(k)]", video: false) || changed
@@ -53,7 +59,8 @@ struct MediaInliner {
         var j = 0
         while j < json_array_size(content.raw) {
             guard let part = json_array_get(content.raw, j).map(JSONRef.init(raw:)), part["type"]?.string == "video",
-                  let frames = part["video"], frames.kind == .array else { j += 1; continue }
+                let frames = part["video"], frames.kind == .array
+            else { j += 1; continue }
             let list = frames.elements.map { $0.raw }
             for raw in list { _ = json_incref(raw) }
             _ = json_array_remove(content.raw, j)
@@ -90,10 +97,13 @@ struct MediaInliner {
         } else {
             local = text
         }
-        let file = try MediaFile(path: local, what: path, wantVideo: video,
-                                 maxBytes: video ? policy.maxVideoBytes : policy.maxImageBytes,
-                                 maxOption: video ? "max_video_bytes" : "max_image_bytes")
-        guard json_string_set(ref.raw, "\(marker)\(files.count)") == 0 else { throw Qwen3VLError(.internal, "out of memory") }
+        let file = try MediaFile(
+            path: local, what: path, wantVideo: video,
+            maxBytes: video ? policy.maxVideoBytes : policy.maxImageBytes,
+            maxOption: video ? "max_video_bytes" : "max_image_bytes")
+        guard json_string_set(ref.raw, "\(marker)\(files.count)") == 0 else {
+            throw Qwen3VLError(.internal, "out of memory")
+        }
         files.append(file)
         return true
     }
@@ -121,10 +131,13 @@ struct MediaInliner {
             rest = rest.dropFirst(2)
             if rest.lowercased().hasPrefix("localhost/") { rest = rest.dropFirst(9) }
             guard rest.hasPrefix("/") else {
-                throw Qwen3VLError(.invalidRequest, "\(path) is a file URL for another host; only local files can be sent")
+                throw Qwen3VLError(
+                    .invalidRequest, "\(path) is a file URL for another host; only local files can be sent")
             }
         }
-        guard rest.hasPrefix("/") else { throw Qwen3VLError(.invalidRequest, "\(path) is a file URL without an absolute path") }
+        guard rest.hasPrefix("/") else {
+            throw Qwen3VLError(.invalidRequest, "\(path) is a file URL without an absolute path")
+        }
         var out: [UInt8] = []
         var it = Array(rest.utf8)[...]
         while let c = it.popFirst() {
@@ -151,7 +164,8 @@ struct MediaInliner {
         let header = String(decoding: raw[5..<comma], as: UTF8.self).lowercased()
         let params = header.split(separator: ";").map(String.init)
         guard let mime = params.first, let type = MediaType(mime: mime), type.isVideo == video else {
-            throw Qwen3VLError(.invalidRequest, "\(path) is a data URI of type \"\(params.first ?? "")\", not a known \(what) type")
+            throw Qwen3VLError(
+                .invalidRequest, "\(path) is a data URI of type \"\(params.first ?? "")\", not a known \(what) type")
         }
         guard params.dropFirst().contains("base64") else {
             throw Qwen3VLError(.invalidRequest, "\(path) is a data URI that is not base64-encoded")

@@ -43,7 +43,9 @@ package enum MediaType: String, Sendable, CaseIterable {
                 o += 4
             }
             if brands.contains(where: { ["avif", "avis"].contains($0) }) { return .avif }
-            if brands.contains(where: { ["heic", "heix", "heim", "heis", "mif1", "msf1"].contains($0) }) { return .heic }
+            if brands.contains(where: { ["heic", "heix", "heim", "heis", "mif1", "msf1"].contains($0) }) {
+                return .heic
+            }
             if brand == "qt  " { return .quicktime }
             return .mp4
         }

@@ -15,10 +15,13 @@ public enum VisionTokens {
     /// The resized (width, height), or nil for sizes the processor refuses (not positive, sides
     /// over 2^31 - 1, aspect ratio over 200) and for limits that make no sense (not positive, or
     /// minPixels over maxPixels).
-    public static func resized(width: Int, height: Int, minPixels: Int = defaultMinPixels,
-                               maxPixels: Int = defaultMaxPixels) -> (width: Int, height: Int)? {
+    public static func resized(
+        width: Int, height: Int, minPixels: Int = defaultMinPixels,
+        maxPixels: Int = defaultMaxPixels
+    ) -> (width: Int, height: Int)? {
         guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max), minPixels > 0,
-              minPixels <= maxPixels else { return nil }
+            minPixels <= maxPixels
+        else { return nil }
         let w = Double(width), h = Double(height), f = Double(factor)
         guard max(w, h) / min(w, h) <= maxAspectRatio else { return nil }
         // Sides are below 2^31, so these products stay below 2^62. A side under 16 px rounds to 0
@@ -28,20 +31,27 @@ public enum VisionTokens {
         let area = width * height
         if hBar * wBar > maxPixels {
             let beta = quotient(area, maxPixels).squareRoot()
-            guard let hb = multiple((h / beta / f).rounded(.down)), let wb = multiple((w / beta / f).rounded(.down)) else { return nil }
+            guard let hb = multiple((h / beta / f).rounded(.down)), let wb = multiple((w / beta / f).rounded(.down))
+            else { return nil }
             (hBar, wBar) = (max(factor, hb), max(factor, wb))
         } else if hBar * wBar < minPixels {
             let beta = quotient(minPixels, area).squareRoot()
-            guard let hb = multiple((h * beta / f).rounded(.up)), let wb = multiple((w * beta / f).rounded(.up)) else { return nil }
+            guard let hb = multiple((h * beta / f).rounded(.up)), let wb = multiple((w * beta / f).rounded(.up)) else {
+                return nil
+            }
             (hBar, wBar) = (hb, wb)
         }
         return (wBar, hBar)
     }
 
     /// Tokens for a width×height image, or nil where ``resized`` refuses.
-    public static func count(width: Int, height: Int, minPixels: Int = defaultMinPixels,
-                             maxPixels: Int = defaultMaxPixels) -> Int? {
-        guard let r = resized(width: width, height: height, minPixels: minPixels, maxPixels: maxPixels) else { return nil }
+    public static func count(
+        width: Int, height: Int, minPixels: Int = defaultMinPixels,
+        maxPixels: Int = defaultMaxPixels
+    ) -> Int? {
+        guard let r = resized(width: width, height: height, minPixels: minPixels, maxPixels: maxPixels) else {
+            return nil
+        }
         let (n, overflow) = (r.width / factor).multipliedReportingOverflow(by: r.height / factor)
         return overflow ? nil : n
     }

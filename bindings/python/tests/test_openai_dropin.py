@@ -392,6 +392,7 @@ def mypy(tmp_path: Path, name: str, code: str) -> subprocess.CompletedProcess[st
                           capture_output=True, text=True, cwd=tmp_path)
 
 
+@pytest.mark.slow
 def test_mypy_strict_passes_on_facade_code_as_on_openais(tmp_path: Path) -> None:
     for module, client, code in (("openai", "OpenAI", FACADE_CODE), ("qwen3vl", "Client", FACADE_CODE),
                                  ("openai", "AsyncOpenAI", ASYNC_FACADE_CODE),

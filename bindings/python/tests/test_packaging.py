@@ -41,6 +41,7 @@ def build_wheel(out: Path, **env: str) -> "subprocess.CompletedProcess[str]":
                            str(HERE)], env=dict(clean_env(), **env), capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_manylinux_wheel_in_fresh_virtualenv(tmp_path: Path, base: Callable[..., str]) -> None:
     built = build_wheel(tmp_path / "wheels")
     assert built.returncode == 0, built.stderr
@@ -73,6 +74,7 @@ def test_manylinux_wheel_in_fresh_virtualenv(tmp_path: Path, base: Callable[...,
     assert curl.startswith(str(tmp_path / "venv")) and "qwen3vl.libs/libcurl" in curl  # the wheel's own
 
 
+@pytest.mark.slow
 def test_editable_install_loads_the_checkouts_library(tmp_path: Path, base: Callable[..., str]) -> None:
     py = fresh_venv(tmp_path / "venv")
     done = subprocess.run([str(py), "-m", "pip", "install", "-q", "-e", str(HERE)], env=clean_env(),
@@ -88,6 +90,7 @@ def test_editable_install_loads_the_checkouts_library(tmp_path: Path, base: Call
     assert Path(path) == REPO / "build" / "lib" / "libqwen3vl.so.0"
 
 
+@pytest.mark.slow
 def test_building_before_make_lib_says_what_to_do(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()

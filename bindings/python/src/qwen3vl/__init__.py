@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """qwen3vl: Qwen3-VL (and any OpenAI-compatible server) from Python, on libqwen3vl.
 
     import qwen3vl

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The clients: Client (calls wait in the calling thread) and AsyncClient (calls are awaited), their
 Pythonic ``chat()`` and ``stream()``, and the ``chat.completions`` of the openai-shaped facade."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The dispatcher: a client's native handle, shared by the Client objects, calls and streams using
 it, and the routing of its calls' events to whoever waits for them.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Exceptions: one base class, a class per status code of the C library, and the openai package's
 names and attributes for the same failures (``APIStatusError`` with ``.status_code``, ``.body``,
 ``.response``; ``NotFoundError`` for a 404, and so on), so that ``except openai.X`` ports as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The openai-shaped facade: ``client.chat.completions`` with ``create`` (typed as openai's: a
 ChatCompletion, or a Stream of ChatCompletionChunk for ``stream=True``), ``parse`` (a pydantic
 model as ``response_format``) and ``with_raw_response``. It takes the parameters openai's ``create``

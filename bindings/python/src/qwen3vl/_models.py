@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The base of the openai-shaped reply objects: an object over the server's JSON object whose fields,
 declared with type annotations as in the openai package, are converted on first access (a stream's
 chunks cost nothing for fields nobody reads). Fields the server sent beyond the declared ones read

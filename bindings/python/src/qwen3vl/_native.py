@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The C library as the binding sees it: finds libqwen3vl.so, checks its version, and declares each C
 function the binding calls, once, with its C types (for ctypes) beside its Python types (for mypy,
 which so checks every call across ctypes). Names drop the ``qwen3vl_`` prefix: ``call_start`` is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Client options: the constructor's keywords as the library's options JSON (each keyword is a
 library option of the same name, times in seconds where the library takes milliseconds), and where
 the key and base URL come from when the constructor is not given them."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Requests: the chat-completions body made of a prompt or a message list (images put into the last
 user message, message objects of earlier replies turned back into JSON), and the call options made
 of the per-call keywords, which the library applies to that call only."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """An HTTP reply as the openai package shows one (``APIStatusError.response``,
 ``with_raw_response``): its status, headers and body, with the attribute names of httpx.Response."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Results: a finished call's qwen3vl_result read into a Reply, or into the exception it stands for."""
 from __future__ import annotations
 

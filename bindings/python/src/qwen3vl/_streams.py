@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Streams: a streamed call's deltas as an iterator (Stream) or an async iterator (AsyncStream), its
 end as the assembled Reply or the error that ended it."""
 from __future__ import annotations

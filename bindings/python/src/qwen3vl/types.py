@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Reply objects. ``Reply`` and ``Usage`` are this package's own; the rest mirror the openai package's
 classes field by field (``resp.choices[0].message.content``, ``chunk.choices[0].delta.content``,
 ``resp.usage.total_tokens``, ``choice.logprobs.content[0].token``, ``model_dump()``, ``to_json()``), so

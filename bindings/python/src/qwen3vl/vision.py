@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Qwen3-VL helpers: image sizes, vision-token estimates, data URIs and grounding boxes."""
 from __future__ import annotations
 
