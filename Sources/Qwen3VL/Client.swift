@@ -292,7 +292,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let request = HTTPRequest(
             url: call.url(url), body: body, headers: headers, bearer: key.map { UnsafePointer($0.cString) },
             connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: call.idleTimeoutMs ?? options.idleTimeoutMs,
-            timeoutMs: timeoutMs, idleFromStart: streaming, maxResponseBytes: options.maxResponseBytes, security: security)
+            timeoutMs: timeoutMs, idleFromStart: streaming, maxResponseBytes: options.maxResponseBytes,
+            security: security)
         return CallRun(
             body: body, request: request, deadline: Clock.deadline(afterMs: timeoutMs),
             maxRetries: call.maxRetries ?? options.maxRetries, streaming: streaming, keepHeaders: call.responseHeaders,

@@ -206,9 +206,7 @@ public func qwen3vl_result_tool_calls_json(_ r: OpaquePointer?) -> UnsafePointer
 }
 
 @c @implementation
-public func qwen3vl_result_headers(_ r: OpaquePointer?) -> UnsafePointer<CChar>? {
-    ResultBox.from(r).map { $0.headers.base } ?? emptyCString
-}
+public func qwen3vl_result_headers(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.headers.base } }
 
 @c @implementation
 public func qwen3vl_result_error_body(_ r: OpaquePointer?, _ len: UnsafeMutablePointer<Int>?) -> UnsafePointer<CChar>? {

@@ -65,12 +65,14 @@ private func recordSize(_ e: CallEvent) -> Int? {
 }
 
 @c @implementation
-public func qwen3vl_client_take_events(_ client: OpaquePointer?, _ timeout_ms: Int32, _ buf: UnsafeMutableRawPointer?,
-                                       _ cap: Int, _ used: UnsafeMutablePointer<Int>?) -> Int {
+public func qwen3vl_client_take_events(
+    _ client: OpaquePointer?, _ timeout_ms: Int32, _ buf: UnsafeMutableRawPointer?,
+    _ cap: Int, _ used: UnsafeMutablePointer<Int>?
+) -> Int {
     used?.pointee = 0
     guard let c = Qwen3VLCABI.client(client), let buf else { return 0 }
     var room = cap
-    var needed = 0  // the size of a first event that does not fit at all
+    var needed = 0 // the size of a first event that does not fit at all
     let batch = c.takeEvents(timeoutMs: timeout_ms) { e in
         let size = recordSize(e) ?? Int.max
         guard size <= room else {
@@ -82,11 +84,12 @@ public func qwen3vl_client_take_events(_ client: OpaquePointer?, _ timeout_ms: I
     }
     var at = 0
     for e in batch {
-        let size = recordSize(e) ?? 0  // each fitted, so its size was computed without overflow
+        let size = recordSize(e) ?? 0 // each fitted, so its size was computed without overflow
         let head = buf + at
         head.storeBytes(of: UInt64(UInt(bitPattern: e.call.userData)), toByteOffset: 0, as: UInt64.self)
-        head.storeBytes(of: UInt64(UInt(bitPattern: Unmanaged.passUnretained(e.call).toOpaque())), toByteOffset: 8,
-                        as: UInt64.self)
+        head.storeBytes(
+            of: UInt64(UInt(bitPattern: Unmanaged.passUnretained(e.call).toOpaque())), toByteOffset: 8,
+            as: UInt64.self)
         head.storeBytes(of: UInt32(bitPattern: e.kind.rawValue), toByteOffset: 16, as: UInt32.self)
         head.storeBytes(of: 0, toByteOffset: 20, as: UInt32.self)
         head.storeBytes(of: UInt64(e.text.count), toByteOffset: 24, as: UInt64.self)
