@@ -10,6 +10,8 @@ public struct CallOptions: Sendable {
     public var headers: [(name: String, value: String)] = []
     /// Query parameters added to the URL (names and values are percent-encoded here).
     public var query: [(name: String, value: String)] = []
+    /// Keep the reply's header lines in the result (a failed reply's are always kept).
+    public var responseHeaders = false
 
     public init() {}
 
@@ -31,6 +33,7 @@ public struct CallOptions: Sendable {
         .integer("max_retries") { $0.maxRetries = Int(clamping: $1) },
         .stringPairs("headers") { $0.headers = $1 },
         .stringPairs("query") { $0.query = $1 },
+        .boolean("response_headers") { $0.responseHeaders = $1 },
     ]
 
     public func validate() throws(Qwen3VLError) {
