@@ -283,6 +283,8 @@ qwen3vl_result *qwen3vl_chat_stream_cancellable(qwen3vl_client *client, const ch
  *   headers          object   extra request headers (after the client's), name -> string
  *   query            object   query parameters added to the URL, name -> string (percent-encoded here)
  *   resize           string   as the client option ("off", "model" or {"max_pixels": N}), for this call
+ *   response_headers boolean  keep the reply's header lines for qwen3vl_result_headers (default false;
+ *                             an HTTP error's are kept either way)
  * Unknown keys, wrong types and ranges give a QWEN3VL_ERR_INVALID_ARGUMENT result naming the key.
  * cancel may be NULL; on_delta may be NULL (no deltas; with "stream": true the reply is still
  * streamed and assembled). Otherwise as qwen3vl_chat_stream_cancellable: same result, same rules. */
@@ -356,6 +358,20 @@ const char    *qwen3vl_event_text(const qwen3vl_event *ev, size_t *len);
 const char    *qwen3vl_event_chunk_json(const qwen3vl_event *ev);        /* DELTA: the raw chunk; "" for DONE */
 void           qwen3vl_event_free(qwen3vl_event *ev);
 
+/* Takes waiting events in one go, for hosts whose every call into the library is costly (an
+   interpreter's foreign-function interface): as qwen3vl_client_next_event (waiting up to
+   timeout_ms for the first), but every waiting event that fits in buf (cap bytes), in order, each
+   as a record of native-endian fields: uint64 user_data, uint64 call (as qwen3vl_event_call; valid
+   until the host frees the call), uint32 kind (QWEN3VL_EVENT_*), uint32 0, uint64 text_len, uint64
+   chunk_len, then text_len bytes of text (qwen3vl_event_text) and chunk_len bytes of chunk JSON
+   (qwen3vl_event_chunk_json), zero-padded to a multiple of 8 bytes. Returns the number of events
+   taken and sets *used (when used is not NULL) to the bytes written. Returns 0 when none came, or
+   when the first waiting event alone needs more than cap: then *used is its size and it stays
+   waiting (take it with a larger buffer or with qwen3vl_client_next_event). Any thread; one
+   taker at a time keeps a call's events in order. */
+size_t         qwen3vl_client_take_events(qwen3vl_client *client, int timeout_ms, void *buf, size_t cap,
+                                          size_t *used);
+
 /* Cancels the call from any thread: it ends with QWEN3VL_ERR_CANCELLED (its DONE still comes,
    with the text so far); no DELTA is produced after the I/O thread has seen the cancel. */
 void            qwen3vl_call_cancel(qwen3vl_call *call);
@@ -386,6 +402,13 @@ int         qwen3vl_result_attempts(const qwen3vl_result *r);      /* HTTP attem
 const char *qwen3vl_result_tool_calls_json(const qwen3vl_result *r);
 /* Wall-clock time the call took, in milliseconds, retries and waits included. */
 double      qwen3vl_result_elapsed_ms(const qwen3vl_result *r);
+/* The last reply's header lines, "Name: value\n" each as received (no status line), when the
+   reply was an HTTP error (4xx, 5xx) or the call asked with the call option "response_headers";
+   "" otherwise. A secret the server echoed back is redacted, as in error messages. */
+const char *qwen3vl_result_headers(const qwen3vl_result *r);
+/* The body of the last reply when it was an HTTP error (4xx, 5xx), as received but with a secret
+   the server echoed back redacted; its length in *len when len is not NULL. "" otherwise. */
+const char *qwen3vl_result_error_body(const qwen3vl_result *r, size_t *len);
 /* Frees a result and every string it returned. NULL is a no-op. */
 void        qwen3vl_result_free(qwen3vl_result *r);
 

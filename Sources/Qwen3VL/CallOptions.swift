@@ -12,6 +12,8 @@ public struct CallOptions: Sendable {
     public var query: [(name: String, value: String)] = []
     /// The client's `resize`, for this call.
     public var resize: ResizeMode?
+    /// Keep the reply's header lines in the result (a failed reply's are always kept).
+    public var responseHeaders = false
 
     public init() {}
 
@@ -34,6 +36,7 @@ public struct CallOptions: Sendable {
         .stringPairs("headers") { $0.headers = $1 },
         .stringPairs("query") { $0.query = $1 },
         .resizeMode("resize") { $0.resize = $1 },
+        .boolean("response_headers") { $0.responseHeaders = $1 },
     ]
 
     public func validate() throws(Qwen3VLError) {

@@ -12,6 +12,11 @@ public struct ChatResult: Sendable {
     public var jsonBytes = Bytes.empty
     /// `x-inference-id` / `x-request-id` header, else the reply's id.
     public var requestID = ""
+    /// The last reply's header lines ("name: value\n" each) when the call asked for them or the
+    /// reply was an HTTP error; "" otherwise.
+    public var headersBytes = Bytes.empty
+    /// The body of the last reply when it was an HTTP error (4xx, 5xx); "" otherwise.
+    public var errorBodyBytes = Bytes.empty
     /// The reply's tool calls as a JSON array; "" if none.
     public var toolCallsBytes = Bytes.empty
     public var promptTokens: Int64 = -1

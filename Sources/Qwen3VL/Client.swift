@@ -207,6 +207,11 @@ public final class Qwen3VLClient: @unchecked Sendable {
         (engineSlot.withLock { $0 } ?? engine())?.events.next(timeoutMs: timeoutMs)
     }
 
+    /// Waiting events in one go: see ``EventQueue/take(timeoutMs:accept:)``.
+    public func takeEvents(timeoutMs: Int32, accept: (CallEvent) -> Bool) -> [CallEvent] {
+        (engineSlot.withLock { $0 } ?? engine())?.events.take(timeoutMs: timeoutMs, accept: accept) ?? []
+    }
+
     // MARK: one call, as both drivers run it
 
     /// One call's fixed plan (body, request, limits), shared by its attempts, and its result so far.
@@ -216,6 +221,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let deadline: UInt64
         let maxRetries: Int
         let streaming: Bool
+        let keepHeaders: Bool
         var onDelta: ((StreamChunk) -> Bool)?
         let start: UInt64
         /// Set by the driver before the first attempt.
@@ -227,13 +233,14 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
         init(
             body: RequestBody, request: HTTPRequest, deadline: UInt64, maxRetries: Int, streaming: Bool,
-            onDelta: ((StreamChunk) -> Bool)?, start: UInt64
+            keepHeaders: Bool, onDelta: ((StreamChunk) -> Bool)?, start: UInt64
         ) {
             self.body = body
             self.request = request
             self.deadline = deadline
             self.maxRetries = maxRetries
             self.streaming = streaming
+            self.keepHeaders = keepHeaders
             self.onDelta = onDelta
             self.start = start
         }
@@ -241,6 +248,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
         fileprivate func newAttempt(limit: Int64) {
             result.attempts += 1
             let sink = ResponseSink(limit: limit)
+            sink.keepHeaders = keepHeaders
             stream = nil
             if streaming {
                 let stream = StreamAssembler(
@@ -283,13 +291,16 @@ public final class Qwen3VLClient: @unchecked Sendable {
             }
             headers = h
         }
+        let timeoutMs = call.timeoutMs ?? options.timeoutMs
         let request = HTTPRequest(
             url: call.url(url), body: body, headers: headers, bearer: key.map { UnsafePointer($0.cString) },
             connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: call.idleTimeoutMs ?? options.idleTimeoutMs,
-            idleFromStart: streaming, maxResponseBytes: options.maxResponseBytes, security: security)
+            timeoutMs: timeoutMs, idleFromStart: streaming, maxResponseBytes: options.maxResponseBytes,
+            security: security)
         return CallRun(
-            body: body, request: request, deadline: Clock.deadline(afterMs: call.timeoutMs ?? options.timeoutMs),
-            maxRetries: call.maxRetries ?? options.maxRetries, streaming: streaming, onDelta: onDelta, start: start)
+            body: body, request: request, deadline: Clock.deadline(afterMs: timeoutMs),
+            maxRetries: call.maxRetries ?? options.maxRetries, streaming: streaming, keepHeaders: call.responseHeaders,
+            onDelta: onDelta, start: start)
     }
 
     /// Sets up the next attempt of `run` (its sink and stream decoder).
@@ -312,6 +323,8 @@ public final class Qwen3VLClient: @unchecked Sendable {
             redact: redacted)
         run.result.httpStatus = sink.httpStatus
         run.result.requestID = sink.requestID ?? ""
+        run.result.headersBytes = redacted(sink.headerLines.bytes)
+        run.result.errorBodyBytes = .empty
 
         var failure: Qwen3VLError
         let retryable: Bool
@@ -321,6 +334,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
             return .done(completed(run.result, body: sink.body, isCancelled: run.isCancelled, onDelta: run.onDelta))
         case .completed:
             if run.result.requestID.isEmpty { run.result.requestID = ReplyParser.errorRequestID(sink.body.bytes) ?? "" }
+            if sink.httpStatus >= 400 { run.result.errorBodyBytes = redacted(sink.body.bytes) }
             (failure, retryable) = Self.httpFailure(status: sink.httpStatus, body: sink.body.bytes)
         case .failed(let e, let r):
             (failure, retryable) = (e, r)
@@ -501,5 +515,12 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// Error text and log lines never carry a secret, whatever a server echoed back.
     private func redacted(_ s: String) -> String {
         secrets.reduce(s) { $1.redact($0) }
+    }
+
+    /// A reply's header lines or error body as the result keeps them: a secret the server echoed
+    /// is redacted (invalid UTF-8 repaired); "" when there are none or memory runs out.
+    private func redacted(_ raw: UnsafeRawBufferPointer) -> Bytes {
+        guard !raw.isEmpty else { return .empty }
+        return Bytes.copy(redacted(String(decoding: raw, as: UTF8.self))) ?? .empty
     }
 }

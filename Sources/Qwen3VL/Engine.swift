@@ -127,37 +127,65 @@ public final class EventQueue: @unchecked Sendable {
 
     /// The next event, waiting up to `timeoutMs` (0: no wait, negative: until one comes).
     public func next(timeoutMs: Int32) -> CallEvent? {
-        let deadline = timeoutMs > 0 ? Clock.deadline(afterMs: Int64(timeoutMs)) : 0
-        let event: CallEvent? = lock.withLock {
-            while true {
-                // Events of calls the host has freed are skipped here rather than searched out when
-                // it frees them (with many calls waiting, that search made every free cost the queue).
-                while head < items.count && items[head].call.isFreed { head += 1 }
-                if !isEmpty {
-                    let e = items[head]
-                    head += 1
-                    if isEmpty { reset() } else if head >= 1024 && head * 2 >= items.count {
-                        items.removeFirst(head) // taken events go in bulk, not one shift per event
-                        head = 0
-                    }
-                    return e
-                }
-                if head > 0 { reset() }
-                if closed || timeoutMs == 0 { return nil }
-                waiters += 1
-                let woken = timeoutMs < 0 ? { lock.wait(); return true }() : lock.wait(untilNs: deadline)
-                waiters -= 1
-                if !woken { return nil }
-            }
-        }
+        let event: CallEvent? = lock.withLock { waitLocked(timeoutMs) ? popLocked() : nil }
         guard let event else { return nil }
+        taken(event)
+        return event
+    }
+
+    /// The waiting events, waited for as by ``next(timeoutMs:)``, for as long as `accept` takes
+    /// each (it sees an event before it is taken, under the queue's lock; one it refuses stays
+    /// first): one lock for many events, for hosts that take them in batches.
+    public func take(timeoutMs: Int32, accept: (CallEvent) -> Bool) -> [CallEvent] {
+        var batch: [CallEvent] = []
+        lock.withLock {
+            guard waitLocked(timeoutMs) else { return }
+            while let e = peekLocked(), accept(e), let popped = popLocked() { batch.append(popped) }
+        }
+        for e in batch { taken(e) }
+        return batch
+    }
+
+    /// Waits (under the lock) until an event waits; false when none came in time.
+    private func waitLocked(_ timeoutMs: Int32) -> Bool {
+        let deadline = timeoutMs > 0 ? Clock.deadline(afterMs: Int64(timeoutMs)) : 0
+        while true {
+            if peekLocked() != nil { return true }
+            if head > 0 { reset() }
+            if closed || timeoutMs == 0 { return false }
+            waiters += 1
+            let woken = timeoutMs < 0 ? { lock.wait(); return true }() : lock.wait(untilNs: deadline)
+            waiters -= 1
+            if !woken { return false }
+        }
+    }
+
+    /// The next event to take, if any. Events of calls the host has freed are skipped here rather
+    /// than searched out when it frees them (with many calls waiting, that search made every free
+    /// cost the queue).
+    private func peekLocked() -> CallEvent? {
+        while head < items.count && items[head].call.isFreed { head += 1 }
+        return isEmpty ? nil : items[head]
+    }
+
+    private func popLocked() -> CallEvent? {
+        guard let e = peekLocked() else { return nil }
+        head += 1
+        if isEmpty { reset() } else if head >= 1024 && head * 2 >= items.count {
+            items.removeFirst(head) // taken events go in bulk, not one shift per event
+            head = 0
+        }
+        return e
+    }
+
+    /// What taking an event means for its call: its end marked, or its budget given back.
+    private func taken(_ event: CallEvent) {
         if event.kind == .done {
             event.call.markTaken()
         } else {
             let left = event.call.pendingBytes.subtract(event.size, ordering: .relaxed).newValue
             if left < Self.budget / 2 && event.call.paused.load(ordering: .acquiring) { resume(event.call) }
         }
-        return event
     }
 
     /// The queue has just been emptied: the descriptor stops being readable.
@@ -403,7 +431,7 @@ final class Engine: @unchecked Sendable {
             return true
         }
         let remaining = Clock.msUntil(run.deadline)
-        guard remaining > 0 else { return conclude(call, .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms"), retryable: false)) }
+        guard remaining > 0 else { return conclude(call, .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(run.request.timeoutMs) ms)"), retryable: false)) }
         guard let h = spare.popLast() ?? EasyHandle(share: q3v_share_handle(share), sockets: sockets, multiplexed: true) else {
             return finish(call, Qwen3VLError(.internal, "could not create a libcurl handle"))
         }

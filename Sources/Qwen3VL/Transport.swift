@@ -33,6 +33,8 @@ struct HTTPRequest {
     var bearer: UnsafePointer<CChar>?   // the client's SecretKey, alive for the whole call
     var connectTimeoutMs: Int64
     var idleTimeoutMs: Int64
+    /// The call's whole limit (timeout_ms), for the message that says it was hit.
+    var timeoutMs: Int64
     /// Streams count silence from the start of the attempt; plain calls only once the reply began,
     /// since a model may think for minutes before its first byte.
     var idleFromStart: Bool
@@ -57,6 +59,9 @@ final class ResponseSink {
     var retryAfter: String?
     var retryAfterMs: String?
     var contentType = ""
+    /// Header lines are kept (in `headerLines`) for every reply when set, else for HTTP errors only.
+    var keepHeaders = false
+    let headerLines = ByteBuffer()
     /// A reply's body, sized by the server: grown without trapping when memory runs short.
     let body = ByteBuffer()
     /// Memory ran out while the body arrived.
@@ -97,10 +102,13 @@ final class ResponseSink {
             while i < text.count, text[i] >= 48, text[i] <= 57, code < 1000 { code = code * 10 + Int(text[i] - 48); i += 1 }
             httpStatus = code
             requestID = nil; retryAfter = nil; retryAfterMs = nil; contentType = ""
+            headerLines.removeAll()
             return
         }
+        guard let colon = text.firstIndex(of: 58) else { return }
+        if keepHeaders || httpStatus >= 400, !(headerLines.append(text) && headerLines.append(byte: 10)) { outOfMemory = true }
         // Only names of the lengths below matter: most lines are passed over by their length alone.
-        guard let colon = text.firstIndex(of: 58), colon < Self.wanted.count else { return }
+        guard colon < Self.wanted.count else { return }
         guard let name = Self.wanted[colon].first(where: { n in n.indices.allSatisfy { text[$0] | 0x20 == n[$0] } }) else { return }
         var a = colon + 1, b = text.count
         while a < b && (text[a] == 32 || text[a] == 9) { a += 1 }
@@ -334,6 +342,8 @@ final class EasyHandle: @unchecked Sendable {
         return ok
     }
 
+    static let deadlineSlackMs: Int64 = 20
+
     func outcome(_ code: CURLcode, sink: ResponseSink, deadlineNs: UInt64, req: HTTPRequest) -> TransferOutcome {
         if code == CURLE_OK { return .completed }
         let detail = curlDetail(code)
@@ -345,10 +355,13 @@ final class EasyHandle: @unchecked Sendable {
              CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_USE_SSL_FAILED:
             return .failed(Qwen3VLError(.connect, "TLS: \(detail)"), retryable: false)
         case CURLE_OPERATION_TIMEDOUT:
-            if Clock.msUntil(deadlineNs) <= 0 {
-                return .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms"), retryable: false)
+            // libcurl's timers may fire a millisecond or two before the deadline: with so little
+            // left, it was the call's limit (and no retry could start anyway).
+            if Clock.msUntil(deadlineNs) <= Self.deadlineSlackMs {
+                return .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(req.timeoutMs) ms)"), retryable: false)
             }
-            return .failed(Qwen3VLError(.timeout, detail), retryable: !sink.gotHeaders)
+            // Well within the deadline, so the limit hit was the connection attempt's.
+            return .failed(Qwen3VLError(.timeout, "\(detail) (connect_timeout_ms \(req.connectTimeoutMs) ms)"), retryable: !sink.gotHeaders)
         case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE:
             if !sink.gotHeaders || sink.httpStatus == 0 {
                 return .failed(Qwen3VLError(.connect, "connection lost before a reply: \(detail)"), retryable: true)
@@ -425,7 +438,7 @@ final class Connection: @unchecked Sendable {
     /// Runs one HTTP POST to its end, a failure, the deadline, the idle limit or cancellation.
     func perform(_ req: HTTPRequest, sink: ResponseSink, deadlineNs: UInt64, context: CallContext) -> TransferOutcome {
         let remaining = Clock.msUntil(deadlineNs)
-        guard remaining > 0 else { return .failed(Qwen3VLError(.timeout, "timed out before the request was sent"), retryable: false) }
+        guard remaining > 0 else { return .failed(Qwen3VLError(.timeout, "timed out before the request was sent (timeout_ms \(req.timeoutMs) ms)"), retryable: false) }
         guard handle.prepare(req, sink: sink, timeoutMs: remaining) else {
             return .failed(Qwen3VLError(.internal, "could not configure libcurl"), retryable: false)
         }

@@ -206,6 +206,16 @@ public func qwen3vl_result_tool_calls_json(_ r: OpaquePointer?) -> UnsafePointer
 }
 
 @c @implementation
+public func qwen3vl_result_headers(_ r: OpaquePointer?) -> UnsafePointer<CChar>? { string(r) { $0.headers.base } }
+
+@c @implementation
+public func qwen3vl_result_error_body(_ r: OpaquePointer?, _ len: UnsafeMutablePointer<Int>?) -> UnsafePointer<CChar>? {
+    let body = ResultBox.from(r)?.errorBody ?? .empty
+    len?.pointee = body.count
+    return body.base
+}
+
+@c @implementation
 public func qwen3vl_result_tokens(_ r: OpaquePointer?, _ kind: Int32) -> Int64 {
     guard let box = ResultBox.from(r) else { return -1 }
     switch kind {

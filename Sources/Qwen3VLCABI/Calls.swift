@@ -56,6 +56,54 @@ public func qwen3vl_client_next_event(_ client: OpaquePointer?, _ timeout_ms: In
     return OpaquePointer(Unmanaged.passRetained(e).toOpaque())
 }
 
+/// Bytes a record of qwen3vl_client_take_events takes: a 40-byte head, the text and the chunk
+/// JSON, padded to a multiple of 8; nil if that overflows.
+private func recordSize(_ e: CallEvent) -> Int? {
+    let (a, o1) = e.text.count.addingReportingOverflow(e.chunk.count)
+    let (b, o2) = a.addingReportingOverflow(40 + 7)
+    return o1 || o2 ? nil : b & ~7
+}
+
+@c @implementation
+public func qwen3vl_client_take_events(
+    _ client: OpaquePointer?, _ timeout_ms: Int32, _ buf: UnsafeMutableRawPointer?,
+    _ cap: Int, _ used: UnsafeMutablePointer<Int>?
+) -> Int {
+    used?.pointee = 0
+    guard let c = Qwen3VLCABI.client(client), let buf else { return 0 }
+    var room = cap
+    var needed = 0 // the size of a first event that does not fit at all
+    let batch = c.takeEvents(timeoutMs: timeout_ms) { e in
+        let size = recordSize(e) ?? Int.max
+        guard size <= room else {
+            if room == cap { needed = size }
+            return false
+        }
+        room -= size
+        return true
+    }
+    var at = 0
+    for e in batch {
+        let size = recordSize(e) ?? 0 // each fitted, so its size was computed without overflow
+        let head = buf + at
+        head.storeBytes(of: UInt64(UInt(bitPattern: e.call.userData)), toByteOffset: 0, as: UInt64.self)
+        head.storeBytes(
+            of: UInt64(UInt(bitPattern: Unmanaged.passUnretained(e.call).toOpaque())), toByteOffset: 8,
+            as: UInt64.self)
+        head.storeBytes(of: UInt32(bitPattern: e.kind.rawValue), toByteOffset: 16, as: UInt32.self)
+        head.storeBytes(of: 0, toByteOffset: 20, as: UInt32.self)
+        head.storeBytes(of: UInt64(e.text.count), toByteOffset: 24, as: UInt64.self)
+        head.storeBytes(of: UInt64(e.chunk.count), toByteOffset: 32, as: UInt64.self)
+        (head + 40).copyMemory(from: e.text.base, byteCount: e.text.count)
+        (head + 40 + e.text.count).copyMemory(from: e.chunk.base, byteCount: e.chunk.count)
+        let end = 40 + e.text.count + e.chunk.count
+        (head + end).initializeMemory(as: UInt8.self, repeating: 0, count: size - end)
+        at += size
+    }
+    used?.pointee = batch.isEmpty ? needed : at
+    return batch.count
+}
+
 @c @implementation
 public func qwen3vl_event_kind(_ ev: OpaquePointer?) -> Int32 { event(ev)?.kind.rawValue ?? 0 }
 

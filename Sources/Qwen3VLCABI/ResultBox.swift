@@ -19,6 +19,8 @@ final class ResultBox {
     let text: Bytes
     let json: Bytes
     let toolCalls: Bytes
+    let headers: Bytes
+    let errorBody: Bytes
 
     /// Nil only when memory for the copies runs out.
     init?(_ r: ChatResult) {
@@ -32,6 +34,7 @@ final class ResultBox {
         elapsedMs = r.elapsedMs
         (error, finishReason, requestID) = (UnsafePointer(e), UnsafePointer(f), UnsafePointer(id))
         (text, json, toolCalls) = (r.textBytes, r.jsonBytes, r.toolCallsBytes)
+        (headers, errorBody) = (r.headersBytes, r.errorBodyBytes)
     }
 
     deinit {

@@ -99,6 +99,55 @@ static void test_stream_events_in_order(void) {
     qwen3vl_client_free(c);
 }
 
+/* One record of qwen3vl_client_take_events, as the header lays it out. */
+typedef struct { uint64_t user_data, call; uint32_t kind, zero; uint64_t text_len, chunk_len; } take_head;
+
+static void test_take_events_in_batches(void) {
+    qwen3vl_client *c = client_for("sse:pieces=4096", new_uid(), NULL); /* the stream in one or two writes */
+    static unsigned char buf[1 << 16] __attribute__((aligned(8)));
+    size_t used = 99;
+    CHECK(qwen3vl_client_take_events(c, 0, buf, sizeof buf, &used) == 0 && used == 0); /* none yet */
+    int tag = 7;
+    qwen3vl_call *call = qwen3vl_call_start(c, HELLO, "{\"stream\": true}", &tag);
+    /* Too small a buffer takes nothing and says what the first event needs; the event stays. */
+    struct pollfd p = {qwen3vl_client_event_fd(c), POLLIN, 0};
+    CHECK(poll(&p, 1, (int)(5000 * t_slow)) == 1);
+    CHECK(qwen3vl_client_take_events(c, 0, buf, 16, &used) == 0);
+    CHECK(used >= 40 && used % 8 == 0);
+    char text[256] = {0};
+    size_t len = 0;
+    int done = 0, deltas = 0, batches = 0;
+    while (!done) {
+        size_t n = qwen3vl_client_take_events(c, (int)(5000 * t_slow), buf, sizeof buf, &used);
+        if (n == 0) break;
+        batches++;
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+            take_head h;
+            memcpy(&h, buf + at, sizeof h);
+            CHECK(h.user_data == (uint64_t)(uintptr_t)&tag && h.call == (uint64_t)(uintptr_t)call && h.zero == 0);
+            CHECK(done == 0); /* DONE last */
+            if (h.kind == QWEN3VL_EVENT_DELTA) {
+                deltas++;
+                if (len + h.text_len < sizeof text) { memcpy(text + len, buf + at + 40, h.text_len); len += h.text_len; }
+                CHECK(h.chunk_len > 0 && buf[at + 40 + h.text_len] == '{');
+            } else {
+                CHECK(h.kind == QWEN3VL_EVENT_DONE && h.text_len == 0 && h.chunk_len == 0);
+                done = 1;
+            }
+            at += (40 + h.text_len + h.chunk_len + 7) & ~(size_t)7;
+        }
+        CHECK(at == used);
+    }
+    CHECK(done && deltas > 10 && batches < deltas);
+    CHECK_STR(text, "echo: Hello there");
+    CHECK_STATUS(qwen3vl_call_result(call), QWEN3VL_OK);
+    CHECK(poll(&p, 1, 0) == 0); /* all taken: not readable */
+    qwen3vl_call_free(call);
+    CHECK(qwen3vl_client_take_events(NULL, 0, buf, sizeof buf, &used) == 0 && used == 0);
+    qwen3vl_client_free(c);
+}
+
 static void test_failures_arrive_as_done(void) {
     qwen3vl_client *c = client_for("ok", new_uid(), NULL);
     qwen3vl_call *bad = qwen3vl_call_start(c, "{\"messages\": 5}", NULL, NULL);
@@ -392,6 +441,7 @@ int main(int argc, char **argv) {
     static const test_case tests[] = {
         {"plain_call", test_plain_call},
         {"stream_events_in_order", test_stream_events_in_order},
+        {"take_events_in_batches", test_take_events_in_batches},
         {"failures_arrive_as_done", test_failures_arrive_as_done},
         {"timeout_and_retry_on_the_io_thread", test_timeout_and_retry_on_the_io_thread},
         {"many_streams_one_thread", test_many_streams_one_thread},

@@ -392,6 +392,52 @@ static void test_key_never_in_errors(void) {
     qwen3vl_client_free(c);
 }
 
+static void test_error_body_and_headers(void) {
+    /* An HTTP error keeps its body and header lines (for bindings that show them, as openai's
+       APIStatusError.body and .response do), with a key the server echoed redacted. */
+    qwen3vl_client *c = client_for("status:429:ra=0", new_uid(), "\"max_retries\":0");
+    qwen3vl_result *r = qwen3vl_chat(c, HELLO);
+    CHECK_STATUS(r, QWEN3VL_ERR_RATE_LIMIT);
+    size_t len = 0;
+    const char *body = qwen3vl_result_error_body(r, &len);
+    CHECK_STR(body, "{\"error\": {\"message\": \"stand-in says 429\", \"type\": \"rate_limit_exceeded\", "
+                    "\"code\": \"rate_limit_exceeded\"}}");
+    CHECK(len == strlen(body));
+    CHECK_CONTAINS(qwen3vl_result_headers(r), "Retry-After: 0\n");
+    CHECK_CONTAINS(qwen3vl_result_headers(r), "Content-Type: application/json\n");
+    CHECK(strstr(qwen3vl_result_headers(r), "HTTP/") == NULL);
+    qwen3vl_result_free(r);
+    qwen3vl_client_free(c);
+
+    c = client_for("echoauth", new_uid(), NULL);
+    r = qwen3vl_chat(c, HELLO);
+    CHECK_CONTAINS(qwen3vl_result_error_body(r, NULL), "Invalid key: Bearer [redacted]");
+    CHECK(strstr(qwen3vl_result_error_body(r, NULL), "test-key-123") == NULL);
+    qwen3vl_result_free(r);
+    qwen3vl_client_free(c);
+
+    /* A success keeps its headers only when asked; an error body never exists for it. */
+    c = client_for("status:503:ra=0,ok", new_uid(), NULL);
+    r = qwen3vl_chat_v2(c, HELLO, "{\"response_headers\": true}", NULL, NULL, NULL);
+    CHECK_STATUS(r, QWEN3VL_OK);
+    CHECK(qwen3vl_result_attempts(r) == 2);
+    CHECK_CONTAINS(qwen3vl_result_headers(r), "x-inference-id: inf-");
+    CHECK(strstr(qwen3vl_result_headers(r), "Retry-After") == NULL); /* the failed attempt's are gone */
+    CHECK_STR(qwen3vl_result_error_body(r, &len), "");
+    CHECK(len == 0);
+    qwen3vl_result_free(r);
+    r = qwen3vl_chat(c, HELLO);
+    CHECK_STR(qwen3vl_result_headers(r), "");
+    qwen3vl_result_free(r);
+    r = qwen3vl_chat_v2(c, HELLO, "{\"response_headers\": 1}", NULL, NULL, NULL);
+    CHECK_STATUS(r, QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK_CONTAINS(qwen3vl_result_error(r), "response_headers");
+    qwen3vl_result_free(r);
+    qwen3vl_client_free(c);
+    CHECK_STR(qwen3vl_result_headers(NULL), "");
+    CHECK_STR(qwen3vl_result_error_body(NULL, &len), "");
+}
+
 static void test_connect_error(void) {
     qwen3vl_client *c = qwen3vl_client_new("{\"base_url\":\"http://127.0.0.1:1/v1\",\"max_retries\":1}", NULL, 0);
     double t0 = now_ms();
@@ -453,7 +499,7 @@ static void test_retry_after(void) {
 }
 
 static void test_timeouts(void) {
-    double took = timed_call("hang:5", "\"timeout_ms\":600", QWEN3VL_ERR_TIMEOUT, "timeout_ms");
+    double took = timed_call("hang:5", "\"timeout_ms\":600", QWEN3VL_ERR_TIMEOUT, "timeout_ms (600 ms)");
     CHECK(took >= 590 && took < 1500 * t_slow);
     took = timed_call("stall:5", "\"idle_timeout_ms\":300,\"timeout_ms\":10000", QWEN3VL_ERR_TIMEOUT, "idle_timeout_ms");
     CHECK(took >= 290 && took < 1800 * t_slow);
@@ -603,6 +649,7 @@ int main(int argc, char **argv) {
         {"http_errors", test_http_errors},
         {"vendor_request_id", test_vendor_request_id},
         {"key_never_in_errors", test_key_never_in_errors},
+        {"error_body_and_headers", test_error_body_and_headers},
         {"connect_error", test_connect_error},
         {"retry_after", test_retry_after},
         {"timeouts", test_timeouts},

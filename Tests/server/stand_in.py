@@ -15,7 +15,9 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
 
     ok                       (a stream, as sse, when the request asks for one, else) a chat.completion
                              echoing the last user text, then for each image or
-                             video: "[image_url image/png 1234 <crc32 hex>]" (data: URIs decoded)
+                             video: "[image_url image/png 1234 <crc32 hex>]" (data: URIs decoded);
+                             with per-token logprobs when the request has "logprobs": true
+    ok:text=T                the same with T as the reply's text (percent-escaped in the URL)
     status:429:ra=1          HTTP 429 with Retry-After: 1 (ra_ms= for retry-after-ms)
     status:503               HTTP 503 in OpenAI's error shape
     flat:400                 the vendor's flat error shape, message as a list, statusCode a string
@@ -57,6 +59,8 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
                              text=T                stream T instead of the echo
                              donespace             "data: [DONE] " (a trailing space) as the end
                              repeat=N              the text N times over (one event per character)
+                             (a last chunk with usage and no choices when the request's
+                             stream_options.include_usage is true, as OpenAI's service sends it)
     json-for-stream          a plain chat.completion even when the request asked for a stream
     sseerror:CODE            HTTP CODE whose body is an SSE "event: error" frame
     bareerror                200 text/event-stream whose body is a bare JSON error object, no SSE framing
@@ -147,6 +151,19 @@ def completion(req, content=None, finish="stop", message_extra=None):
     }
 
 
+def logprobs(text, top):
+    """Made-up log probabilities for each word of text (a token each), in OpenAI's shape."""
+    tokens = [w + " " for w in text.split(" ")]
+    tokens[-1] = tokens[-1][:-1]
+    content = []
+    for i, t in enumerate(tokens):
+        lp = -0.25 * (i + 1)
+        alts = [{"token": t, "logprob": lp, "bytes": list(t.encode())},
+                {"token": "?", "logprob": lp - 3, "bytes": [63]}]
+        content.append({"token": t, "logprob": lp, "bytes": list(t.encode()), "top_logprobs": alts[:top]})
+    return {"content": content, "refusal": None}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in separate writes
@@ -228,9 +245,13 @@ class Handler(BaseHTTPRequestHandler):
         opts = dict(a.split("=", 1) for a in args if "=" in a)
         pos = [a for a in args if "=" not in a]
         if name == "ok" and isinstance(req, dict) and req.get("stream") is True:
-            self.sse(req, ["pieces=4096"], {"pieces": "4096"})  # a real server streams when asked
+            self.sse(req, ["pieces=4096"], dict(opts, pieces="4096"))  # a real server streams when asked
         elif name == "ok":
-            self.send_json(200, completion(req), ids)
+            reply = completion(req, content=opts.get("text"))
+            if isinstance(req, dict) and req.get("logprobs") is True:
+                reply["choices"][0]["logprobs"] = logprobs(reply["choices"][0]["message"]["content"],
+                                                           req.get("top_logprobs") or 0)
+            self.send_json(200, reply, ids)
         elif name == "slow":
             time.sleep(int(pos[0]) / 1000.0)
             self.send_json(200, completion(req), ids)
@@ -429,7 +450,10 @@ class Handler(BaseHTTPRequestHandler):
             events.append(chunk({}, finish))
         text = text * int(opts.get("repeat", "1"))
         usage = {"prompt_tokens": 11, "completion_tokens": len(text), "total_tokens": 11 + len(text)}
-        events.append(dict(base, choices=[], usage=usage, meta={"usage": {"credits_used": 7, "usd_spent": 0.0000035}}))
+        so = req.get("stream_options") if isinstance(req, dict) else None
+        if isinstance(so, dict) and so.get("include_usage") is True:
+            # As OpenAI's service: the usage chunk only for a request that asks for it.
+            events.append(dict(base, choices=[], usage=usage, meta={"usage": {"credits_used": 7, "usd_spent": 0.0000035}}))
 
         out = []
         for i, ev in enumerate(events):

@@ -14,6 +14,11 @@ STAND_IN = REPO / "Tests" / "server" / "stand_in.py"
 _uids = itertools.count()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: builds wheels or virtualenvs, or runs mypy on openai (left out by "
+                                       "./scripts/test.sh quick)")
+
+
 @pytest.fixture(scope="session")
 def port() -> Iterator[int]:
     proc = subprocess.Popen([sys.executable, str(STAND_IN), "--lifetime", "1800"], stdin=subprocess.PIPE,

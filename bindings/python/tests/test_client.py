@@ -97,7 +97,7 @@ def test_errors(base: Callable[..., str], tmp_path: Path) -> None:
         ("status:401", qwen3vl.AuthenticationError, 401, "stand-in says 401"),
         ("flat:403", qwen3vl.AuthenticationError, 403, "messages must be an array"),
         ("flat:400", qwen3vl.BadRequestError, 400, "model is unknown"),
-        ("status:429:ra=0", qwen3vl.RateLimitError, 429, "after 3 attempts"),
+        ("status:429:ra=0", qwen3vl.RateLimitError, 429, "Error code: 429 - stand-in says 429"),
         ("html:502", qwen3vl.ServerError, 502, "502 Bad Gateway"),
         ("notjson", qwen3vl.ProtocolError, 200, "maintenance"),
         ("big:5000", qwen3vl.ResponseTooLargeError, 200, "max_response_bytes"),

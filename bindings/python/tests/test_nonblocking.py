@@ -40,6 +40,13 @@ def wait_until(what: Callable[[], bool], seconds: float = 5.0) -> float:
     return time.monotonic() - t0
 
 
+
+def sync_twin(ac: qwen3vl.AsyncClient) -> qwen3vl.Client:
+    """A Client on the same native client as ``ac``: sync callers and loops sharing one client."""
+    c = object.__new__(qwen3vl.Client)
+    c._setup(ac._native, ac._options, {})
+    return c
+
 def test_500_concurrent_calls_on_one_loop(base: Callable[..., str]) -> None:
     async def main() -> Tuple[float, List[str], int]:
         async with qwen3vl.AsyncClient(api_key="k", base_url=base("slow:50")) as c:
@@ -148,7 +155,7 @@ def test_many_streams_on_one_loop_keep_their_order(base: Callable[..., str]) -> 
 def test_threads_and_loops_share_one_client(base: Callable[..., str]) -> None:
     # Sync callers and three event loops take events from the same client; each gets its own.
     ac = qwen3vl.AsyncClient(api_key="k", base_url=base("ok"))  # streams of one event per character
-    sync = ac._client  # the same native client, used synchronously
+    sync = sync_twin(ac)  # the same native client, used synchronously
 
     def sync_worker(k: int) -> List[bool]:
         return [
@@ -167,7 +174,7 @@ def test_threads_and_loops_share_one_client(base: Callable[..., str]) -> None:
         loops = [pool.submit(asyncio.run, loop_worker(k)) for k in range(3)]
         threads = [pool.submit(sync_worker, k) for k in range(3)]
         results = [f.result(timeout=60) for f in loops + threads]
-    ac._client.close()
+    ac._close()
     assert [len(r) for r in results] == [20, 20, 20, 5, 5, 5]
     assert all(all(r) for r in results), results
 
@@ -208,7 +215,7 @@ def test_events_of_abandoned_calls_are_dropped(base: Callable[..., str]) -> None
             for t in tasks[::2]:
                 t.cancel()  # mid-stream, with their next events on the way
             done = await asyncio.gather(*tasks, return_exceptions=True)
-            reader_calls = sum(calls for calls, _ in c._client._native._readers.values())
+            reader_calls = sum(calls for calls, _ in c._native._readers.values())
         return [d if isinstance(d, str) else type(d).__name__ for d in done], reader_calls
     done, reader_calls = asyncio.run(main())
     assert done[::2] == ["CancelledError"] * 15
@@ -220,7 +227,7 @@ def test_reader_goes_when_the_calls_are_done_and_on_close(base: Callable[..., st
     async def main() -> List[bool]:
         loop = asyncio.get_running_loop()
         c = qwen3vl.AsyncClient(api_key="k", base_url=base("hang:10"))
-        fd = qwen3vl._native.lib.client_event_fd(c._client._native.handle)
+        fd = qwen3vl._native.client_event_fd(c._native.handle)
         seen = []
         await asyncio.gather(*(c.chat("x", timeout=0.2) for _ in range(3)), return_exceptions=True)
         seen.append(loop.remove_reader(fd))  # False: nothing was registered any more
@@ -240,7 +247,7 @@ def test_sync_calls_from_a_loop_thread_while_its_reader_runs(base: Callable[...,
         async with qwen3vl.AsyncClient(api_key="k", base_url=base("slow:100")) as c:
             pending = asyncio.ensure_future(c.chat("async"))
             await asyncio.sleep(0)
-            blocking = c._client.chat("blocking").text
+            blocking = sync_twin(c).chat("blocking").text
             return blocking, (await pending).text
     assert asyncio.run(main()) == ("echo: blocking", "echo: async")
 
@@ -256,10 +263,10 @@ def test_a_loop_without_readers_fails_cleanly(base: Callable[..., str]) -> None:
             loop.run_until_complete(c.chat("x"))
     finally:
         loop.close()
-    native = c._client._native
+    native = c._native
     assert native._readers == {} and native._users == 0 and native._calls == {}
-    assert c._client.chat("still fine").text == "echo: still fine"
-    c._client.close()
+    assert sync_twin(c).chat("still fine").text == "echo: still fine"
+    c._close()
 
 
 # ---- Ctrl-C in a sync call -----------------------------------------------------------------------
@@ -323,7 +330,8 @@ FORK_CHILD = """\
 import asyncio, json, os, signal, sys, threading
 import qwen3vl
 ac = qwen3vl.AsyncClient(api_key="k", base_url=sys.argv[1])
-c = ac._client
+c = object.__new__(qwen3vl.Client)
+c._setup(ac._native, ac._options, {})  # ac's client, used synchronously
 assert c.chat("parent").text == "echo: parent"
 holding, forked = threading.Event(), threading.Event()
 def taker():  # another thread of the parent, taking events when fork() happens
@@ -359,7 +367,8 @@ STORM = """\
 import asyncio, collections, json, os, signal, sys, threading, time
 import qwen3vl
 ac = qwen3vl.AsyncClient(api_key="k", base_url=sys.argv[1])
-c = ac._client  # one client for the main thread's calls and the loop's
+c = object.__new__(qwen3vl.Client)  # ac's client, for the main thread's calls
+c._setup(ac._native, ac._options, {})
 seen = collections.Counter()
 stop, go, storm_over = threading.Event(), threading.Event(), threading.Event()
 

@@ -95,7 +95,7 @@ class ImageChat:
         try:
             reply = await self._client.chat(str(prompt), images=[_image(image)], **self._params)
         except Qwen3VLError as e:
-            return None, None, f"{e.code}: {e.message}"
+            return None, None, f"{e.status_name}: {e.message}"
         except (TypeError, ValueError) as e:
             return None, None, f"QWEN3VL_ERR_INVALID_ARGUMENT: {e}"
         u = reply.usage

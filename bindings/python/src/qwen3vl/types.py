@@ -1,200 +1,276 @@
 # SPDX-License-Identifier: MIT
-"""Reply objects. ``Reply`` is this package's own; the rest mirror the attribute paths of the
-``openai`` package (``resp.choices[0].message.content``, ``chunk.choices[0].delta.content``,
-``resp.usage.total_tokens``) so code written for it ports by changing the import."""
+"""Reply objects. ``Reply`` and ``Usage`` are this package's own; the rest mirror the openai package's
+classes field by field (``resp.choices[0].message.content``, ``chunk.choices[0].delta.content``,
+``resp.usage.total_tokens``, ``choice.logprobs.content[0].token``, ``model_dump()``, ``to_json()``), so
+code written for it ports by changing the import."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, Generic, List, Literal, Optional, TypeVar
+
+from ._models import BaseModel
+from ._response import Headers
+
+ContentType = TypeVar("ContentType")
 
 
-def _opt_int(v: Any) -> Optional[int]:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+class CompletionTokensDetails(BaseModel):
+    accepted_prediction_tokens: Optional[int]
+    audio_tokens: Optional[int]
+    reasoning_tokens: Optional[int]
+    rejected_prediction_tokens: Optional[int]
+    text_tokens: Optional[int]
 
 
-def _opt_str(v: Any) -> Optional[str]:
-    return v if isinstance(v, str) else None
+class PromptTokensDetails(BaseModel):
+    audio_tokens: Optional[int]
+    cache_write_tokens: Optional[int]
+    cached_tokens: Optional[int]
+    image_tokens: Optional[int]
+    text_tokens: Optional[int]
 
 
-def _dict(v: Any) -> Dict[str, Any]:
-    return v if isinstance(v, dict) else {}
+class CompletionUsage(BaseModel):
+    """Tokens the call used."""
 
-
-@dataclass
-class CompletionUsage:
-    prompt_tokens: int
     completion_tokens: int
+    prompt_tokens: int
     total_tokens: int
-
-    @classmethod
-    def from_dict(cls, d: Any) -> Optional["CompletionUsage"]:
-        d = _dict(d)
-        if not d:
-            return None
-        return cls(d.get("prompt_tokens", 0), d.get("completion_tokens", 0), d.get("total_tokens", 0))
+    completion_tokens_details: Optional[CompletionTokensDetails]
+    prompt_tokens_details: Optional[PromptTokensDetails]
 
 
-@dataclass
-class Function:
-    name: str
+class TopLogprob(BaseModel):
+    token: str
+    bytes: Optional[List[int]]
+    logprob: float
+
+
+class ChatCompletionTokenLogprob(BaseModel):
+    """One token of the reply, its log probability and the likeliest alternatives."""
+
+    token: str
+    bytes: Optional[List[int]]
+    logprob: float
+    top_logprobs: List[TopLogprob]
+
+
+class ChoiceLogprobs(BaseModel):
+    content: Optional[List[ChatCompletionTokenLogprob]]
+    refusal: Optional[List[ChatCompletionTokenLogprob]]
+
+
+class Function(BaseModel):
     arguments: str
+    name: str
 
 
-@dataclass
-class ChatCompletionMessageToolCall:
+class ChatCompletionMessageFunctionToolCall(BaseModel):
+    """A tool call of the reply: ``function.name`` and its ``function.arguments`` (JSON text)."""
+
     id: str
     function: Function
-    type: str = "function"
-
-    @classmethod
-    def from_dict(cls, d: Any) -> "ChatCompletionMessageToolCall":
-        d = _dict(d)
-        f = _dict(d.get("function"))
-        return cls(d.get("id", ""), Function(f.get("name", ""), f.get("arguments", "")), d.get("type", "function"))
+    type: Literal["function"]
 
 
-@dataclass
-class ChatCompletionMessage:
-    role: str
+ChatCompletionMessageToolCall = ChatCompletionMessageFunctionToolCall
+
+
+class FunctionCall(BaseModel):
+    arguments: str
+    name: str
+
+
+class ChatCompletionAudio(BaseModel):
+    id: str
+    data: str
+    expires_at: int
+    transcript: str
+
+
+class ChatCompletionMessage(BaseModel):
+    """The reply's message. It may go straight back into ``messages`` for the next call."""
+
     content: Optional[str]
-    tool_calls: Optional[List[ChatCompletionMessageToolCall]] = None
-    refusal: Optional[str] = None
-    reasoning_content: Optional[str] = None
-
-    @classmethod
-    def from_dict(cls, d: Any) -> "ChatCompletionMessage":
-        d = _dict(d)
-        calls = d.get("tool_calls")
-        return cls(d.get("role", "assistant"), _opt_str(d.get("content")),
-                   [ChatCompletionMessageToolCall.from_dict(c) for c in calls] if isinstance(calls, list) and calls else None,
-                   _opt_str(d.get("refusal")), _opt_str(d.get("reasoning_content")))
+    refusal: Optional[str]
+    role: Literal["assistant"]
+    annotations: Optional[List[Dict[str, Any]]]
+    audio: Optional[ChatCompletionAudio]
+    function_call: Optional[FunctionCall]
+    tool_calls: Optional[List[ChatCompletionMessageFunctionToolCall]]
 
 
-@dataclass
-class Choice:
+class Choice(BaseModel):
+    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
     index: int
+    logprobs: Optional[ChoiceLogprobs]
     message: ChatCompletionMessage
-    finish_reason: Optional[str]
-    logprobs: Optional[Any] = None
 
 
-@dataclass
-class ChatCompletion:
+class ChatCompletion(BaseModel):
+    """A whole reply, as ``chat.completions.create()`` returns it."""
+
     id: str
     choices: List[Choice]
     created: int
     model: str
-    object: str
-    usage: Optional[CompletionUsage] = None
-    system_fingerprint: Optional[str] = None
-    _raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "ChatCompletion":
-        choices = [Choice(c.get("index", i), ChatCompletionMessage.from_dict(c.get("message")),
-                          _opt_str(c.get("finish_reason")), c.get("logprobs"))
-                   for i, c in enumerate(d.get("choices") or []) if isinstance(c, dict)]
-        return cls(d.get("id", ""), choices, d.get("created", 0), d.get("model", ""), d.get("object", "chat.completion"),
-                   CompletionUsage.from_dict(d.get("usage")), _opt_str(d.get("system_fingerprint")), d)
-
-    def model_dump(self) -> Dict[str, Any]:
-        """The reply as the server sent it (or, for a stream, as it would have)."""
-        return self._raw
+    object: Literal["chat.completion"]
+    metadata: Optional[Dict[str, str]]
+    moderation: Optional[Dict[str, Any]]
+    service_tier: Optional[str]
+    system_fingerprint: Optional[str]
+    usage: Optional[CompletionUsage]
 
 
-@dataclass
-class ChoiceDeltaToolCallFunction:
-    name: Optional[str] = None
-    arguments: Optional[str] = None
+class ChoiceDeltaFunctionCall(BaseModel):
+    arguments: Optional[str]
+    name: Optional[str]
 
 
-@dataclass
-class ChoiceDeltaToolCall:
+class ChoiceDeltaToolCallFunction(BaseModel):
+    arguments: Optional[str]
+    name: Optional[str]
+
+
+class ChoiceDeltaToolCall(BaseModel):
     index: int
-    id: Optional[str] = None
-    function: Optional[ChoiceDeltaToolCallFunction] = None
-    type: Optional[str] = None
+    id: Optional[str]
+    function: Optional[ChoiceDeltaToolCallFunction]
+    type: Optional[Literal["function"]]
 
 
-@dataclass
-class ChoiceDelta:
-    content: Optional[str] = None
-    role: Optional[str] = None
-    tool_calls: Optional[List[ChoiceDeltaToolCall]] = None
-    reasoning_content: Optional[str] = None
-
-    @classmethod
-    def from_dict(cls, d: Any) -> "ChoiceDelta":
-        d = _dict(d)
-        calls = d.get("tool_calls")
-        parsed = None
-        if isinstance(calls, list):
-            parsed = []
-            for c in calls:
-                c = _dict(c)
-                f = c.get("function")
-                parsed.append(ChoiceDeltaToolCall(
-                    c.get("index", 0), _opt_str(c.get("id")),
-                    ChoiceDeltaToolCallFunction(_opt_str(_dict(f).get("name")), _opt_str(_dict(f).get("arguments")))
-                    if isinstance(f, dict) else None, _opt_str(c.get("type"))))
-        return cls(_opt_str(d.get("content")), _opt_str(d.get("role")), parsed, _opt_str(d.get("reasoning_content")))
+class ChoiceDeltaAudio(BaseModel):
+    id: Optional[str]
+    data: Optional[str]
+    expires_at: Optional[int]
+    transcript: Optional[str]
 
 
-@dataclass
-class ChunkChoice:
-    index: int
+class ChoiceDelta(BaseModel):
+    audio: Optional[ChoiceDeltaAudio]
+    content: Optional[str]
+    function_call: Optional[ChoiceDeltaFunctionCall]
+    refusal: Optional[str]
+    role: Optional[Literal["developer", "system", "user", "assistant", "tool"]]
+    tool_calls: Optional[List[ChoiceDeltaToolCall]]
+
+
+class ChunkChoice(BaseModel):
     delta: ChoiceDelta
-    finish_reason: Optional[str] = None
-    logprobs: Optional[Any] = None
+    index: int
+    finish_reason: Optional[Literal["stop", "length", "tool_calls", "content_filter", "function_call"]]
+    logprobs: Optional[ChoiceLogprobs]
 
 
-@dataclass
-class ChatCompletionChunk:
+class ChatCompletionChunk(BaseModel):
+    """One piece of a streamed reply. Its ``choices`` is empty for the last one, which carries
+    ``usage``, and which a stream yields only when the call asked for it with
+    ``stream_options={"include_usage": True}`` (as the openai package does)."""
+
     id: str
     choices: List[ChunkChoice]
     created: int
     model: str
-    object: str
-    usage: Optional[CompletionUsage] = None
-    system_fingerprint: Optional[str] = None
-    _raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    object: Literal["chat.completion.chunk"]
+    moderation: Optional[Dict[str, Any]]
+    obfuscation: Optional[str]
+    service_tier: Optional[str]
+    system_fingerprint: Optional[str]
+    usage: Optional[CompletionUsage]
 
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "ChatCompletionChunk":
-        choices = [ChunkChoice(c.get("index", i), ChoiceDelta.from_dict(c.get("delta")), _opt_str(c.get("finish_reason")),
-                               c.get("logprobs"))
-                   for i, c in enumerate(d.get("choices") or []) if isinstance(c, dict)]
-        return cls(d.get("id", ""), choices, d.get("created", 0), d.get("model", ""),
-                   d.get("object", "chat.completion.chunk"), CompletionUsage.from_dict(d.get("usage")),
-                   _opt_str(d.get("system_fingerprint")), d)
 
-    def model_dump(self) -> Dict[str, Any]:
-        return self._raw
+class ParsedFunction(Function):
+    parsed_arguments: Optional[object]
+
+
+class ParsedFunctionToolCall(ChatCompletionMessageFunctionToolCall):
+    function: ParsedFunction
+
+
+class ParsedChatCompletionMessage(ChatCompletionMessage, Generic[ContentType]):
+    """A message whose content ``chat.completions.parse()`` read into ``parsed``."""
+
+    tool_calls: Optional[List[ParsedFunctionToolCall]]  # type: ignore[assignment]
+    parsed: Optional[ContentType]
+
+
+class ParsedChoice(Choice, Generic[ContentType]):
+    message: ParsedChatCompletionMessage[ContentType]
+
+
+class ParsedChatCompletion(ChatCompletion, Generic[ContentType]):
+    """What ``chat.completions.parse()`` returns: ``choices[0].message.parsed`` holds the content
+    read into the ``response_format`` model."""
+
+    choices: List[ParsedChoice[ContentType]]  # type: ignore[assignment]
 
 
 @dataclass
 class Usage:
+    """Tokens a call used; None where the server did not say."""
+
     prompt_tokens: Optional[int]
     completion_tokens: Optional[int]
     total_tokens: Optional[int]
 
 
-@dataclass
 class Reply:
-    """A whole reply: ``text`` is what most callers want; ``raw`` the chat.completion as a dict."""
+    """A whole reply of ``client.chat()`` or a stream: ``text`` is what most callers want, ``raw``
+    the chat.completion as a dict (read only when first asked for), ``to_openai()`` the same as a
+    ChatCompletion."""
 
-    text: str
-    finish_reason: str
-    usage: Usage
-    request_id: str
-    tool_calls: List[Dict[str, Any]]
-    raw: Dict[str, Any]
-    http_status: int
-    attempts: int
-    elapsed_ms: float
+    __slots__ = ("text", "finish_reason", "usage", "request_id", "http_status", "attempts", "elapsed_ms",
+                 "_json", "_raw", "_tool_calls_json", "_tool_calls", "_headers")
+
+    def __init__(self, text: str, finish_reason: str, usage: Usage, request_id: str, http_status: int,
+                 attempts: int, elapsed_ms: float, json_text: bytes = b"", tool_calls_json: bytes = b"",
+                 headers: bytes = b"") -> None:
+        self.text = text
+        self.finish_reason = finish_reason
+        self.usage = usage
+        self.request_id = request_id
+        self.http_status = http_status
+        self.attempts = attempts
+        self.elapsed_ms = elapsed_ms
+        self._json = json_text
+        self._raw: Optional[Dict[str, Any]] = None
+        self._tool_calls_json = tool_calls_json
+        self._tool_calls: Optional[List[Dict[str, Any]]] = None
+        self._headers = headers
+
+    @property
+    def raw(self) -> Dict[str, Any]:
+        """The chat.completion object as a dict (a stream's, assembled)."""
+        if self._raw is None:
+            d = json.loads(self._json) if self._json else {}
+            self._raw = d if isinstance(d, dict) else {}
+        return self._raw
+
+    @property
+    def raw_json(self) -> bytes:
+        """The chat.completion as JSON text: a call's reply as the server sent it."""
+        return self._json
+
+    @property
+    def tool_calls(self) -> List[Dict[str, Any]]:
+        """The reply's tool calls: [{"id", "type", "function": {"name", "arguments"}}, ...]."""
+        if self._tool_calls is None:
+            calls = json.loads(self._tool_calls_json) if self._tool_calls_json else []
+            self._tool_calls = calls if isinstance(calls, list) else []
+        return self._tool_calls
+
+    @property
+    def headers(self) -> Headers:
+        """The reply's HTTP headers when the call asked for them (empty otherwise)."""
+        return Headers(self._headers)
 
     def to_openai(self) -> ChatCompletion:
-        return ChatCompletion.from_dict(self.raw)
+        return ChatCompletion(self.raw)
 
     def __str__(self) -> str:
         return self.text
+
+    def __repr__(self) -> str:
+        return (f"Reply(text={self.text!r}, finish_reason={self.finish_reason!r}, usage={self.usage!r}, "
+                f"request_id={self.request_id!r})")
