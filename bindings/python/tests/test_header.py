@@ -117,8 +117,9 @@ def test_client_keywords_are_the_client_options() -> None:
 def test_per_call_keywords_are_call_options() -> None:
     options = header_options("call_options_json is NULL or a JSON object", "Unknown keys")
     assert options == {"stream", "timeout_ms", "idle_timeout_ms", "max_retries", "headers", "query",
-                       "response_headers"}
-    every = {"timeout": 1, "idle_timeout": 1, "max_retries": 1, "extra_headers": {"a": "b"}, "extra_query": {"c": 1}}
+                       "response_headers", "resize"}
+    every = {"timeout": 1, "idle_timeout": 1, "max_retries": 1, "extra_headers": {"a": "b"}, "extra_query": {"c": 1},
+             "resize": "model"}
     body, made = split_call_options(dict(every, temperature=0.5), True, {}, response_headers=True)
     assert body == {"temperature": 0.5}
     assert set(json.loads(made)) == options

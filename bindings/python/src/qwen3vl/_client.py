@@ -4,7 +4,7 @@ Pythonic ``chat()`` and ``stream()``, and the ``chat.completions`` of the openai
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, TypeVar
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, TypeVar, Union
 
 from . import _native as n
 from ._dispatch import Native
@@ -28,7 +28,9 @@ class _BaseClient:
                  max_image_bytes: Optional[int] = None, max_video_bytes: Optional[int] = None,
                  video_frames_as_images: Optional[bool] = None, headers: Optional[Mapping[str, str]] = None,
                  allow_insecure_http: Optional[bool] = None, insecure_skip_verify: Optional[bool] = None,
-                 ca_file: Optional[str] = None, ca_path: Optional[str] = None, proxy: Optional[str] = None) -> None:
+                 ca_file: Optional[str] = None, ca_path: Optional[str] = None, proxy: Optional[str] = None,
+                 resize: Union[str, Mapping[str, int], None] = None, min_pixels: Optional[int] = None,
+                 max_pixels: Optional[int] = None, jpeg_quality: Optional[int] = None) -> None:
         # Every keyword is a library client option (see _options); tests pin them to qwen3vl.h.
         given = dict(locals())
         del given["self"]

@@ -19,7 +19,7 @@ PromptOrMessages = Union[str, Iterable[Message]]
 # Per-call keywords that are not chat-completions parameters: they become call options (never body
 # fields, which a strict server would refuse). timeout, extra_headers and extra_query are the openai
 # package's names; idle_timeout and max_retries mirror the client's own options.
-CALL_KEYS = ("timeout", "idle_timeout", "max_retries", "extra_headers", "extra_query")
+CALL_KEYS = ("timeout", "idle_timeout", "max_retries", "extra_headers", "extra_query", "resize")
 
 
 def _jsonable(obj: Any) -> Any:
@@ -109,5 +109,5 @@ def split_call_options(params: Mapping[str, Any], stream: bool, defaults: Mappin
             "max_retries": given.get("max_retries"),
             "headers": {str(k): str(v) for k, v in headers.items()} or None,
             "query": {str(k): _query_value(v) for k, v in query.items()} or None,
-            "response_headers": response_headers or None}
+            "response_headers": response_headers or None, "resize": given.get("resize")}
     return body, json.dumps({k: v for k, v in opts.items() if v is not None}).encode("utf-8")
