@@ -59,7 +59,8 @@ shipped_library() {
   # are exactly the functions the header declares.
   unversioned=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -vE '^qwen3vl_[a-z0-9_]+@@QWEN3VL_[0-9]+\.[0-9]+$' || true)
   [[ -z $unversioned ]] || { echo "exports without a QWEN3VL_x.y version: $unversioned"; return 1; }
-  objdump -T "$lib" | grep -q ' QWEN3VL_0\.1 .* qwen3vl_chat$' || { echo "qwen3vl_chat is not in version node QWEN3VL_0.1"; return 1; }
+  # grep reads all (no -q): under pipefail, objdump cut off by an early exit would fail the pipe.
+  objdump -T "$lib" | grep ' QWEN3VL_0\.1 .* qwen3vl_chat$' >/dev/null || { echo "qwen3vl_chat is not in version node QWEN3VL_0.1"; return 1; }
   declared=$(cc -E -P -x c include/qwen3vl.h | grep -oE '\bqwen3vl_[a-z0-9_]+ *\(' | tr -d ' (' | sort -u)
   diff <(echo "$declared") <(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | sort -u) ||
     { echo "the exports differ from the functions qwen3vl.h declares (<: declared only, >: exported only)"; return 1; }
