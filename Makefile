@@ -19,13 +19,14 @@ endif
 SONAME := libqwen3vl.so.$(VERSION_MAJOR)
 REALNAME := libqwen3vl.so.$(VERSION)
 CMAKEDIR := $(LIBDIR)/cmake/Qwen3VL
-INSTALLED := $(OUT)/lib/$(REALNAME) $(OUT)/include/qwen3vl.h $(OUT)/lib/pkgconfig/qwen3vl.pc
+INSTALLED := $(OUT)/lib/$(REALNAME) $(OUT)/include/qwen3vl.h $(OUT)/include/qwen3vl.hpp $(OUT)/lib/pkgconfig/qwen3vl.pc
 
 .PHONY: all lib install uninstall deb docs version test clean
 
 all: lib
 
-# build/lib/libqwen3vl.so.X.Y.Z with its links, build/include/qwen3vl.h, build/lib/pkgconfig/qwen3vl.pc.
+# build/lib/libqwen3vl.so.X.Y.Z with its links, build/include/qwen3vl.h (and the C++ qwen3vl.hpp),
+# build/lib/pkgconfig/qwen3vl.pc.
 # The build tree's .pc adds an rpath, so programs built against it run without an install; the
 # installed one has none (the loader's own paths find an installed library).
 lib:
@@ -34,7 +35,7 @@ lib:
 	strip --strip-unneeded -R .comment -o $(OUT)/lib/$(REALNAME) "$$($(SWIFT_BUILD) --show-bin-path)/libqwen3vl.so"
 	ln -sf $(REALNAME) $(OUT)/lib/$(SONAME)
 	ln -sf $(SONAME) $(OUT)/lib/libqwen3vl.so
-	cp include/qwen3vl.h $(OUT)/include/
+	cp include/qwen3vl.h include/qwen3vl.hpp $(OUT)/include/
 	$(call pc_file,$(abspath $(OUT)),$(abspath $(OUT))/lib,$(abspath $(OUT))/include) \
 	  -e 's|^Libs: |Libs: -Wl,-rpath,$${libdir} |' > $(OUT)/lib/pkgconfig/qwen3vl.pc
 
@@ -52,7 +53,7 @@ install:
 	install -m 644 $(OUT)/lib/$(REALNAME) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libqwen3vl.so
-	install -m 644 $(OUT)/include/qwen3vl.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(OUT)/include/qwen3vl.h $(OUT)/include/qwen3vl.hpp $(DESTDIR)$(INCLUDEDIR)/
 	$(call pc_file,$(PREFIX),$(LIBDIR),$(INCLUDEDIR)) > $(DESTDIR)$(LIBDIR)/pkgconfig/qwen3vl.pc
 	sed -e 's|@INCLUDEDIR_FROM_HERE@|'"$$(realpath -m --relative-to=$(CMAKEDIR) $(INCLUDEDIR))"'|' \
 	    -e 's|@REALNAME@|$(REALNAME)|' -e 's|@SONAME@|$(SONAME)|' \
@@ -64,7 +65,7 @@ install:
 	@[ -n "$(DESTDIR)" ] || [ "$$(id -u)" != 0 ] || { echo ldconfig; ldconfig; }
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libqwen3vl.so* $(DESTDIR)$(INCLUDEDIR)/qwen3vl.h \
+	rm -f $(DESTDIR)$(LIBDIR)/libqwen3vl.so* $(DESTDIR)$(INCLUDEDIR)/qwen3vl.h $(DESTDIR)$(INCLUDEDIR)/qwen3vl.hpp \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/qwen3vl.pc
 	rm -rf $(DESTDIR)$(CMAKEDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man3/qwen3vl[-_.]*.3 $(DESTDIR)$(MANDIR)/man3/QWEN3VL_*.3

@@ -9,5 +9,5 @@ REPS=${REPS:-3}
 make cli >/dev/null
 venv=build/bench-batch-venv
 [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check openai httpx
+"$venv/bin/python" -m pip install -q --disable-pip-version-check openai
 python3 Benchmarks/batch.py "$PWD/build/bin/qwen3vl" "$venv/bin/python" "$REPS"

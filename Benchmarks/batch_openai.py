@@ -12,7 +12,6 @@ import json
 import os
 import sys
 
-import httpx
 import openai
 
 MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
@@ -32,8 +31,7 @@ def images(root: str):
 
 async def main() -> None:
     root, out, base, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    client = openai.AsyncOpenAI(api_key="k", base_url=base,
-                                http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=n)))
+    client = openai.AsyncOpenAI(api_key="k", base_url=base)  # its own defaults, as a user writes it
     gate = asyncio.Semaphore(n)
     with open(out, "w") as f:
         async def one(path: str, mime: str) -> None:

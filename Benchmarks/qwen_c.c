@@ -11,6 +11,7 @@
 #include <qwen3vl.h>
 
 static double now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
+static double cpu_ms(void) { struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
 
 static long peak_rss_kib(void) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -73,7 +74,7 @@ int main(int argc, char **argv) {
     if (image) snprintf(req, sizeof req, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"%s\"}}]}]}", argv[3]);
     long rss0 = peak_rss_kib();
     int ok = 0;
-    double t0 = now_ms();
+    double t0 = now_ms(), cpu0 = cpu_ms();
     for (int i = 0; i < n; i++) {
         size_t got = 0;
         qwen3vl_result *r = stream ? qwen3vl_chat_stream(c, REQ, count, &got) : qwen3vl_chat(c, image ? req : REQ);
@@ -81,8 +82,8 @@ int main(int argc, char **argv) {
         qwen3vl_result_free(r);
     }
     double took = now_ms() - t0;
-    printf("{\"case\":\"%s\",\"contender\":\"libqwen3vl from C\",\"us_per_op\":%.2f,\"ok\":%d,\"n\":%d,\"rss_growth_kib\":%ld}\n",
-           mode, took * 1000 / n, ok, n, peak_rss_kib() - rss0);
+    printf("{\"case\":\"%s\",\"contender\":\"libqwen3vl from C\",\"us_per_op\":%.2f,\"cpu_us_per_op\":%.2f,\"ok\":%d,\"n\":%d,\"rss_growth_kib\":%ld}\n",
+           mode, took * 1000 / n, (cpu_ms() - cpu0) * 1000 / n, ok, n, peak_rss_kib() - rss0);
     qwen3vl_client_free(c);
     return 0;
 }

@@ -6,10 +6,14 @@ set -euo pipefail
 need=(pkg-config libcurl4-openssl-dev libjansson-dev libuv1-dev python3 python3-venv valgrind gcc make binutils openssl nginx-light
       cmake doxygen dpkg-dev lintian)
 need+=(sqlite3 libsqlite3-dev)  # the SQLite extension and its tests
+need+=(g++ golang-go luajit)  # the C++, Go and LuaJIT bindings and their tests
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The Node binding's addon needs Node's headers: Debian's nodejs + libnode-dev, unless a Node that
+# has them is there already (NodeSource's nodejs package carries them, and conflicts with libnode-dev).
+if ! command -v node >/dev/null || [[ ! -f /usr/include/node/node_api.h ]]; then missing+=(nodejs libnode-dev); fi
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
   sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"

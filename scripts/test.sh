@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: Swift unit tests, the C tests against the local stand-in server (plain and under
-# valgrind), the examples, installs (a prefix, a CMake project, the .deb packages), the API
-# reference, and the checks on the shipped .so. Installs what it needs first. Ends with one
-# "N passed, N failed" line over all steps. CI runs it as it is.
+# valgrind), the examples, the bindings (C++, Rust, Go, Node.js, LuaJIT, Python), installs (a
+# prefix, a CMake project, the .deb packages), the API reference, and the checks on the shipped .so.
+# Installs what it needs first. Ends with one "N passed, N failed" line over all steps. CI runs it as
+# it is.
 # `./scripts/test.sh quick`, for development: the build, the Swift unit tests and format check, the C
 # tests and the Python tests only (the C and the Python tests side by side): under two minutes once
 # built, on an otherwise idle machine.
@@ -172,6 +173,78 @@ python_binding() {
   [[ $mode == quick ]] && select=(-m "not slow")
   (cd bindings/python && "../../$venv/bin/python" -m pytest -q -p no:cacheprovider "${select[@]}" tests)
 }
+# The first fenced block of a language in a binding's README, written to a file: the README's
+# example is what the binding's step builds and runs.
+readme_example() {  # readme_example README LANG OUT
+  awk -v fence="\`\`\`$2" '$0 == fence {on = 1; next} on && /^```/ {exit} on' "$1" >"$3" && [[ -s $3 ]] ||
+    { echo "$1 has no \`\`\`$2 block"; return 1; }
+}
+# Runs a binding's README example against the stand-in ($STAND_IN_PORT): it must end well and print
+# the echoed question about the picture with its finish reason and tokens, then the streamed echo
+# of a second question.
+example_printed() {  # example_printed LANGUAGE COMMAND...
+  local out
+  out=$(AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1" "${@:2}") &&
+  [[ $out == "echo: What is in this picture? [image_url https://"*"] [stop, "*" tokens]
+echo: And in one word?"* ]] || { echo "$1 example printed: ${out:-nothing}"; return 1; }
+}
+cpp_binding() {
+  # g++ and clang++ with every warning an error, then g++ under ASan + UBSan (leaks checked), the tests
+  # and the README example against the stand-in.
+  local out=build/tests/cpp cxx flags=(-std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude)
+  local link=(-Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lqwen3vl -lpthread)
+  mkdir -p $out && readme_example bindings/cpp/README.md cpp $out/example.cpp || return 1
+  for cxx in g++ clang++; do
+    $cxx "${flags[@]}" bindings/cpp/test_qwen3vl.cpp "${link[@]}" -o $out/test-$cxx &&
+    $cxx "${flags[@]}" $out/example.cpp "${link[@]}" -o $out/example-$cxx || return 1
+  done
+  g++ "${flags[@]}" -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+    bindings/cpp/test_qwen3vl.cpp "${link[@]}" -o $out/test-asan || return 1
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT
+   $out/test-g++ && $out/test-clang++ && ASAN_OPTIONS=detect_leaks=1 $out/test-asan &&
+   example_printed "C++ (g++)" $out/example-g++ && example_printed "C++ (clang++)" $out/example-clang++)
+}
+rust_binding() {
+  # cargo offline (the crate has no dependencies); the README's example runs as a doc test.
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT PKG_CONFIG_PATH="$PWD/build/lib/pkgconfig" CARGO_TARGET_DIR="$PWD/build/rust"
+   export AIML_API_KEY=k AIML_API_BASE="http://127.0.0.1:$STAND_IN_PORT/v1"
+   command -v cargo >/dev/null || PATH="$HOME/.cargo/bin:$PATH"  # rustup's place, if not on PATH
+   cd bindings/rust && cargo test --offline -q || exit 1
+   if cargo clippy --version >/dev/null 2>&1; then cargo clippy --offline -q --all-targets -- -D warnings; fi)
+}
+go_binding() {
+  # go vet and go test -race with nothing fetched; the README example as a module of its own that
+  # finds the package by a replace directive, as a user's module does.
+  local ex=$PWD/build/tests/go-example
+  mkdir -p "$ex" && readme_example bindings/go/README.md go "$ex/main.go" || return 1
+  printf 'module example\n\ngo 1.19\n\nrequire qwen3vl v0.0.0\n\nreplace qwen3vl => %s\n' "$PWD/bindings/go" >"$ex/go.mod"
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT PKG_CONFIG_PATH="$PWD/build/lib/pkgconfig" GOFLAGS=-mod=mod GOPROXY=off
+   (cd bindings/go && go vet ./... && go test -race -count=1 ./...) || exit 1
+   (cd "$ex" && go build -o example .) && example_printed Go "$ex/example")
+}
+lua_binding() {
+  local ex=build/tests/lua-example.lua
+  readme_example bindings/lua/README.md lua $ex || return 1
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT LUA_PATH="$PWD/bindings/lua/?.lua;;" LD_LIBRARY_PATH="$PWD/build/lib" QWEN3VL_HEADER="$PWD/include/qwen3vl.h"
+   luajit bindings/lua/test.lua || exit 1
+   example_printed LuaJIT luajit $ex)
+}
+node_binding() {
+  # The addon built with cc (no node-gyp), node --test, and the README example requiring 'qwen3vl'
+  # from a node_modules link, as npm install makes it.
+  local ex=build/tests/node-example
+  mkdir -p $ex/node_modules && ln -sfn "$PWD/bindings/node" $ex/node_modules/qwen3vl &&
+  readme_example bindings/node/README.md js $ex/example.js || return 1
+  PKG_CONFIG_PATH="$PWD/build/lib/pkgconfig" bindings/node/build.sh || return 1
+  (source scripts/stand-in.sh
+   export STAND_IN_PORT
+   (cd bindings/node && node --test test/) || exit 1
+   example_printed Node.js node $ex/example.js)
+}
 VERSION=$(make -s version)
 install_into_prefix() {
   local prefix out
@@ -182,7 +255,7 @@ install_into_prefix() {
   out=$(make install PREFIX="$prefix") &&
   # ldconfig runs after an install into the system (as root, no DESTDIR), and only then.
   (( $(grep -cx ldconfig <<<"$out") == ($(id -u) == 0) )) &&
-  [[ -L $prefix/lib/libqwen3vl.so.0 && -f $prefix/lib/libqwen3vl.so.$VERSION && -f $prefix/include/qwen3vl.h ]] &&
+  [[ -L $prefix/lib/libqwen3vl.so.0 && -f $prefix/lib/libqwen3vl.so.$VERSION && -f $prefix/include/qwen3vl.h && -f $prefix/include/qwen3vl.hpp ]] &&
   (source scripts/stand-in.sh
    export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
    libs=$(pkg-config --libs qwen3vl)
@@ -345,6 +418,11 @@ else
   step "libuv loop example (streams beside a timer, SIGINT cancels) against the stand-in" libuv_example_runs
   step "Python binding: mypy --strict and pytest" python_binding
   step "asyncio example (AsyncClient, needs the Python step's venv) against the stand-in" asyncio_example_runs
+  step "C++ binding: g++ and clang++ -Werror -pedantic, ASan + UBSan, README example" cpp_binding
+  step "Rust binding: cargo test --offline (README example as a doc test), clippy" rust_binding
+  step "Go binding: go vet, go test -race, README example" go_binding
+  step "LuaJIT binding: test.lua, README example" lua_binding
+  step "Node.js binding: the addon built with cc, node --test, README example" node_binding
   step "make install into a temporary prefix (never builds) + pkg-config, no rpath" install_into_prefix
   step "CMake project: find_package(Qwen3VL) against a staged install, versions refused" cmake_consumer
   step "make deb: lintian, apt-get install, a pkg-config and a CMake program, purge" deb_packages

@@ -101,9 +101,9 @@ echo "libqwen3vl $soversion $dep" > "$lib/DEBIAN/shlibs"
 echo "activate-noawait ldconfig" > "$lib/DEBIAN/triggers"
 finish "$lib"
 
-# The development files: header, libqwen3vl.so link, pkg-config and CMake package files.
+# The development files: headers (C, and the header-only C++), libqwen3vl.so link, pkg-config and CMake package files.
 dev=$(pkg_tree libqwen3vl-dev)
-move_in "$dev" usr/include/qwen3vl.h "$libdir/libqwen3vl.so" "$libdir/pkgconfig/qwen3vl.pc" "$libdir/cmake/Qwen3VL" \
+move_in "$dev" usr/include/qwen3vl.h usr/include/qwen3vl.hpp "$libdir/libqwen3vl.so" "$libdir/pkgconfig/qwen3vl.pc" "$libdir/cmake/Qwen3VL" \
   usr/share/man/man3
 gzip -9n "$dev"/usr/share/man/man3/*.3
 control "$dev" libqwen3vl-dev libdevel "$runtime (= $debversion)" \

@@ -1,0 +1,3 @@
+module qwen3vl
+
+go 1.19
