@@ -184,7 +184,7 @@ void qwen3vl_client_free(qwen3vl_client *client);
 #define QWEN3VL_LOG_ERROR   0  /* a call failed */
 #define QWEN3VL_LOG_WARNING 1  /* an attempt failed and is retried */
 #define QWEN3VL_LOG_INFO    2  /* each attempt's HTTP status and time */
-#define QWEN3VL_LOG_DEBUG   3  /* each request with its headers (Authorization redacted) */
+#define QWEN3VL_LOG_DEBUG   3  /* each request with its headers (Authorization redacted); each image resized */
 
 /* Receives one log line; message is valid only during the call. */
 typedef void (*qwen3vl_log_fn)(int level, const char *message, void *user_data);
@@ -282,6 +282,7 @@ qwen3vl_result *qwen3vl_chat_stream_cancellable(qwen3vl_client *client, const ch
  *   max_retries      integer  as the client option, for this call
  *   headers          object   extra request headers (after the client's), name -> string
  *   query            object   query parameters added to the URL, name -> string (percent-encoded here)
+ *   resize           string   as the client option ("off", "model" or {"max_pixels": N}), for this call
  *   response_headers boolean  keep the reply's header lines for qwen3vl_result_headers (default false;
  *                             an HTTP error's are kept either way)
  * Unknown keys, wrong types and ranges give a QWEN3VL_ERR_INVALID_ARGUMENT result naming the key.
@@ -430,6 +431,21 @@ void        qwen3vl_result_free(qwen3vl_result *r);
  *                           A frame list is Qwen's own form, not an OpenAI content part: servers
  *                           that do not know it (the AI/ML API, transformers serve) drop it
  *                           silently. false sends it as written, for servers that take it.
+ *   resize                  string  "off"; "model" resizes each image part that is a local file or a
+ *                           data: URI (JPEG, PNG or WEBP) before it is sent: decoded, turned upright
+ *                           by its EXIF orientation and downscaled, with Pillow's bicubic filter, to
+ *                           exactly the size Qwen3-VL's processor resizes it to under min_pixels and
+ *                           max_pixels (so qwen3vl_image_tokens of the new size is that of the
+ *                           original), then sent as a JPEG, or a PNG if it has alpha. An image the
+ *                           processor would not shrink is sent untouched; none is scaled up.
+ *                           {"max_pixels": N} (an object) does the same under a budget of N pixels,
+ *                           for fewer tokens. http(s):// URLs are never touched. A damaged image is
+ *                           QWEN3VL_ERR_FILE, as is a missing codec, loaded on first use and named
+ *                           in the message (Debian: libjpeg62-turbo, libspng0, libwebp7 and
+ *                           libwebpdemux2). Images over 178956970 pixels (Pillow's limit) are refused.
+ *   min_pixels, max_pixels  integer 65536, 16777216; the pixel limits the model is served with (its
+ *                           processor's shortest_edge and longest_edge), which resize follows.
+ *   jpeg_quality            integer 90; the quality (1..100) of the JPEGs resize sends.
  *
  * The functions below are for hosts that hold images in memory, and for planning. None needs a
  * client; all are thread-safe. They share one convention:

@@ -6,6 +6,8 @@ set -euo pipefail
 need=(pkg-config libcurl4-openssl-dev libjansson-dev libuv1-dev python3 python3-venv valgrind gcc make binutils openssl nginx-light
       cmake doxygen dpkg-dev lintian)
 need+=(sqlite3 libsqlite3-dev)  # the SQLite extension and its tests
+# The image codecs of the client-side resize: headers to build, libraries (dlopen'ed) to run the tests.
+need+=(libjpeg62-turbo-dev libspng-dev libwebp-dev libjpeg62-turbo libspng0 libwebp7 libwebpdemux2)
 need+=(g++ golang-go luajit)  # the C++, Go and LuaJIT bindings and their tests
 missing=()
 for p in "${need[@]}"; do

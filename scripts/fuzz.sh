@@ -2,13 +2,13 @@
 # Runs each libFuzzer target (Fuzz/) for SECONDS seconds (default 60), starting from the seed corpora
 # in Fuzz/corpus/<target> (new finds are kept in $FUZZ_OUT/<target>, crashes in $FUZZ_OUT/crashes;
 # FUZZ_OUT defaults to build/fuzz).
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: request reply stream grounding sniff
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: request reply stream grounding sniff image
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(request reply stream grounding sniff)
+((${#targets[@]})) || targets=(request reply stream grounding sniff image)
 ./scripts/deps.sh
 # -Xswiftc/-Xcc reach the library's own targets too (--sanitize alone instruments only Fuzz/'s).
 (cd Fuzz && swift build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \

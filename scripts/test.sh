@@ -67,6 +67,10 @@ shipped_library() {
     { echo "the exports differ from the functions qwen3vl.h declares (<: declared only, >: exported only)"; return 1; }
   deps=$(ldd "$lib" | grep -Eo 'lib(swift[A-Za-z_]*|Foundation[A-Za-z]*|dispatch|BlocksRuntime)\.so' || true)
   [[ -z $deps ]] || { echo "needs the Swift runtime: $deps"; return 1; }
+  # Linked against libc, libm, libcurl, jansson and the C++ runtime only: the image codecs are dlopen'ed.
+  deps=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+         grep -vxE 'lib(c|m|curl|jansson|stdc\+\+|gcc_s)\.so\.[0-9]+|ld-linux[-a-z0-9_]*\.so\.[0-9]+' || true)
+  [[ -z $deps ]] || { echo "links more than libc, libm, libcurl, jansson, libstdc++, libgcc_s: $deps"; return 1; }
   readelf -d "$lib" | grep -qE "\(SONAME\) +Library soname: \[libqwen3vl\.so\.${VERSION%%.*}\]" || { echo "SONAME is not libqwen3vl.so.${VERSION%%.*}"; return 1; }
   ! readelf -d "$lib" | grep -E 'R(UN)?PATH' || { echo "the library carries a search path"; return 1; }
   ls -l "build/lib/libqwen3vl.so.$VERSION"
@@ -245,6 +249,14 @@ node_binding() {
    (cd bindings/node && node --test test/) || exit 1
    example_printed Node.js node $ex/example.js)
 }
+image_resize() {
+  # The client-side resize against the stand-in, checked against Pillow (its pass order is that of
+  # Pillow 13, pinned) in a virtualenv of its own; Tests/resize/test_resize.py says what it checks.
+  local venv=build/resize-venv
+  [[ -x $venv/bin/python ]] || python3 -m venv "$venv" || return 1
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check pillow==13.0.0 "numpy>=2,<3" pypng==0.20220715.0 || return 1
+  (source scripts/stand-in.sh && STAND_IN_PORT=$STAND_IN_PORT "$venv/bin/python" Tests/resize/test_resize.py)
+}
 VERSION=$(make -s version)
 install_into_prefix() {
   local prefix out
@@ -418,6 +430,7 @@ else
   step "libuv loop example (streams beside a timer, SIGINT cancels) against the stand-in" libuv_example_runs
   step "Python binding: mypy --strict and pytest" python_binding
   step "asyncio example (AsyncClient, needs the Python step's venv) against the stand-in" asyncio_example_runs
+  step "client-side resize: sizes, fidelity to Pillow, tokens, damaged images, memory (against the stand-in)" image_resize
   step "C++ binding: g++ and clang++ -Werror -pedantic, ASan + UBSan, README example" cpp_binding
   step "Rust binding: cargo test --offline (README example as a doc test), clippy" rust_binding
   step "Go binding: go vet, go test -race, README example" go_binding

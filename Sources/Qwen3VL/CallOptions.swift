@@ -10,6 +10,8 @@ public struct CallOptions: Sendable {
     public var headers: [(name: String, value: String)] = []
     /// Query parameters added to the URL (names and values are percent-encoded here).
     public var query: [(name: String, value: String)] = []
+    /// The client's `resize`, for this call.
+    public var resize: ResizeMode?
     /// Keep the reply's header lines in the result (a failed reply's are always kept).
     public var responseHeaders = false
 
@@ -33,6 +35,7 @@ public struct CallOptions: Sendable {
         .integer("max_retries") { $0.maxRetries = Int(clamping: $1) },
         .stringPairs("headers") { $0.headers = $1 },
         .stringPairs("query") { $0.query = $1 },
+        .resizeMode("resize") { $0.resize = $1 },
         .boolean("response_headers") { $0.responseHeaders = $1 },
     ]
 
@@ -41,6 +44,7 @@ public struct CallOptions: Sendable {
         if let t = idleTimeoutMs { try ClientOptions.check("idle_timeout_ms", t, ClientOptions.idleTimeoutRange) }
         if let n = maxRetries { try ClientOptions.check("max_retries", Int64(n), ClientOptions.retriesRange) }
         try ClientOptions.checkHeaders(headers)
+        try resize?.validate()
     }
 
     /// `url` with this call's query parameters appended.

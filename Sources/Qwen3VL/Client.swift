@@ -277,6 +277,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
         start: UInt64
     ) throws(Qwen3VLError) -> CallRun {
         let streaming = call.stream ?? (onDelta != nil)
+        var media = self.media
+        if let mode = call.resize { media.resize.mode = mode }
+        media.log = { [logger] line in logger.log(.debug, line(), redact: self.redacted) }
         let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media, stream: streaming)
         var headers = streaming ? streamHeaders : plainHeaders
         if !call.headers.isEmpty {

@@ -30,6 +30,9 @@ public struct ClientOptions: Sendable {
     /// Qwen's own, not an OpenAI content part, and servers that do not know it (the AI/ML API,
     /// transformers serve) drop it without a word; false keeps it for servers that take it.
     public var videoFramesAsImages = MediaPolicy().framesAsImages
+    /// Client-side resize of local and in-memory images (off unless asked for), with the pixel
+    /// limits the model is served with and the quality of the JPEGs it sends.
+    public var resize = MediaPolicy().resize
     /// Plain http:// is refused to anything but a loopback address unless this is set, so that a key
     /// never crosses a network in the clear by mistake.
     public var allowInsecureHTTP = false
@@ -43,7 +46,9 @@ public struct ClientOptions: Sendable {
     public var proxy: String?
 
     var mediaPolicy: MediaPolicy {
-        MediaPolicy(maxImageBytes: maxImageBytes, maxVideoBytes: maxVideoBytes, framesAsImages: videoFramesAsImages)
+        MediaPolicy(
+            maxImageBytes: maxImageBytes, maxVideoBytes: maxVideoBytes, framesAsImages: videoFramesAsImages,
+            resize: resize)
     }
 
     /// Defaults, with `api_key` and `base_url` taken from the environment as the vendor's SDK does.
@@ -102,6 +107,10 @@ public struct ClientOptions: Sendable {
         .integer("max_image_bytes") { $0.maxImageBytes = $1 },
         .integer("max_video_bytes") { $0.maxVideoBytes = $1 },
         .boolean("video_frames_as_images") { $0.videoFramesAsImages = $1 },
+        .resizeMode("resize") { $0.resize.mode = $1 },
+        .integer("min_pixels") { $0.resize.minPixels = Int(clamping: $1) },
+        .integer("max_pixels") { $0.resize.maxPixels = Int(clamping: $1) },
+        .integer("jpeg_quality") { $0.resize.jpegQuality = Int(clamping: $1) },
     ]
 
     /// Checks every value's range, whether it came from JSON or from Swift code; the client
@@ -140,6 +149,7 @@ public struct ClientOptions: Sendable {
         try Self.check("max_video_bytes", maxVideoBytes, 1...Int64.max)
         try Self.check("max_connections", Int64(maxConnections), 1...100_000)
         try Self.checkHeaders(headers)
+        try resize.validate()
     }
 
     /// Header names must be HTTP tokens, values free of CR, LF and NUL (no header injection).

@@ -11,6 +11,13 @@ enum Clock {
         return UInt64(max(0, ts.tv_sec)) &* 1_000_000_000 &+ UInt64(max(0, ts.tv_nsec))
     }
 
+    /// CPU nanoseconds the calling thread has used: for what a step of a call costs.
+    static func threadCPUNs() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(max(0, ts.tv_sec)) &* 1_000_000_000 &+ UInt64(max(0, ts.tv_nsec))
+    }
+
     /// Seconds since the epoch: for HTTP dates.
     static func epochSeconds() -> Int64 {
         var ts = timespec()

@@ -45,4 +45,19 @@
         let read = ImageHeader.reader(bytes)
         for type in MediaType.allCases { _ = ImageHeader.size(type: type, read: read) }
     }
+
+    /// The image decoders (JPEG, PNG, WEBP through their libraries), the EXIF reader, the resampler
+    /// and the encoders, on a resize to a small budget. Images that declare more than 4 MP are
+    /// left out: decoding garbage at that size is slow, not interesting.
+    public static func image(_ bytes: UnsafeRawBufferPointer) {
+        _ = ExifOrientation(exif: bytes)
+        guard let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))),
+            let size = ImageHeader.size(type: type, read: ImageHeader.reader(bytes)),
+            case (let pixels, false) = size.width.multipliedReportingOverflow(by: size.height), pixels <= 4 << 20
+        else { return }
+        var settings = ResizeSettings()
+        settings.mode = .maxPixels(32 * 32 * 4)
+        settings.minPixels = 32 * 32
+        _ = try? ImageResizer.resize(bytes, type: type, settings: settings)
+    }
 }

@@ -39,6 +39,14 @@ struct OptionKey<Options>: Sendable {
         typed(name, "a boolean", { $0.bool }, set)
     }
 
+    /// A key whose value `read` parses and checks itself (its messages name the key).
+    static func parsed<Value>(
+        _ name: String, _ read: @escaping @Sendable (JSONRef) throws(Qwen3VLError) -> Value,
+        _ set: @escaping @Sendable (inout Options, Value) -> Void
+    ) -> OptionKey {
+        OptionKey(name) { (o, v) throws(Qwen3VLError) in set(&o, try read(v)) }
+    }
+
     /// An object of strings (`headers`, `query`), kept in document order.
     static func stringPairs(_ name: String, _ set: @escaping Setter<[(name: String, value: String)]>) -> OptionKey {
         OptionKey(name) { (o, v) throws(Qwen3VLError) in

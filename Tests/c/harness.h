@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,23 @@ static inline const char *request_header(json_t *reqs, size_t n, const char *nam
 static inline json_t *request_body(json_t *reqs, size_t n) {
     const char *s = json_string_value(json_object_get(json_array_get(reqs, n), "body"));
     return s ? json_loads(s, 0, NULL) : NULL;
+}
+
+/* Standard base64 up to its padding into out (3 bytes for every 4 characters); the bytes written,
+   or (size_t)-1 for a character outside the alphabet. */
+static inline size_t b64decode(const char *in, unsigned char *out) {
+    size_t n = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (; *in && *in != '='; in++) {
+        const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *p = strchr(alpha, *in);
+        if (!p) return (size_t)-1;
+        acc = acc << 6 | (uint32_t)(p - alpha);
+        bits += 6;
+        if (bits >= 8) { bits -= 8; out[n++] = (unsigned char)(acc >> bits); }
+    }
+    return n;
 }
 
 /* ---- the server's life ---- */

@@ -445,21 +445,6 @@ static void test_streamed_image(void) {
 
 /* ---- in-memory images ---- */
 
-static size_t b64decode(const char *in, unsigned char *out) {
-    size_t n = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (; *in && *in != '='; in++) {
-        const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        const char *p = strchr(alpha, *in);
-        if (!p) return (size_t)-1;
-        acc = acc << 6 | (uint32_t)(p - alpha);
-        bits += 6;
-        if (bits >= 8) { bits -= 8; out[n++] = (unsigned char)(acc >> bits); }
-    }
-    return n;
-}
-
 static void test_in_memory_images(void) {
     blob png = make_png(3, 2, 100);
     char err[256] = "unset";

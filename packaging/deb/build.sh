@@ -97,6 +97,8 @@ depends=$(cd "$out/shlibdeps" && dpkg-shlibdeps -O "../$runtime/$libdir/libqwen3
 [[ $depends == *libcurl* && $depends == *libjansson* ]] || { echo "deb: dpkg-shlibdeps gave '$depends'" >&2; exit 1; }
 control "$lib" "$runtime" libs "$depends" "Qwen3-VL client library for C" \
   "${about[@]}" "." "This package holds the shared library."
+# The image codecs of the resize option are dlopen'ed when it is used: suggested, not depended on.
+sed -i '/^Description:/i Suggests: libjpeg62-turbo, libspng0, libwebp7, libwebpdemux2' "$lib/DEBIAN/control"
 echo "libqwen3vl $soversion $dep" > "$lib/DEBIAN/shlibs"
 echo "activate-noawait ldconfig" > "$lib/DEBIAN/triggers"
 finish "$lib"

@@ -15,8 +15,9 @@ public func initialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutab
     case "stream": target = FuzzEntry.stream
     case "grounding": target = FuzzEntry.grounding
     case "sniff": target = FuzzEntry.sniff
+    case "image": target = FuzzEntry.image
     default:
-        let message = "set QWEN3VL_FUZZ_TARGET to request, reply, stream, grounding or sniff\n"
+        let message = "set QWEN3VL_FUZZ_TARGET to request, reply, stream, grounding, sniff or image\n"
         _ = message.withCString { write(2, $0, strlen($0)) }
         exit(2)
     }

@@ -58,32 +58,44 @@ enum Base64 {
         }
     }
 
-    /// Decodes standard padded base64; nil if it is not exactly that.
-    static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
-        guard text.count % 4 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count / 4 * 3)
-        var acc: UInt32 = 0, bits = 0, pad = 0
-        for c in text {
-            let v: UInt32
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = UInt32(c - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = UInt32(c - UInt8(ascii: "a")) + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(c - UInt8(ascii: "0")) + 52
-            case UInt8(ascii: "+"): v = 62
-            case UInt8(ascii: "/"): v = 63
-            case UInt8(ascii: "="): pad += 1; continue
-            default: return nil
+    /// Each byte's 6-bit value, 255 for bytes outside the alphabet.
+    static let values: [UInt8] = (0..<256).map { c in UInt8(alphabet.firstIndex(of: UInt8(c)) ?? 255) }
+
+    /// Decodes standard padded base64 into `output`, which must hold `text.count / 4 * 3` bytes.
+    /// Returns the number of bytes written, or nil if `text` is not exactly that.
+    static func decode(_ text: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        let n = text.count
+        guard n % 4 == 0, output.count >= n / 4 * 3 else { return nil }
+        return values.withUnsafeBufferPointer { table -> Int? in
+            var o = 0, i = 0
+            while i < n {
+                var acc: UInt32 = 0, pad = 0
+                for k in 0..<4 {
+                    let c = text[i + k]
+                    if c == UInt8(ascii: "=") {
+                        // Only the last group may end in padding, one or two characters of it.
+                        guard i + 4 == n, k >= 2 else { return nil }
+                        pad += 1
+                        continue
+                    }
+                    let v = table[Int(c)]
+                    guard v < 64, pad == 0 else { return nil }
+                    acc |= UInt32(v) << (18 - 6 * k)
+                }
+                for k in 0..<(3 - pad) { output[o + k] = UInt8(truncatingIfNeeded: acc >> (16 - 8 * k)) }
+                o += 3 - pad
+                i += 4
             }
-            guard pad == 0 else { return nil } // data after padding
-            acc = acc << 6 | v
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8((acc >> UInt32(bits)) & 0xFF))
-            }
+            return o
         }
-        guard pad <= 2 else { return nil }
+    }
+
+    /// Decodes standard padded base64; nil if it is not exactly that.
+    static func decode(_ text: [UInt8]) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: text.count / 4 * 3)
+        let n = text.withUnsafeBytes { t in out.withUnsafeMutableBytes { decode(t, into: $0) } }
+        guard let n else { return nil }
+        out.removeSubrange(n...)
         return out
     }
 

@@ -13,6 +13,8 @@ final class MediaFile {
     let prefix: [UInt8]
     /// Bytes of the data URI this file becomes.
     let uriLength: Int
+    /// Width and height from an image's header (nil for videos).
+    let imageSize: (width: Int, height: Int)?
     private let fd: Int32
 
     /// Opens and checks `path`. `what` names the place in the request for messages.
@@ -43,14 +45,17 @@ final class MediaFile {
                     ? "is an image (\(type.mime)), not a video"
                     : "is a video (\(type.mime)); send it in a video_url part")
         }
+        var imageSize: (width: Int, height: Int)?
         if type.isImage {
             // A header that cannot be read means a truncated or damaged file: better said now than by the server.
             let reader: ImageHeader.Reader = { offset, count in MediaFile.read(fd, offset, count) }
-            guard ImageHeader.size(type: type, read: reader) != nil else {
+            imageSize = ImageHeader.size(type: type, read: reader)
+            guard imageSize != nil else {
                 close(fd)
                 throw fail("is a damaged or truncated \(type.mime) (no size in its header)")
             }
         }
+        self.imageSize = imageSize
         guard let b64 = Base64.encodedLength(size) else { close(fd); throw fail("is too large") }
         self.fd = fd
         self.path = path
@@ -61,6 +66,20 @@ final class MediaFile {
     }
 
     deinit { close(fd) }
+
+    /// The whole file in memory (for a resize: the file is at most max_image_bytes).
+    func contents() throws(Qwen3VLError) -> HeapBytes {
+        guard let out = HeapBytes(count: size) else {
+            throw Qwen3VLError(.internal, "\(path): out of memory for \(size) bytes")
+        }
+        var at = 0
+        while at < size {
+            let got = pread(fd, out.base + at, size - at, off_t(at))
+            guard got > 0 else { throw Qwen3VLError(.file, "\(path): changed or became unreadable while being read") }
+            at += got
+        }
+        return out
+    }
 
     /// Opens `path` for reading if it is a regular file; returns the descriptor and the size.
     /// O_NONBLOCK keeps open() from waiting for a writer when the path is a FIFO (or a device), so

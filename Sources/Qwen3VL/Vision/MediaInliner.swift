@@ -35,7 +35,7 @@ struct MediaInliner {
                 switch part["type"]?.string {
                 case "image_url":
                     if let url = part["image_url"]?["url"] {
-                        changed = try inline(url, "\(path).image_url.url", video: false) || changed
+                        changed = try inline(url, "\(path).image_url.url", video: false, resize: true) || changed
                     }
                 case "video_url":
                     if let url = part["video_url"]?["url"] {
@@ -81,13 +81,20 @@ struct MediaInliner {
         return changed
     }
 
-    private mutating func inline(_ ref: JSONRef, _ path: String, video: Bool) throws(Qwen3VLError) -> Bool {
+    /// Checks one media URL, and inlines it when it is a local file; `resize` for images that
+    /// the client's resize applies to (image parts, not a video's frames).
+    private mutating func inline(_ ref: JSONRef, _ path: String, video: Bool, resize: Bool = false) throws(Qwen3VLError)
+        -> Bool
+    {
         // Read the URL where jansson keeps it: a data URI may be tens of megabytes.
         guard ref.kind == .string, let p = json_string_value(ref.raw) else { return false }
         let url = UnsafeRawBufferPointer(start: p, count: json_string_length(ref.raw))
         let lower = String(decoding: url.prefix(8), as: UTF8.self).lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") { return false }
-        if lower.hasPrefix("data:") { try Self.checkDataURI(url, path, video: video); return false }
+        if lower.hasPrefix("data:") {
+            let payload = try Self.checkDataURI(url, path, video: video).payload
+            return resize ? try resizeDataURI(ref, url, payload: payload, path) : false
+        }
         let text = String(decoding: url, as: UTF8.self)
         let local: String
         if lower.hasPrefix("file:") {
@@ -101,6 +108,7 @@ struct MediaInliner {
             path: local, what: path, wantVideo: video,
             maxBytes: video ? policy.maxVideoBytes : policy.maxImageBytes,
             maxOption: video ? "max_video_bytes" : "max_image_bytes")
+        if resize, try resizeFile(ref, file, path) { return true }
         guard json_string_set(ref.raw, "\(marker)\(files.count)") == 0 else {
             throw Qwen3VLError(.internal, "out of memory")
         }
@@ -155,8 +163,12 @@ struct MediaInliner {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `data:<type>[;params];base64,<payload>` with a known image (or video) type and well-formed base64.
-    static func checkDataURI(_ raw: UnsafeRawBufferPointer, _ path: String, video: Bool) throws(Qwen3VLError) {
+    /// `data:<type>[;params];base64,<payload>` with a known image (or video) type and well-formed
+    /// base64; the type, and where the payload starts.
+    @discardableResult
+    static func checkDataURI(
+        _ raw: UnsafeRawBufferPointer, _ path: String, video: Bool
+    ) throws(Qwen3VLError) -> (type: MediaType, payload: Int) {
         let what = video ? "video" : "image"
         guard let comma = raw.firstIndex(of: UInt8(ascii: ",")), comma >= 5 else {
             throw Qwen3VLError(.invalidRequest, "\(path) is a data URI without a comma")
@@ -173,6 +185,7 @@ struct MediaInliner {
         guard Base64.isWellFormed(UnsafeRawBufferPointer(rebasing: raw[(comma + 1)...])) else {
             throw Qwen3VLError(.invalidRequest, "\(path) is a data URI whose base64 payload is malformed")
         }
+        return (type, comma + 1)
     }
 
     /// Cuts serialised JSON at the placeholders: text, file, text, ...

@@ -5,4 +5,9 @@ struct MediaPolicy {
     var maxVideoBytes: Int64 = 256 << 20
     /// Send `{"type": "video", "video": [frames]}` parts as successive image_url parts.
     var framesAsImages = true
+    /// Whether, and to what size, local and in-memory images are resized before they are sent.
+    var resize = ResizeSettings()
+    /// Where a resize reports what it did (the client's log, at debug level); the line is built
+    /// only when called.
+    var log: (@Sendable (() -> String) -> Void)?
 }
