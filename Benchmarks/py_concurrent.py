@@ -26,8 +26,11 @@ async def main() -> int:
                 return bool((await client.chat(MESSAGES, model=MODEL)).text)
             return bool("".join([d async for d in client.stream(MESSAGES, model=MODEL)]))
     else:
-        import httpx
         import openai
+        try:  # the HTTP client openai is built on: httpx2 in openai 3, httpx before
+            import httpx2 as httpx
+        except ImportError:
+            import httpx  # type: ignore[no-redef]
         oc = openai.AsyncOpenAI(api_key="k", base_url=base, max_retries=0,
                                 http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=n)))
 
