@@ -60,6 +60,7 @@ int main(int argc, char **argv) {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (image) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024); /* 27 MiB in large writes, as libqwen3vl sends it */
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, image_body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)image_len);
     }
