@@ -64,7 +64,10 @@ int main(int argc, char **argv) {
         setopt(made, CURLOPT_NOSIGNAL, 1L);
         ok = made && perform(made) == CURLE_OK;
     }
-    printf("{\"case\":\"cold\",\"contender\":\"%s\",\"us_per_op\":%.1f,\"cpu_us_per_op\":%.1f,\"rss_kib\":%ld,\"ok\":%d,\"n\":1}\n",
-           qwen ? "libqwen3vl" : "libcurl", wall * 1e3, cpu * 1e3, rss_kib(), ok);
+    /* Resident memory in all, and the part of it that is the process's own (heap, stacks, written
+       data) rather than pages of library files shared with every process that maps them. */
+    printf("{\"case\":\"cold\",\"contender\":\"%s\",\"us_per_op\":%.1f,\"cpu_us_per_op\":%.1f,\"rss_kib\":%ld,"
+           "\"rss_anon_kib\":%ld,\"ok\":%d,\"n\":1}\n",
+           qwen ? "libqwen3vl" : "libcurl", wall * 1e3, cpu * 1e3, rss_kib(), status_kib("RssAnon:"), ok);
     return ok ? 0 : 1;
 }

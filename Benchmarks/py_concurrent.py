@@ -31,8 +31,9 @@ async def main() -> int:
             import httpx2 as httpx
         except ImportError:
             import httpx  # type: ignore[no-redef]
-        oc = openai.AsyncOpenAI(api_key="k", base_url=base, max_retries=0,
-                                http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=n)))
+        # A long timeout: on a busy machine its 256 connects can outlast the default 5 s connect timeout.
+        oc = openai.AsyncOpenAI(api_key="k", base_url=base, max_retries=0, timeout=600,
+                                http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=n), timeout=600))
 
         async def one() -> bool:
             if mode == "call":

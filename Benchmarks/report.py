@@ -89,6 +89,9 @@ for key, label in (("date", "date (UTC)"), ("commit", "commit"), ("reps", "repet
                    ("valgrind", "valgrind")):
     if key in meta:
         lines.append(f"| {label} | {meta[key]} |")
+failed = [r["command"] for r in rows if r["case"] == "failed"]
+if failed:
+    lines.append(f"| runs that failed (left out) | {'; '.join('`' + c + '`' for c in failed)} |")
 if loads:
     lines.append(f"| load average (1 min) during the run | {min(loads):.1f}–{max(loads):.1f} (sampled at the start and end of each repetition) |")
 lines.append("")

@@ -47,7 +47,15 @@ res=$out/results.jsonl
 : > "$res"
 
 rep=0
-rec() { "$@" | sed "s/}$/,\"rep\":$rep}/" >> "$res"; }  # rec COMMAND...: one result line, tagged
+rec() {  # rec COMMAND...: its result line, tagged with the repetition; a failure is recorded, not fatal
+  local line
+  if line=$("$@"); then
+    sed "s/}$/,\"rep\":$rep}/" <<<"$line" >> "$res"
+  else
+    echo "failed: $*" >&2
+    echo "{\"case\":\"failed\",\"command\":\"${*//\"/}\",\"rep\":$rep}" >> "$res"
+  fi
+}
 load() { rec echo "{\"case\":\"load\",\"contender\":\"machine\",\"loadavg\":$(cut -d' ' -f1 /proc/loadavg),\"at\":\"$1\"}"; }
 {
   echo "{\"case\":\"meta\",\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\",\"commit\":\"$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift Benchmarks || echo +changes)\","
