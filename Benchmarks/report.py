@@ -247,7 +247,10 @@ if footprint:
                      f"{statistics.median(curl_anon) / 1024:.1f} MiB |")
     lines.append("")
 
-lines += [f"![chart]({out_png.name})", ""]
+lines += [f"![chart]({out_png.name})", "",
+          "Other benchmarks: each binding's call beside the C floor ([BENCHMARKS-bindings.md](BENCHMARKS-bindings.md),",
+          "`Benchmarks/bindings.sh`) and `qwen3vl batch` against the same job on openai.AsyncOpenAI",
+          "([BENCHMARKS-batch.md](BENCHMARKS-batch.md), `Benchmarks/batch.sh`).", ""]
 notes = Path(__file__).with_name("NOTES.md")
 if notes.exists():
     lines += [notes.read_text().rstrip(), ""]

@@ -69,7 +69,9 @@ final class RequestBody: @unchecked Sendable {
             switch segments[segment] {
             case .bytes(let b):
                 n = min(b.count - offset, room.count)
-                if n > 0, let src = b.baseAddress, let dst = room.baseAddress { dst.copyMemory(from: src + offset, byteCount: n) }
+                if n > 0, let src = b.baseAddress, let dst = room.baseAddress {
+                    dst.copyMemory(from: src + offset, byteCount: n)
+                }
                 if offset + n >= b.count { segment += 1; offset = 0 } else { offset += n }
                 written += n
                 continue
@@ -81,7 +83,9 @@ final class RequestBody: @unchecked Sendable {
                     return nil
                 }
                 if offset + n >= m.uriLength { segment += 1; offset = 0 } else { offset += n }
-                if n == 0 && offset < m.uriLength { readError = Qwen3VLError(.file, "\(m.path): could not be read"); return nil }
+                if n == 0 && offset < m.uriLength {
+                    readError = Qwen3VLError(.file, "\(m.path): could not be read"); return nil
+                }
             }
             written += n
         }

@@ -137,12 +137,15 @@ public struct SSEDecoder {
     private mutating func endLine(_ text: UnsafeRawBufferPointer, _ emit: SSERawEmit) throws(Failure) -> Bool {
         guard let start = text.baseAddress, !text.isEmpty else { return dispatch(emit) }
         if text[0] == UInt8(ascii: ":") { return true } // comment: keep-alive
-        let colon = memchr(start, Int32(UInt8(ascii: ":")), text.count).map { UnsafeRawPointer($0) - start } ?? text.count
+        let colon =
+            memchr(start, Int32(UInt8(ascii: ":")), text.count).map { UnsafeRawPointer($0) - start } ?? text.count
         var valueStart = min(colon + 1, text.count)
         if valueStart < text.count && text[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
         let value = UnsafeRawBufferPointer(rebasing: text[valueStart...])
         if Self.isField(text, colon, "data") {
-            guard data.count + value.count + 1 <= maxEventBytes else { throw fail(.eventTooLarge(limit: maxEventBytes)) }
+            guard data.count + value.count + 1 <= maxEventBytes else {
+                throw fail(.eventTooLarge(limit: maxEventBytes))
+            }
             guard (!hasData || data.append(byte: 0x0A)) && data.append(value) else { throw fail(.outOfMemory) }
             hasData = true
         } else if Self.isField(text, colon, "event") {

@@ -1,5 +1,6 @@
 import CJansson
 import CQwen3VLShims
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -65,7 +66,9 @@ final class StreamAssembler {
     /// Feeds bytes from the network; false means stop receiving.
     func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard !stopped else { return false }
-        if !sawEvent && head.count < Self.headLimit { head.append(contentsOf: bytes.prefix(Self.headLimit - head.count)) }
+        if !sawEvent && head.count < Self.headLimit {
+            head.append(contentsOf: bytes.prefix(Self.headLimit - head.count))
+        }
         do {
             try decoder.feed(bytes, raw: handle)
         } catch {
@@ -104,7 +107,9 @@ final class StreamAssembler {
     }
 
     private func bareErrorMessage(_ body: UnsafeRawBufferPointer) -> String? {
-        guard case .success(let doc) = JSONDocument.parse(body), let e = doc.root["error"], !e.isNull else { return nil }
+        guard case .success(let doc) = JSONDocument.parse(body), let e = doc.root["error"], !e.isNull else {
+            return nil
+        }
         return ReplyParser.errorMessage(in: doc.root) ?? "(no message)"
     }
 
@@ -119,7 +124,9 @@ final class StreamAssembler {
             return false
         }
         if name == "error" {
-            let message = (try? JSONDocument.parse(raw).get()).flatMap { ReplyParser.errorMessage(in: $0.root) } ?? ReplyParser.excerpt(raw)
+            let message =
+                (try? JSONDocument.parse(raw).get()).flatMap { ReplyParser.errorMessage(in: $0.root) }
+                ?? ReplyParser.excerpt(raw)
             failure = Qwen3VLError(.protocol, "server sent an error event: \(message)")
             return false
         }
@@ -132,17 +139,22 @@ final class StreamAssembler {
         }
         let chunk = Chunk(root)
         if let err = chunk.error, !err.isNull {
-            failure = Qwen3VLError(.protocol, "server reported an error in the stream: \(ReplyParser.errorMessage(in: root) ?? "(no message)")")
+            failure = Qwen3VLError(
+                .protocol,
+                "server reported an error in the stream: \(ReplyParser.errorMessage(in: root) ?? "(no message)")")
             return false
         }
         // Before taking the chunk in, so the assembled text is exactly what the caller was given.
         if isCancelled() { cancelled = true; return false }
         let text = absorb(chunk)
         // The chunk JSON is followed by a NUL in the decoder's buffer, as C wants it.
-        let json = UnsafeBufferPointer(start: UnsafeRawPointer(data.baseAddress)?.assumingMemoryBound(to: CChar.self), count: data.count)
+        let json = UnsafeBufferPointer(
+            start: UnsafeRawPointer(data.baseAddress)?.assumingMemoryBound(to: CChar.self), count: data.count)
         let go = withEmptyCString { empty in
-            onDelta(StreamChunk(textBytes: UnsafeBufferPointer(start: text?.baseAddress ?? empty, count: text?.count ?? 0),
-                                jsonBytes: json))
+            onDelta(
+                StreamChunk(
+                    textBytes: UnsafeBufferPointer(start: text?.baseAddress ?? empty, count: text?.count ?? 0),
+                    jsonBytes: json))
         }
         deliveredAny = true
         if !go { stoppedByCaller = true; return false }
@@ -155,14 +167,19 @@ final class StreamAssembler {
     /// checks memory first and says what was wrong.
     private func parse(_ raw: UnsafeRawBufferPointer) -> UnsafeMutablePointer<json_t>? {
         if raw.count <= 1 << 20, let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self),
-           let v = json_loadb(base, raw.count, Int(JSON_ALLOW_NUL), nil) {
+            let v = json_loadb(base, raw.count, Int(JSON_ALLOW_NUL), nil)
+        {
             return v
         }
         switch JSONDocument.parse(raw) {
         case .success(let doc):
             return q3v_json_incref(doc.raw)
         case .failure(let e):
-            if e.outOfMemory { outOfMemory() } else { failure = Qwen3VLError(.protocol, "stream chunk is not JSON: \(ReplyParser.excerpt(raw))") }
+            if e.outOfMemory {
+                outOfMemory()
+            } else {
+                failure = Qwen3VLError(.protocol, "stream chunk is not JSON: \(ReplyParser.excerpt(raw))")
+            }
             return nil
         }
     }
@@ -175,7 +192,14 @@ final class StreamAssembler {
                 switch key.count {
                 case 2: if isKey(key, "id") { id = value }
                 case 4: if isKey(key, "meta") { meta = value }
-                case 5: if isKey(key, "model") { model = value } else if isKey(key, "usage") { usage = value } else if isKey(key, "error") { error = value }
+                case 5:
+                    if isKey(key, "model") {
+                        model = value
+                    } else if isKey(key, "usage") {
+                        usage = value
+                    } else if isKey(key, "error") {
+                        error = value
+                    }
                 case 7: if isKey(key, "choices") { choices = value } else if isKey(key, "created") { created = value }
                 case 18: if isKey(key, "system_fingerprint") { fingerprint = value }
                 default: break
@@ -198,7 +222,13 @@ final class StreamAssembler {
             guard let raw = json_array_get(list.raw, i) else { continue }
             var indexValue, delta, finish: JSONRef?
             JSONRef(raw: raw).forEachMember { key, value in
-                if isKey(key, "delta") { delta = value } else if isKey(key, "index") { indexValue = value } else if isKey(key, "finish_reason") { finish = value }
+                if isKey(key, "delta") {
+                    delta = value
+                } else if isKey(key, "index") {
+                    indexValue = value
+                } else if isKey(key, "finish_reason") {
+                    finish = value
+                }
             }
             let index = Int(indexValue?.int ?? 0)
             // In place: a copy out of the dictionary and back would copy the whole text so far.
@@ -217,7 +247,10 @@ final class StreamAssembler {
                     if let r = role, r.kind == .string, let s = r.string, s != choice.role { choice.role = s }
                     if let s = content?.stringBytes {
                         if !choice.content.append(s) { outOfMemory() }
-                        if index == 0 { text = UnsafeBufferPointer(start: s.baseAddress?.assumingMemoryBound(to: CChar.self), count: s.count) }
+                        if index == 0 {
+                            text = UnsafeBufferPointer(
+                                start: s.baseAddress?.assumingMemoryBound(to: CChar.self), count: s.count)
+                        }
                     }
                     if let s = reasoning?.stringBytes, !choice.reasoning.append(s) { outOfMemory() }
                     if let calls, calls.kind == .array {
@@ -290,7 +323,11 @@ final class StreamAssembler {
             w.raw("{"); w.key("index"); w.int(Int64(index))
             w.raw(","); w.key("message"); w.raw("{"); w.key("role"); w.string(choice.role)
             w.raw(","); w.key("content")
-            if choice.content.isEmpty && !choice.toolCalls.isEmpty { w.raw("null") } else { w.string(choice.content.bytes) }
+            if choice.content.isEmpty && !choice.toolCalls.isEmpty {
+                w.raw("null")
+            } else {
+                w.string(choice.content.bytes)
+            }
             if !choice.reasoning.isEmpty { w.raw(","); w.key("reasoning_content"); w.string(choice.reasoning.bytes) }
             if !choice.toolCalls.isEmpty { w.raw(","); w.key("tool_calls"); writeToolCalls(choice, to: &w) }
             w.raw("},"); w.key("finish_reason")

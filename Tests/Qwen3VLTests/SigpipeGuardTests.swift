@@ -1,5 +1,6 @@
 import CQwen3VLShims
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif

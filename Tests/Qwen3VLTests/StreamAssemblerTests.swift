@@ -1,6 +1,8 @@
 import CJansson
 import Testing
+
 @testable import Qwen3VL
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +11,10 @@ import Glibc
 private func janssonDump(_ text: String) -> String? {
     var t = text
     return t.withUTF8 { buf -> String? in
-        guard let base = buf.baseAddress, let v = json_loadb(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), buf.count, Int(JSON_ALLOW_NUL), nil) else { return nil }
+        guard let base = buf.baseAddress,
+            let v = json_loadb(
+                UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), buf.count, Int(JSON_ALLOW_NUL), nil)
+        else { return nil }
         defer { json_decref(v) }
         return JSONRef(raw: v).dump()
     }
@@ -26,7 +31,8 @@ private func janssonDump(_ text: String) -> String? {
         #"{"id":"c1","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19},"meta":{"usage":{"credits_used":7,"usd_spent":0.00105}}}"#,
     ]
 
-    static let expected = #"{"id":"c1","object":"chat.completion","created":1764000000,"model":"qwen","choices":["#
+    static let expected =
+        #"{"id":"c1","object":"chat.completion","created":1764000000,"model":"qwen","choices":["#
         + #"{"index":0,"message":{"role":"assistant","content":"Tab\there \"quoted\" \\ back\u0001\u001F\u0000 猫🐈 end\n"},"finish_reason":"stop","logprobs":null},"#
         + #"{"index":1,"message":{"role":"assistant","content":null,"reasoning_content":"think more","tool_calls":["#
         + #"{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"a\":1}"}},"#
@@ -37,10 +43,12 @@ private func janssonDump(_ text: String) -> String? {
         let sse = Self.events.map { "data: " + $0 + "\n\n" }.joined() + "data: [DONE]\n\n"
         for piece in [1, 7, 64, 100_000] {
             var deltas = ""
-            let a = StreamAssembler(maxEventBytes: 1 << 20, isCancelled: { false }) { chunk in
-                deltas += chunk.text
-                return true
-            }
+            let a = StreamAssembler(
+                maxEventBytes: 1 << 20, isCancelled: { false },
+                onDelta: { chunk in
+                    deltas += chunk.text
+                    return true
+                })
             let bytes = Array(sse.utf8)
             var i = 0
             while i < bytes.count {
@@ -70,7 +78,9 @@ private func janssonDump(_ text: String) -> String? {
             bytes.withUnsafeBytes { w.string($0) }
             let mine = try #require(w.finish()).string
             let theirs = bytes.withUnsafeBytes { b in
-                JSONBuild.string(b).map { v in defer { json_decref(v) }; return JSONRef(raw: v).dump() ?? "" }
+                JSONBuild.string(b).map { v in
+                    defer { json_decref(v) }; return JSONRef(raw: v).dump() ?? ""
+                }
             }
             #expect(mine == theirs)
         }
