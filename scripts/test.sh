@@ -102,7 +102,7 @@ examples_build() {
 swift_format_clean() {  # .swift-format's layout over Sources/ and Tests/; the files under performance work wait their turn
   local files
   files=$(find Sources Tests -name '*.swift' | sort |
-    grep -vE '^Sources/Qwen3VL/(Transport|Engine|ConnectionPool|StreamAssembler|SSEDecoder|RequestValidator|RequestBody|Vision/Grounding|Vision/Base64)\.swift$')
+    grep -vE '^Sources/Qwen3VL/(Transport|Engine|ConnectionPool|RequestValidator|Vision/Grounding)\.swift$')
   # shellcheck disable=SC2086
   swift format lint --strict $files
 }
