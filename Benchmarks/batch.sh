@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # qwen3vl batch against the same job on openai.AsyncOpenAI: 2,000 small images, a local server that
 # answers each call after 50 ms, 64 calls in flight. REPS=N repetitions (default 3). Prints a table
-# of medians (Benchmarks/batch.py); docs/BENCHMARKS.md has the figures of a run.
+# of medians (Benchmarks/batch.py); docs/BENCHMARKS-batch.md has the figures of a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-3}

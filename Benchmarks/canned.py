@@ -60,6 +60,7 @@ http {{
     keepalive_requests 1000000;
     keepalive_timeout 120s;
     client_max_body_size 200m;
+    client_body_buffer_size 64m;  # bodies kept in memory: the benchmark times the client, not a disk
     client_body_temp_path {out}/body;
     types {{ }}
     server {{

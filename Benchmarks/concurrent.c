@@ -10,23 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "floor_sink.h"
+#include "measure.h"
 #include "qwen3vl.h"
 
 static const char request[] = "{\"model\":\"alibaba/qwen3-vl-32b-instruct\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 static const char stream_request[] = "{\"model\":\"alibaba/qwen3-vl-32b-instruct\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
                                      "\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
-
-static double now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
-
-static double cpu_ms(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
-}
 
 /* ---- the floor ---- */
 

@@ -26,10 +26,14 @@ async def main() -> int:
                 return bool((await client.chat(MESSAGES, model=MODEL)).text)
             return bool("".join([d async for d in client.stream(MESSAGES, model=MODEL)]))
     else:
-        import httpx
         import openai
-        oc = openai.AsyncOpenAI(api_key="k", base_url=base, max_retries=0,
-                                http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=n)))
+        try:  # the HTTP client openai is built on: httpx2 in openai 3, httpx before
+            import httpx2 as httpx
+        except ImportError:
+            import httpx  # type: ignore[no-redef]
+        # A long timeout: on a busy machine its 256 connects can outlast the default 5 s connect timeout.
+        oc = openai.AsyncOpenAI(api_key="k", base_url=base, max_retries=0, timeout=600,
+                                http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=n), timeout=600))
 
         async def one() -> bool:
             if mode == "call":

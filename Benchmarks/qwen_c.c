@@ -1,26 +1,14 @@
 /* libqwen3vl from C, the same work as floor.c:
- *   qwen_c BASE call N | stream N | image PATH N | threads T N | cold
+ *   qwen_c BASE call N | stream N | image PATH N | threads T N
  * Prints one JSON line per run. */
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <qwen3vl.h>
 
-static double now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
-static double cpu_ms(void) { struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
-
-static long peak_rss_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = 0;
-    while (f && fgets(line, sizeof line, f)) if (!strncmp(line, "VmHWM:", 6)) v = atol(line + 6);
-    if (f) fclose(f);
-    return v;
-}
+#include "measure.h"
 
 static const char *REQ = "{\"messages\":[{\"role\":\"user\",\"content\":\"Describe the image.\"}]}";
 static int count(const char *t, size_t n, const char *j, void *u) { (void)t; (void)j; *(size_t *)u += n; return 0; }
@@ -37,34 +25,23 @@ static void *worker(void *p) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) return 2;
+    if (argc < 4) return 2;
     const char *base = argv[1], *mode = argv[2];
     char opts[512];
     snprintf(opts, sizeof opts, "{\"base_url\":\"%s\",\"api_key\":\"k\",\"max_retries\":0}", base);
-    if (!strcmp(mode, "cold")) {
-        /* Load the library and make a client, as a host that dlopens a plugin does. */
-        double t0 = now_ms();
-        void *lib = dlopen("libqwen3vl.so.0", RTLD_NOW | RTLD_LOCAL);
-        if (!lib) { fprintf(stderr, "%s\n", dlerror()); return 1; }
-        qwen3vl_client *(*client_new)(const char *, char *, size_t) = (qwen3vl_client *(*)(const char *, char *, size_t))dlsym(lib, "qwen3vl_client_new");
-        qwen3vl_client *c = client_new(opts, NULL, 0);
-        double took = now_ms() - t0;
-        printf("{\"case\":\"cold\",\"contender\":\"libqwen3vl from C\",\"us_per_op\":%.2f,\"ok\":%d,\"n\":1}\n", took * 1000, c != NULL);
-        return 0;
-    }
     qwen3vl_client *c = qwen3vl_client_new(opts, NULL, 0);
     for (int i = 0; i < 5; i++) qwen3vl_result_free(qwen3vl_chat(c, REQ));
     if (!strcmp(mode, "threads")) {
         int t = atoi(argv[3]), n = atoi(argv[4]);
         pthread_t th[64];
         job jobs[64];
-        double t0 = now_ms();
+        double t0 = now_ms(), c0 = cpu_ms();
         for (int i = 0; i < t && i < 64; i++) { jobs[i] = (job){c, n / t, 0}; pthread_create(&th[i], NULL, worker, &jobs[i]); }
         int ok = 0;
         for (int i = 0; i < t && i < 64; i++) { pthread_join(th[i], NULL); ok += jobs[i].ok; }
-        double took = now_ms() - t0;
-        printf("{\"case\":\"threads-%d\",\"contender\":\"libqwen3vl from C\",\"us_per_op\":%.2f,\"calls_per_s\":%.0f,\"ok\":%d,\"n\":%d}\n",
-               t, took * 1000 / ok, ok / (took / 1000), ok, n / t * t);
+        double took = now_ms() - t0, cpu = cpu_ms() - c0;
+        printf("{\"case\":\"threads-%d\",\"contender\":\"libqwen3vl\",\"us_per_op\":%.2f,\"cpu_us_per_op\":%.2f,\"calls_per_s\":%.0f,"
+               "\"ok\":%d,\"n\":%d}\n", t, took * 1000 / ok, cpu * 1000 / ok, ok / (took / 1000), ok, n / t * t);
         qwen3vl_client_free(c);
         return 0;
     }
@@ -74,16 +51,16 @@ int main(int argc, char **argv) {
     if (image) snprintf(req, sizeof req, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"%s\"}}]}]}", argv[3]);
     long rss0 = peak_rss_kib();
     int ok = 0;
-    double t0 = now_ms(), cpu0 = cpu_ms();
+    double t0 = now_ms(), c0 = cpu_ms();
     for (int i = 0; i < n; i++) {
         size_t got = 0;
         qwen3vl_result *r = stream ? qwen3vl_chat_stream(c, REQ, count, &got) : qwen3vl_chat(c, image ? req : REQ);
         ok += qwen3vl_result_status(r) == QWEN3VL_OK && (!stream || got > 0) && qwen3vl_result_text(r)[0];
         qwen3vl_result_free(r);
     }
-    double took = now_ms() - t0;
-    printf("{\"case\":\"%s\",\"contender\":\"libqwen3vl from C\",\"us_per_op\":%.2f,\"cpu_us_per_op\":%.2f,\"ok\":%d,\"n\":%d,\"rss_growth_kib\":%ld}\n",
-           mode, took * 1000 / n, (cpu_ms() - cpu0) * 1000 / n, ok, n, peak_rss_kib() - rss0);
+    double took = now_ms() - t0, cpu = cpu_ms() - c0;
+    printf("{\"case\":\"%s\",\"contender\":\"libqwen3vl\",\"us_per_op\":%.2f,\"cpu_us_per_op\":%.2f,\"ok\":%d,\"n\":%d,"
+           "\"rss_kib\":%ld,\"rss_growth_kib\":%ld}\n", mode, took * 1000 / n, cpu * 1000 / n, ok, n, rss_kib(), peak_rss_kib() - rss0);
     qwen3vl_client_free(c);
     return 0;
 }

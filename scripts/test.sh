@@ -60,7 +60,8 @@ shipped_library() {
   # are exactly the functions the header declares.
   unversioned=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -vE '^qwen3vl_[a-z0-9_]+@@QWEN3VL_[0-9]+\.[0-9]+$' || true)
   [[ -z $unversioned ]] || { echo "exports without a QWEN3VL_x.y version: $unversioned"; return 1; }
-  objdump -T "$lib" | grep -q ' QWEN3VL_0\.1 .* qwen3vl_chat$' || { echo "qwen3vl_chat is not in version node QWEN3VL_0.1"; return 1; }
+  # grep reads all (no -q): under pipefail, objdump cut off by an early exit would fail the pipe.
+  objdump -T "$lib" | grep ' QWEN3VL_0\.1 .* qwen3vl_chat$' >/dev/null || { echo "qwen3vl_chat is not in version node QWEN3VL_0.1"; return 1; }
   declared=$(cc -E -P -x c include/qwen3vl.h | grep -oE '\bqwen3vl_[a-z0-9_]+ *\(' | tr -d ' (' | sort -u)
   diff <(echo "$declared") <(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | sort -u) ||
     { echo "the exports differ from the functions qwen3vl.h declares (<: declared only, >: exported only)"; return 1; }
@@ -101,7 +102,7 @@ examples_build() {
 swift_format_clean() {  # .swift-format's layout over Sources/ and Tests/; the files under performance work wait their turn
   local files
   files=$(find Sources Tests -name '*.swift' | sort |
-    grep -vE '^Sources/Qwen3VL/(Transport|Engine|ConnectionPool|StreamAssembler|SSEDecoder|RequestValidator|RequestBody|Vision/Grounding|Vision/Base64)\.swift$')
+    grep -vE '^Sources/Qwen3VL/(Transport|Engine|ConnectionPool|RequestValidator|Vision/Grounding)\.swift$')
   # shellcheck disable=SC2086
   swift format lint --strict $files
 }

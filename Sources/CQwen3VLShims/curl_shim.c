@@ -206,19 +206,35 @@ void q3v_share_free(q3v_share *s) {
     free(s);
 }
 
-void q3v_sigpipe_block(q3v_sigpipe_state *st) {
+int q3v_sigpipe_guard_needed(unsigned int version_num, const char *ssl_version) {
+    if (!ssl_version || !*ssl_version) return 0; /* no TLS: libcurl's own send() passes MSG_NOSIGNAL */
+    return version_num < 0x075800 || strncmp(ssl_version, "OpenSSL/", 8) != 0;
+}
+
+static pthread_once_t sigpipe_once = PTHREAD_ONCE_INIT;
+static int sigpipe_guard;
+
+static void sigpipe_decide(void) {
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    sigpipe_guard = !v || q3v_sigpipe_guard_needed(v->version_num, v->ssl_version);
+}
+
+void q3v_sigpipe_hold(q3v_sigpipe_state *st) {
     sigset_t pipe, old, pending;
-    sigemptyset(&pipe);
-    sigaddset(&pipe, SIGPIPE);
+    st->active = 0;
     st->was_blocked = 0;
     st->was_pending = 0;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
     if (pthread_sigmask(SIG_BLOCK, &pipe, &old) != 0) return;
+    st->active = 1;
     st->was_blocked = sigismember(&old, SIGPIPE) == 1;
     if (sigpending(&pending) == 0) st->was_pending = sigismember(&pending, SIGPIPE) == 1;
 }
 
-void q3v_sigpipe_restore(const q3v_sigpipe_state *st) {
+void q3v_sigpipe_release(const q3v_sigpipe_state *st) {
     sigset_t pipe, pending;
+    if (!st->active) return;
     sigemptyset(&pipe);
     sigaddset(&pipe, SIGPIPE);
     /* Swallow a SIGPIPE raised by our own writes, never one the host had pending already. */
@@ -229,3 +245,15 @@ void q3v_sigpipe_restore(const q3v_sigpipe_state *st) {
     if (!st->was_blocked) pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);
 }
 
+void q3v_sigpipe_guard(q3v_sigpipe_state *st) {
+    pthread_once(&sigpipe_once, sigpipe_decide);
+    if (sigpipe_guard) q3v_sigpipe_hold(st);
+    else st->active = 0;
+}
+
+void q3v_multi_cleanup(CURLM *m) {
+    q3v_sigpipe_state st;
+    q3v_sigpipe_guard(&st);
+    curl_multi_cleanup(m);
+    q3v_sigpipe_release(&st);
+}

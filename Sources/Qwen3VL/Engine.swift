@@ -259,7 +259,7 @@ final class Engine: @unchecked Sendable {
     deinit {
         guard !ProcessExit.isExiting else { return }
         spare.removeAll() // easy handles before the multi and share handles they used
-        curl_multi_cleanup(multi)
+        q3v_multi_cleanup(multi) // closes TLS connections: under the SIGPIPE guard
         q3v_share_free(share)
         q3v_sockets_free(sockets)
     }

@@ -194,3 +194,24 @@ enum JSONBuild {
         return json_stringn(base.assumingMemoryBound(to: CChar.self), bytes.count)
     }
 }
+
+extension JSONRef {
+    /// Each member of an object with its key's bytes, in document order, with no lookup by name:
+    /// cheaper than asking for keys one by one when many are wanted. Nothing for a non-object.
+    func forEachMember(_ body: (_ key: UnsafeRawBufferPointer, _ value: JSONRef) -> Void) {
+        var it = json_object_iter(raw)
+        while let i = it {
+            if let k = json_object_iter_key(i), let v = json_object_iter_value(i) {
+                body(UnsafeRawBufferPointer(start: k, count: json_object_iter_key_len(i)), JSONRef(raw: v))
+            }
+            it = json_object_iter_next(raw, i)
+        }
+    }
+}
+
+/// Whether `key` (a member's key, as ``JSONRef/forEachMember(_:)`` gives it) is `name`.
+func isKey(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+    guard key.count == name.utf8CodeUnitCount else { return false }
+    guard let p = key.baseAddress else { return key.isEmpty }
+    return memcmp(p, name.utf8Start, key.count) == 0
+}

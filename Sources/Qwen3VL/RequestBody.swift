@@ -69,7 +69,9 @@ final class RequestBody: @unchecked Sendable {
             switch segments[segment] {
             case .bytes(let b):
                 n = min(b.count - offset, room.count)
-                if n > 0, let src = b.baseAddress, let dst = room.baseAddress { dst.copyMemory(from: src + offset, byteCount: n) }
+                if n > 0, let src = b.baseAddress, let dst = room.baseAddress {
+                    dst.copyMemory(from: src + offset, byteCount: n)
+                }
                 if offset + n >= b.count { segment += 1; offset = 0 } else { offset += n }
                 written += n
                 continue
@@ -81,16 +83,21 @@ final class RequestBody: @unchecked Sendable {
                     return nil
                 }
                 if offset + n >= m.uriLength { segment += 1; offset = 0 } else { offset += n }
-                if n == 0 && offset < m.uriLength { readError = Qwen3VLError(.file, "\(m.path): could not be read"); return nil }
+                if n == 0 && offset < m.uriLength {
+                    readError = Qwen3VLError(.file, "\(m.path): could not be read"); return nil
+                }
             }
             written += n
         }
         return written
     }
 
+    /// Where a file's bytes are read before being encoded into libcurl's buffer. Small, so that it
+    /// stays in the CPU's cache beside that buffer (reading a 20 MiB file through 48 or 96 KiB took
+    /// 1.9 ms here, through 384 KiB 8.8 ms) and adds little to the memory a large upload takes.
     private func scratchBuffer() -> UnsafeMutableRawBufferPointer {
         if let s = scratch { return s }
-        let s = UnsafeMutableRawBufferPointer.allocate(byteCount: 384 * 1024, alignment: 16)
+        let s = UnsafeMutableRawBufferPointer.allocate(byteCount: 48 * 1024, alignment: 64)
         scratch = s
         return s
     }

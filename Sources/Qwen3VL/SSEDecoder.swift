@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One server-sent event: its type ("message" unless an `event:` line said otherwise) and its data,
 /// the `data:` lines joined with "\n".
 public struct SSEEvent: Equatable, Sendable {
@@ -58,6 +62,7 @@ public struct SSEDecoder {
     /// ``feed(_:emit:)`` without a copy of each event's data.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, raw emit: SSERawEmit) throws(Failure) {
         if let failed { throw failed }
+        guard let base = bytes.baseAddress else { return }
         var i = 0
         let n = bytes.count
         if let seen = bomSeen {
@@ -65,31 +70,47 @@ public struct SSEDecoder {
             if let failed { throw failed }
         }
         while i < n {
-            let b = bytes[i]
             if lastWasCR {
                 lastWasCR = false
-                if b == 0x0A { i += 1; continue } // the LF of a CRLF split across pieces
+                if bytes[i] == 0x0A { i += 1; continue } // the LF of a CRLF split across pieces
             }
-            if b == 0x0A || b == 0x0D {
-                lastWasCR = b == 0x0D
-                i += 1
-                if !(try endLine(emit)) { return }
-                continue
+            let end = Self.lineEnd(base, from: i, to: n)
+            let (total, o) = line.count.addingReportingOverflow(end - i)
+            guard !o, total <= maxEventBytes else { throw fail(.eventTooLarge(limit: maxEventBytes)) }
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[i..<end])
+            guard end < n else { // the line goes on in the next piece
+                guard line.append(piece) else { throw fail(.outOfMemory) }
+                return
             }
-            // Take the run of ordinary bytes up to the next line end in one append.
-            var j = i + 1
-            while j < n && bytes[j] != 0x0A && bytes[j] != 0x0D { j += 1 }
-            guard line.count + (j - i) <= maxEventBytes else { throw fail(.eventTooLarge(limit: maxEventBytes)) }
-            guard line.append(UnsafeRawBufferPointer(rebasing: bytes[i..<j])) else { throw fail(.outOfMemory) }
-            i = j
+            lastWasCR = bytes[end] == 0x0D
+            i = end + 1
+            let go: Bool
+            if line.isEmpty { // the whole line is here: read where it lies
+                go = try endLine(piece, emit)
+            } else {
+                guard line.append(piece) else { throw fail(.outOfMemory) }
+                defer { line.removeAll() }
+                go = try endLine(line.bytes, emit)
+            }
+            if !go { return }
         }
+    }
+
+    /// Where the line starting at `from` ends: its first LF or CR, or `to` if it has none yet.
+    private static func lineEnd(_ base: UnsafeRawPointer, from: Int, to: Int) -> Int {
+        let lf = memchr(base + from, 0x0A, to - from).map { UnsafeRawPointer($0) - base } ?? to
+        // CR alone or before an LF ends a line too, in the part before the LF (servers rarely send it).
+        return memchr(base + from, 0x0D, lf - from).map { UnsafeRawPointer($0) - base } ?? lf
     }
 
     /// The stream has ended: a last line without its line end, and a last event without its blank
     /// line, still count (servers do end that way).
     public mutating func finish(raw emit: SSERawEmit) throws(Failure) {
         if let failed { throw failed }
-        if !line.isEmpty { guard try endLine(emit) else { return } }
+        if !line.isEmpty {
+            defer { line.removeAll() }
+            guard try endLine(line.bytes, emit) else { return }
+        }
         _ = dispatch(emit)
     }
 
@@ -112,26 +133,32 @@ public struct SSEDecoder {
         return f
     }
 
-    /// Processes the line just ended; false when `emit` asked to stop.
-    private mutating func endLine(_ emit: SSERawEmit) throws(Failure) -> Bool {
-        defer { line.removeAll() }
-        let text = line.bytes
-        if text.isEmpty { return dispatch(emit) }
+    /// Processes one whole line (without its line end); false when `emit` asked to stop.
+    private mutating func endLine(_ text: UnsafeRawBufferPointer, _ emit: SSERawEmit) throws(Failure) -> Bool {
+        guard let start = text.baseAddress, !text.isEmpty else { return dispatch(emit) }
         if text[0] == UInt8(ascii: ":") { return true } // comment: keep-alive
-        let colon = text.firstIndex(of: UInt8(ascii: ":")) ?? text.count
+        let colon =
+            memchr(start, Int32(UInt8(ascii: ":")), text.count).map { UnsafeRawPointer($0) - start } ?? text.count
         var valueStart = min(colon + 1, text.count)
         if valueStart < text.count && text[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
-        let field = UnsafeRawBufferPointer(rebasing: text[0..<colon])
         let value = UnsafeRawBufferPointer(rebasing: text[valueStart...])
-        if field.elementsEqual("data".utf8) {
-            guard data.count + value.count + 1 <= maxEventBytes else { throw fail(.eventTooLarge(limit: maxEventBytes)) }
+        if Self.isField(text, colon, "data") {
+            guard data.count + value.count + 1 <= maxEventBytes else {
+                throw fail(.eventTooLarge(limit: maxEventBytes))
+            }
             guard (!hasData || data.append(byte: 0x0A)) && data.append(value) else { throw fail(.outOfMemory) }
             hasData = true
-        } else if field.elementsEqual("event".utf8) {
+        } else if Self.isField(text, colon, "event") {
             eventName = String(decoding: value, as: UTF8.self)
         }
         // "id" and "retry" matter to reconnecting browsers, not to one request's reply.
         return true
+    }
+
+    /// Whether the field name (the line up to `colon`) is `name`.
+    private static func isField(_ line: UnsafeRawBufferPointer, _ colon: Int, _ name: StaticString) -> Bool {
+        guard colon == name.utf8CodeUnitCount, let p = line.baseAddress else { return false }
+        return memcmp(p, name.utf8Start, colon) == 0
     }
 
     private mutating func dispatch(_ emit: SSERawEmit) -> Bool {

@@ -1,5 +1,6 @@
 import CJansson
 import CQwen3VLShims
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -65,7 +66,9 @@ final class StreamAssembler {
     /// Feeds bytes from the network; false means stop receiving.
     func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard !stopped else { return false }
-        if !sawEvent && head.count < Self.headLimit { head.append(contentsOf: bytes.prefix(Self.headLimit - head.count)) }
+        if !sawEvent && head.count < Self.headLimit {
+            head.append(contentsOf: bytes.prefix(Self.headLimit - head.count))
+        }
         do {
             try decoder.feed(bytes, raw: handle)
         } catch {
@@ -104,7 +107,9 @@ final class StreamAssembler {
     }
 
     private func bareErrorMessage(_ body: UnsafeRawBufferPointer) -> String? {
-        guard case .success(let doc) = JSONDocument.parse(body), let e = doc.root["error"], !e.isNull else { return nil }
+        guard case .success(let doc) = JSONDocument.parse(body), let e = doc.root["error"], !e.isNull else {
+            return nil
+        }
         return ReplyParser.errorMessage(in: doc.root) ?? "(no message)"
     }
 
@@ -118,34 +123,38 @@ final class StreamAssembler {
             sawDone = true
             return false
         }
-        let parsed = JSONDocument.parse(raw)
         if name == "error" {
-            let message = (try? parsed.get()).flatMap { ReplyParser.errorMessage(in: $0.root) } ?? ReplyParser.excerpt(raw)
+            let message =
+                (try? JSONDocument.parse(raw).get()).flatMap { ReplyParser.errorMessage(in: $0.root) }
+                ?? ReplyParser.excerpt(raw)
             failure = Qwen3VLError(.protocol, "server sent an error event: \(message)")
             return false
         }
-        guard case .success(let doc) = parsed else {
-            if case .failure(let e) = parsed, e.outOfMemory { outOfMemory(); return false }
-            failure = Qwen3VLError(.protocol, "stream chunk is not JSON: \(ReplyParser.excerpt(raw))")
-            return false
-        }
-        let root = doc.root
+        guard let parsed = parse(raw) else { return false }
+        defer { q3v_json_decref(parsed) }
+        let root = JSONRef(raw: parsed)
         guard root.kind == .object else {
             failure = Qwen3VLError(.protocol, "stream chunk is \(root.kindName), not an object")
             return false
         }
-        if let err = root["error"], !err.isNull {
-            failure = Qwen3VLError(.protocol, "server reported an error in the stream: \(ReplyParser.errorMessage(in: root) ?? "(no message)")")
+        let chunk = Chunk(root)
+        if let err = chunk.error, !err.isNull {
+            failure = Qwen3VLError(
+                .protocol,
+                "server reported an error in the stream: \(ReplyParser.errorMessage(in: root) ?? "(no message)")")
             return false
         }
         // Before taking the chunk in, so the assembled text is exactly what the caller was given.
         if isCancelled() { cancelled = true; return false }
-        let text = absorb(root)
+        let text = absorb(chunk)
         // The chunk JSON is followed by a NUL in the decoder's buffer, as C wants it.
-        let json = UnsafeBufferPointer(start: UnsafeRawPointer(data.baseAddress)?.assumingMemoryBound(to: CChar.self), count: data.count)
+        let json = UnsafeBufferPointer(
+            start: UnsafeRawPointer(data.baseAddress)?.assumingMemoryBound(to: CChar.self), count: data.count)
         let go = withEmptyCString { empty in
-            onDelta(StreamChunk(textBytes: UnsafeBufferPointer(start: text?.baseAddress ?? empty, count: text?.count ?? 0),
-                                jsonBytes: json))
+            onDelta(
+                StreamChunk(
+                    textBytes: UnsafeBufferPointer(start: text?.baseAddress ?? empty, count: text?.count ?? 0),
+                    jsonBytes: json))
         }
         deliveredAny = true
         if !go { stoppedByCaller = true; return false }
@@ -153,30 +162,98 @@ final class StreamAssembler {
         return true
     }
 
-    /// Takes in one chunk; returns choice 0's content delta as jansson holds it (valid while `root` is).
-    private func absorb(_ root: JSONRef) -> UnsafeBufferPointer<CChar>? {
-        if id.isEmpty, let s = root["id"]?.string { id = s }
-        if model.isEmpty, let s = root["model"]?.string { model = s }
-        if created == nil { created = root["created"]?.int }
-        if systemFingerprint == nil { systemFingerprint = root["system_fingerprint"]?.string }
-        if let u = root["usage"], u.kind == .object { usage = JSONDocument(retaining: u) }
-        if let m = root["meta"], m.kind == .object { meta = JSONDocument(retaining: m) }
+    /// A chunk's JSON as a new reference, or nil with `failure` set. Chunks are small and many, so
+    /// they go to jansson directly; a failed or large one goes through JSONDocument.parse, which
+    /// checks memory first and says what was wrong.
+    private func parse(_ raw: UnsafeRawBufferPointer) -> UnsafeMutablePointer<json_t>? {
+        if raw.count <= 1 << 20, let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self),
+            let v = json_loadb(base, raw.count, Int(JSON_ALLOW_NUL), nil)
+        {
+            return v
+        }
+        switch JSONDocument.parse(raw) {
+        case .success(let doc):
+            return q3v_json_incref(doc.raw)
+        case .failure(let e):
+            if e.outOfMemory {
+                outOfMemory()
+            } else {
+                failure = Qwen3VLError(.protocol, "stream chunk is not JSON: \(ReplyParser.excerpt(raw))")
+            }
+            return nil
+        }
+    }
+
+    /// The members of a chunk that matter, found in one pass over its keys.
+    private struct Chunk {
+        var id, model, created, fingerprint, usage, meta, choices, error: JSONRef?
+        init(_ root: JSONRef) {
+            root.forEachMember { key, value in
+                switch key.count {
+                case 2: if isKey(key, "id") { id = value }
+                case 4: if isKey(key, "meta") { meta = value }
+                case 5:
+                    if isKey(key, "model") {
+                        model = value
+                    } else if isKey(key, "usage") {
+                        usage = value
+                    } else if isKey(key, "error") {
+                        error = value
+                    }
+                case 7: if isKey(key, "choices") { choices = value } else if isKey(key, "created") { created = value }
+                case 18: if isKey(key, "system_fingerprint") { fingerprint = value }
+                default: break
+                }
+            }
+        }
+    }
+
+    /// Takes in one chunk; returns choice 0's content delta as jansson holds it (valid while the chunk is).
+    private func absorb(_ chunk: Chunk) -> UnsafeBufferPointer<CChar>? {
+        if id.isEmpty, let s = chunk.id?.string { id = s }
+        if model.isEmpty, let s = chunk.model?.string { model = s }
+        if created == nil { created = chunk.created?.int }
+        if systemFingerprint == nil { systemFingerprint = chunk.fingerprint?.string }
+        if let u = chunk.usage, u.kind == .object { usage = JSONDocument(retaining: u) }
+        if let m = chunk.meta, m.kind == .object { meta = JSONDocument(retaining: m) }
         var text: UnsafeBufferPointer<CChar>?
-        guard let list = root["choices"], list.kind == .array else { return nil }
+        guard let list = chunk.choices, list.kind == .array else { return nil }
         for i in 0..<json_array_size(list.raw) {
             guard let raw = json_array_get(list.raw, i) else { continue }
-            let c = JSONRef(raw: raw)
-            let index = Int(c["index"]?.int ?? 0)
+            var indexValue, delta, finish: JSONRef?
+            JSONRef(raw: raw).forEachMember { key, value in
+                if isKey(key, "delta") {
+                    delta = value
+                } else if isKey(key, "index") {
+                    indexValue = value
+                } else if isKey(key, "finish_reason") {
+                    finish = value
+                }
+            }
+            let index = Int(indexValue?.int ?? 0)
             // In place: a copy out of the dictionary and back would copy the whole text so far.
             update(index) { choice in
-                if let delta = c["delta"], delta.kind == .object {
-                    if let r = delta["role"], r.kind == .string, let s = r.string, s != choice.role { choice.role = s }
-                    if let s = delta["content"]?.stringBytes {
-                        if !choice.content.append(s) { outOfMemory() }
-                        if index == 0 { text = UnsafeBufferPointer(start: s.baseAddress?.assumingMemoryBound(to: CChar.self), count: s.count) }
+                if let delta, delta.kind == .object {
+                    var role, content, reasoning, calls: JSONRef?
+                    delta.forEachMember { key, value in
+                        switch key.count {
+                        case 4: if isKey(key, "role") { role = value }
+                        case 7: if isKey(key, "content") { content = value }
+                        case 10: if isKey(key, "tool_calls") { calls = value }
+                        case 17: if isKey(key, "reasoning_content") { reasoning = value }
+                        default: break
+                        }
                     }
-                    if let s = delta["reasoning_content"]?.stringBytes, !choice.reasoning.append(s) { outOfMemory() }
-                    if let calls = delta["tool_calls"], calls.kind == .array {
+                    if let r = role, r.kind == .string, let s = r.string, s != choice.role { choice.role = s }
+                    if let s = content?.stringBytes {
+                        if !choice.content.append(s) { outOfMemory() }
+                        if index == 0 {
+                            text = UnsafeBufferPointer(
+                                start: s.baseAddress?.assumingMemoryBound(to: CChar.self), count: s.count)
+                        }
+                    }
+                    if let s = reasoning?.stringBytes, !choice.reasoning.append(s) { outOfMemory() }
+                    if let calls, calls.kind == .array {
                         for (n, fragment) in calls.elements.enumerated() {
                             let k = Int(fragment["index"]?.int ?? Int64(n))
                             var call = choice.toolCalls[k] ?? ToolCall()
@@ -190,7 +267,7 @@ final class StreamAssembler {
                         }
                     }
                 }
-                if let fr = c["finish_reason"]?.string {
+                if let fr = finish?.string {
                     choice.finishReason = fr
                     sawFinish = true
                 }
@@ -219,10 +296,11 @@ final class StreamAssembler {
             c.text = text
         }
         c.finishReason = choices[0]?.finishReason ?? ""
-        if let choice = choices[0], let calls = toolCallsJSON(choice) {
-            defer { q3v_json_decref(calls) }
-            guard let dumped = JSONRef(raw: calls).dumpBytes() else { return nil }
-            c.toolCallsJSON = dumped
+        if let choice = choices[0], !choice.toolCalls.isEmpty {
+            var w = JSONWriter()
+            writeToolCalls(choice, to: &w)
+            guard let calls = w.finish() else { return nil }
+            c.toolCallsJSON = calls
         }
         ReplyParser.readUsage(usage?.root, into: &c)
         return c
@@ -230,55 +308,53 @@ final class StreamAssembler {
 
     /// The chat.completion object the server would have sent without streaming; nil if out of memory.
     func completionJSON() -> Bytes? {
-        guard let root = json_object() else { return nil }
-        defer { q3v_json_decref(root) }
-        set(root, "id", JSONBuild.string(id))
-        set(root, "object", JSONBuild.string("chat.completion"))
-        set(root, "created", json_integer(json_int_t(created ?? 0)))
-        set(root, "model", JSONBuild.string(model))
-        if let fp = systemFingerprint { set(root, "system_fingerprint", JSONBuild.string(fp)) }
-        let list = json_array()
-        for index in choices.keys.sorted() {
-            guard let choice = choices[index], let obj = json_object(), let message = json_object() else { continue }
-            set(message, "role", JSONBuild.string(choice.role))
-            let calls = toolCallsJSON(choice)
-            set(message, "content", choice.content.isEmpty && calls != nil ? json_null() : JSONBuild.string(choice.content.bytes))
-            if !choice.reasoning.isEmpty {
-                set(message, "reasoning_content", JSONBuild.string(choice.reasoning.bytes))
+        let text = choices.values.reduce(0) { n, c in n &+ c.content.count &+ c.reasoning.count }
+        var w = JSONWriter(capacity: text &+ 512)
+        w.raw("{")
+        w.key("id"); w.string(id)
+        w.raw(",\"object\":\"chat.completion\",")
+        w.key("created"); w.int(created ?? 0)
+        w.raw(","); w.key("model"); w.string(model)
+        if let fp = systemFingerprint { w.raw(","); w.key("system_fingerprint"); w.string(fp) }
+        w.raw(","); w.key("choices"); w.raw("[")
+        for (n, index) in choices.keys.sorted().enumerated() {
+            guard let choice = choices[index] else { continue }
+            if n > 0 { w.raw(",") }
+            w.raw("{"); w.key("index"); w.int(Int64(index))
+            w.raw(","); w.key("message"); w.raw("{"); w.key("role"); w.string(choice.role)
+            w.raw(","); w.key("content")
+            if choice.content.isEmpty && !choice.toolCalls.isEmpty {
+                w.raw("null")
+            } else {
+                w.string(choice.content.bytes)
             }
-            if let calls { set(message, "tool_calls", calls) }
-            set(obj, "index", json_integer(json_int_t(index)))
-            set(obj, "message", message)
-            set(obj, "finish_reason", choice.finishReason.map { JSONBuild.string($0) } ?? json_null())
-            set(obj, "logprobs", json_null())
-            if let list { _ = json_array_append_new(list, obj) } else { q3v_json_decref(obj) }
+            if !choice.reasoning.isEmpty { w.raw(","); w.key("reasoning_content"); w.string(choice.reasoning.bytes) }
+            if !choice.toolCalls.isEmpty { w.raw(","); w.key("tool_calls"); writeToolCalls(choice, to: &w) }
+            w.raw("},"); w.key("finish_reason")
+            if let fr = choice.finishReason { w.string(fr) } else { w.raw("null") }
+            w.raw(",\"logprobs\":null}")
         }
-        set(root, "choices", list)
-        if let usage { set(root, "usage", json_deep_copy(usage.raw)) }
-        if let meta { set(root, "meta", json_deep_copy(meta.raw)) }
-        return JSONRef(raw: root).dumpBytes()
+        w.raw("]")
+        if let usage { w.raw(","); w.key("usage"); w.value(usage.raw) }
+        if let meta { w.raw(","); w.key("meta"); w.value(meta.raw) }
+        w.raw("}")
+        return w.finish()
     }
 
-    /// A new JSON array of the choice's tool calls in index order, or nil if it has none.
-    private func toolCallsJSON(_ choice: Choice) -> UnsafeMutablePointer<json_t>? {
-        guard !choice.toolCalls.isEmpty, let list = json_array() else { return nil }
-        for k in choice.toolCalls.keys.sorted() {
-            guard let call = choice.toolCalls[k], let obj = json_object(), let fn = json_object() else { continue }
-            set(obj, "index", json_integer(json_int_t(k)))
-            set(obj, "id", JSONBuild.string(call.id))
-            set(obj, "type", JSONBuild.string(call.type.isEmpty ? "function" : call.type))
-            set(fn, "name", JSONBuild.string(call.name))
-            set(fn, "arguments", JSONBuild.string(call.arguments))
-            set(obj, "function", fn)
-            _ = json_array_append_new(list, obj)
+    /// The choice's tool calls as a JSON array, in index order.
+    private func writeToolCalls(_ choice: Choice, to w: inout JSONWriter) {
+        w.raw("[")
+        for (n, k) in choice.toolCalls.keys.sorted().enumerated() {
+            guard let call = choice.toolCalls[k] else { continue }
+            if n > 0 { w.raw(",") }
+            w.raw("{"); w.key("index"); w.int(Int64(k))
+            w.raw(","); w.key("id"); w.string(call.id)
+            w.raw(","); w.key("type"); w.string(call.type.isEmpty ? "function" : call.type)
+            w.raw(","); w.key("function"); w.raw("{"); w.key("name"); w.string(call.name)
+            w.raw(","); w.key("arguments"); w.string(call.arguments)
+            w.raw("}}")
         }
-        return list
-    }
-
-    /// json_object_set_new that tolerates a NULL value (out of memory): the key is then left out.
-    private func set(_ obj: UnsafeMutablePointer<json_t>, _ key: String, _ value: UnsafeMutablePointer<json_t>?) {
-        guard let value else { return }
-        _ = json_object_set_new(obj, key, value)
+        w.raw("]")
     }
 }
 

@@ -418,7 +418,7 @@ final class Connection: @unchecked Sendable {
 
     deinit {
         guard !ProcessExit.isExiting else { return }
-        curl_multi_cleanup(multi)
+        q3v_multi_cleanup(multi) // closes TLS connections: under the SIGPIPE guard
     }
 
     /// Wakes the thread blocked in this connection's `perform` or `sleep`. Safe from any thread.
@@ -448,8 +448,8 @@ final class Connection: @unchecked Sendable {
         defer { curl_multi_remove_handle(multi, handle.easy) }
 
         var guardState = q3v_sigpipe_state()
-        q3v_sigpipe_block(&guardState)
-        defer { q3v_sigpipe_restore(&guardState) }
+        q3v_sigpipe_guard(&guardState)
+        defer { q3v_sigpipe_release(&guardState) }
 
         var running: Int32 = 1
         while true {

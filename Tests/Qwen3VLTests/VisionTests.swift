@@ -16,6 +16,34 @@ import Testing
         #expect(Base64.encode(Array("M".utf8)) == "TQ==")
     }
 
+    /// The AVX2 encoder (where the CPU has it) writes what the scalar one does, whatever the length and
+    /// wherever input and output start.
+    @Test func avx2AgreesWithScalar() {
+        var rng = SystemRandomNumberGenerator()
+        let source = (0..<(400 + 32)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        var scalar = [UInt8](repeating: 0, count: 600), simd = [UInt8](repeating: 0, count: 600 + 32)
+        for n in 0...400 {
+            for shift in [0, 1, 2, 3, 5, 7, 13, 31] {
+                let outShift = (shift * 7) % 32
+                source.withUnsafeBytes { all in
+                    let input = UnsafeRawBufferPointer(rebasing: all[shift..<(shift + n)])
+                    let a = scalar.withUnsafeMutableBytes { Base64.encode(input, into: $0, simd: false) }
+                    let b = simd.withUnsafeMutableBytes {
+                        Base64.encode(input, into: UnsafeMutableRawBufferPointer(rebasing: $0[outShift...]))
+                    }
+                    #expect(a == b && a == (Base64.encodedLength(n) ?? -1))
+                    #expect(
+                        scalar[0..<a].elementsEqual(simd[outShift..<(outShift + b)]), "length \(n), input at +\(shift)")
+                    #expect(Base64.decode(scalar[0..<a]).map { $0.elementsEqual(input) } == true)
+                }
+            }
+        }
+        // Every 6-bit value in every position of a 24-byte step.
+        let ramp = (0..<(64 * 3)).map { UInt8(truncatingIfNeeded: $0 &* 85) }
+        let text = Base64.encode(ramp)
+        #expect(Base64.decode(Array(text.utf8)) == ramp)
+    }
+
     @Test func wellFormedness() {
         func ok(_ s: String) -> Bool { Array(s.utf8).withUnsafeBytes { Base64.isWellFormed($0) } }
         #expect(ok("TWFu") && ok("TWE=") && ok("TQ=="))
@@ -37,9 +65,17 @@ import Testing
         defer { unlink(path) }
         let file = try MediaFile(
             path: path, what: "x", wantVideo: false, maxBytes: 1 << 20, maxOption: "max_image_bytes")
-        let want = "data:image/png;base64," + Base64.encode(bytes)
+        let encoded = bytes.withUnsafeBytes { input in
+            [UInt8](unsafeUninitializedCapacity: Base64.encodedLength(bytes.count) ?? 0) { out, n in
+                n = Base64.encode(input, into: UnsafeMutableRawBufferPointer(out), simd: false)
+            }
+        }
+        let want = "data:image/png;base64," + String(decoding: encoded, as: UTF8.self)
         #expect(file.uriLength == want.utf8.count)
-        for (piece, scratchSize) in [(1, 7), (3, 7), (4, 64), (5, 100), (1000, 7 * 1024), (5000, 7 * 16 * 1024)] {
+        for (piece, scratchSize) in [
+            (1, 3), (2, 7), (3, 7), (4, 64), (5, 100), (6, 3), (7, 10), (33, 30), (1000, 7 * 1024),
+            (1001, 3), (4099, 999), (5000, 7 * 16 * 1024),
+        ] {
             let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: scratchSize, alignment: 1)
             defer { scratch.deallocate() }
             var out: [UInt8] = []

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* C tests of the security policy and the log callback: plain http only to loopback, TLS verification
  * (against an HTTPS stand-in with a certificate made here), CA file, no https -> http redirects,
- * proxies, and log lines that never show the key. */
+ * proxies, log lines that never show the key, and no SIGPIPE from TLS peers that reset. */
 #include "harness.h"
 
 #include <pthread.h>
@@ -208,6 +208,69 @@ static void test_exit_during_handshakes(void) {
     CHECK(crashed == 0);
 }
 
+/* A host that leaves SIGPIPE at its default action dies of any SIGPIPE the library lets through. A
+   TLS peer that resets its connection is where one comes from: the TLS library writes to the dead
+   socket (a close-notify when the connection is closed, or the rest of an upload). Run in a child,
+   so that such a death is a failed check, not a lost test run. */
+static int tls_resets_in_child(void) {
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_UNBLOCK, &pipe_set, NULL);
+    int bad = 0;
+    /* Connections the server resets once idle, 50 ms after each reply: the next call finds its
+       connection dead and closes it, and freeing the client closes the last one. */
+    char *opts = tls_options("idlereset:50", new_uid(), "\"insecure_skip_verify\":true");
+    qwen3vl_client *c = qwen3vl_client_new(opts, NULL, 0);
+    free(opts);
+    for (int i = 0; i < 4; i++) {
+        qwen3vl_result *r;
+        qwen3vl_call *call = NULL;
+        if (i % 2 == 0) {
+            r = qwen3vl_chat(c, HELLO);
+        } else { /* on the client's I/O thread */
+            call = qwen3vl_call_start(c, HELLO, NULL, NULL);
+            qwen3vl_event *ev;
+            while ((ev = qwen3vl_client_next_event(c, -1)) && qwen3vl_event_kind(ev) != QWEN3VL_EVENT_DONE) qwen3vl_event_free(ev);
+            qwen3vl_event_free(ev);
+            r = qwen3vl_call_result(call); /* the call's own */
+        }
+        if (qwen3vl_result_status(r) != QWEN3VL_OK) { fprintf(stderr, "    idle reset, call %d: %s\n", i, qwen3vl_result_error(r)); bad = 1; }
+        if (call) qwen3vl_call_free(call);
+        else qwen3vl_result_free(r);
+        usleep(200000); /* the reset comes 50 ms after the reply, however slow this process runs */
+    }
+    qwen3vl_client_free(c);
+    /* A 4 MiB request the server resets after its first 64 KiB. */
+    size_t n = 4 << 20;
+    char *body = malloc(n + 64);
+    int k = sprintf(body, "{\"messages\":[{\"role\":\"user\",\"content\":\"");
+    memset(body + k, 'a', n);
+    strcpy(body + k + n, "\"}]}");
+    opts = tls_options("resetupload:65536", new_uid(), "\"insecure_skip_verify\":true");
+    c = qwen3vl_client_new(opts, NULL, 0);
+    free(opts);
+    for (int i = 0; i < 2; i++) {
+        qwen3vl_result *r = qwen3vl_chat(c, body);
+        if (qwen3vl_result_status(r) == QWEN3VL_OK) { fprintf(stderr, "    a reset upload succeeded\n"); bad = 1; }
+        qwen3vl_result_free(r);
+    }
+    qwen3vl_client_free(c);
+    free(body);
+    return bad;
+}
+
+static void test_sigpipe_at_default_action(void) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) _exit(tls_resets_in_child());
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (WIFSIGNALED(st)) fprintf(stderr, "    the child died of signal %d%s\n", WTERMSIG(st), WTERMSIG(st) == SIGPIPE ? " (SIGPIPE)" : "");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(int argc, char **argv) {
     snprintf(dir, sizeof dir, "/tmp/qwen3vl-tls-%d", (int)getpid());
     snprintf(cert, sizeof cert, "%s/cert.pem", dir);
@@ -226,6 +289,7 @@ int main(int argc, char **argv) {
         {"proxy", test_proxy},
         {"log_callback", test_log_callback},
         {"exit_during_handshakes", test_exit_during_handshakes},
+        {"sigpipe_at_default_action", test_sigpipe_at_default_action},
     };
     int rc = RUN_TESTS("security", tests);
     stop_stand_in(tls_pid, tls_in);

@@ -67,6 +67,8 @@ step repeats). A step is a name and its arguments separated by ":", e.g.
     dashscope:CODE           HTTP CODE in DashScope's native error shape (code, message, request_id)
     bigheader:BYTES          the echo reply with one response header BYTES long
     slowread:BPS             read the request body at BPS bytes a second (small receive buffer), answer "read"
+    resetupload:BYTES        read BYTES of the request body, then a TCP reset while the client is still sending
+    idlereset:MS             the echo reply on a connection kept alive, then a TCP reset MS milliseconds later
     grounding                a Qwen3-VL grounding answer: a ```json fence with a bbox_2d and a point_2d
     busy:N:MS[:ra_ms=R]      the echo reply after MS ms to at most N requests of the uid at once; one
                              arriving while N are being answered gets 429 at once (retry-after-ms R,
@@ -205,6 +207,10 @@ class Handler(BaseHTTPRequestHandler):
         parts = route.split("/")
         if len(parts) >= 4 and parts[1] == "s" and parts[2].startswith("slowread:"):
             raw = self.read_slowly(length, int(parts[2].split(":")[1].split(",")[0]))
+        elif len(parts) >= 4 and parts[1] == "s" and parts[2].startswith("resetupload:"):
+            self.rfile.read(min(length, int(parts[2].split(":")[1])))
+            self.reset()
+            return
         else:
             raw = self.rfile.read(length) if length > 0 else b""
         # /s/<scenario>/<uid>/v1/chat/completions
@@ -255,6 +261,10 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "slow":
             time.sleep(int(pos[0]) / 1000.0)
             self.send_json(200, completion(req), ids)
+        elif name == "idlereset":
+            self.send_json(200, completion(req), ids)
+            time.sleep(int(pos[0]) / 1000.0)
+            self.reset()
         elif name == "status":
             code = int(pos[0])
             h = {}

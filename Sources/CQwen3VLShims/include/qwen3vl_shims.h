@@ -72,13 +72,33 @@ q3v_share *q3v_share_new(void);
 CURLSH *q3v_share_handle(q3v_share *s);
 void q3v_share_free(q3v_share *s);
 
-/* SIGPIPE guard for the calling thread. A peer that closes a TLS connection makes OpenSSL write to a
- * dead socket, and CURLOPT_NOSIGNAL means libcurl will not touch signal dispositions for us, which we
- * must not do either in someone else's process. So block SIGPIPE in this thread only while libcurl
- * runs, and swallow any SIGPIPE that our own writes left pending. */
-typedef struct { int was_blocked; int was_pending; } q3v_sigpipe_state;
-void q3v_sigpipe_block(q3v_sigpipe_state *st);
-void q3v_sigpipe_restore(const q3v_sigpipe_state *st);
+/* SIGPIPE guard for the calling thread, for the libcurl builds that need one. A peer that resets a
+ * TLS connection makes the TLS library write to a dead socket (close-notify when the connection is
+ * closed, say), and CURLOPT_NOSIGNAL means libcurl will not touch signal dispositions for us, which
+ * we must not do either in someone else's process. libcurl 7.88 and later on OpenSSL write through
+ * their own BIO with send(MSG_NOSIGNAL), so no SIGPIPE can come from them; with anything else, block
+ * SIGPIPE in this thread while libcurl runs, and swallow any SIGPIPE that our own writes left
+ * pending. Which build this is is decided once per process. */
+typedef struct { int active; int was_blocked; int was_pending; } q3v_sigpipe_state;
+/* Holds SIGPIPE (q3v_sigpipe_hold) if the running libcurl needs it; q3v_sigpipe_release after. */
+void q3v_sigpipe_guard(q3v_sigpipe_state *st);
+void q3v_sigpipe_release(const q3v_sigpipe_state *st);
+/* Whether a libcurl of this version (curl_version_info's version_num) and TLS library (its
+ * ssl_version, NULL for none) needs the guard: the rule q3v_sigpipe_guard applies. */
+int q3v_sigpipe_guard_needed(unsigned int version_num, const char *ssl_version);
+/* The guard itself, whatever the build: SIGPIPE blocked in this thread until q3v_sigpipe_release. */
+void q3v_sigpipe_hold(q3v_sigpipe_state *st);
+/* curl_multi_cleanup under the guard: it closes the cached connections, TLS ones with a write. */
+void q3v_multi_cleanup(CURLM *m);
+
+/* ---- base64 (base64_avx2.c) ---- */
+
+/* Whether this CPU (and OS) runs AVX2; decided once. */
+int q3v_base64_has_avx2(void);
+/* Encodes a whole number of 24-byte blocks from the start of in (n bytes) into out, leaving at
+ * least 4 bytes of in unread; returns how many bytes of in it encoded (0 when n < 28), having
+ * written 4/3 as many characters. Only where q3v_base64_has_avx2(). */
+size_t q3v_base64_encode_avx2(const unsigned char *in, size_t n, char *out);
 
 /* ---- qwen3vl.h: its facts for Swift, which cannot expand its function-like macros ---- */
 

@@ -1,3 +1,5 @@
+import CQwen3VLShims
+
 /// Standard base64 (RFC 4648 §4, with padding), written straight into caller-provided memory so that
 /// large images are encoded piece by piece without a whole copy.
 enum Base64 {
@@ -15,37 +17,49 @@ enum Base64 {
         return o ? nil : groups
     }
 
-    /// Encodes `input` into `output`, which must hold `encodedLength(input.count)` bytes.
-    /// Returns the number of bytes written.
+    /// Whether ``encode(_:into:simd:)`` hands the bulk of its input to the AVX2 encoder (in
+    /// CQwen3VLShims); decided once, from the CPU.
+    static let avx2 = q3v_base64_has_avx2() != 0
+
+    /// Encodes `input` into `output`, which must hold `encodedLength(input.count)` bytes: with AVX2
+    /// where `simd` (and the CPU has it), with 12-bit pair tables for the rest. Returns the number
+    /// of bytes written.
     @discardableResult
-    static func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+    static func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, simd: Bool = avx2)
+        -> Int
+    {
         guard let need = encodedLength(input.count), output.count >= need, need > 0,
-              let src = input.baseAddress?.assumingMemoryBound(to: UInt8.self),
-              let dst = output.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+            let src = input.baseAddress?.assumingMemoryBound(to: UInt8.self),
+            let dst = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        else { return 0 }
+        let n = input.count
+        var i = 0
+        if simd && avx2 {
+            i = q3v_base64_encode_avx2(src, n, UnsafeMutableRawPointer(dst).assumingMemoryBound(to: CChar.self))
+        }
         let out = UnsafeMutableRawPointer(dst)
         return alphabet.withUnsafeBufferPointer { table -> Int in
             pairs.withUnsafeBufferPointer { pairTable -> Int in
-            guard let t = table.baseAddress, let pt = pairTable.baseAddress else { return 0 }
-            let n = input.count
-            var i = 0, o = 0
-            while i + 3 <= n {
-                let v = Int(src[i]) << 16 | Int(src[i + 1]) << 8 | Int(src[i + 2])
-                out.storeBytes(of: pt[v >> 12], toByteOffset: o, as: UInt16.self)
-                out.storeBytes(of: pt[v & 0xFFF], toByteOffset: o + 2, as: UInt16.self)
-                i += 3
-                o += 4
-            }
-            let rest = n - i
-            if rest > 0 {
-                let b1 = rest > 1 ? UInt32(src[i + 1]) : 0
-                let v = UInt32(src[i]) << 16 | b1 << 8
-                dst[o] = t[Int(v >> 18)]
-                dst[o + 1] = t[Int((v >> 12) & 63)]
-                dst[o + 2] = rest > 1 ? t[Int((v >> 6) & 63)] : UInt8(ascii: "=")
-                dst[o + 3] = UInt8(ascii: "=")
-                o += 4
-            }
-            return o
+                guard let t = table.baseAddress, let pt = pairTable.baseAddress else { return 0 }
+                var o = i / 3 * 4
+                while i + 3 <= n {
+                    let v = Int(src[i]) << 16 | Int(src[i + 1]) << 8 | Int(src[i + 2])
+                    out.storeBytes(of: pt[v >> 12], toByteOffset: o, as: UInt16.self)
+                    out.storeBytes(of: pt[v & 0xFFF], toByteOffset: o + 2, as: UInt16.self)
+                    i += 3
+                    o += 4
+                }
+                let rest = n - i
+                if rest > 0 {
+                    let b1 = rest > 1 ? UInt32(src[i + 1]) : 0
+                    let v = UInt32(src[i]) << 16 | b1 << 8
+                    dst[o] = t[Int(v >> 18)]
+                    dst[o + 1] = t[Int((v >> 12) & 63)]
+                    dst[o + 2] = rest > 1 ? t[Int((v >> 6) & 63)] : UInt8(ascii: "=")
+                    dst[o + 3] = UInt8(ascii: "=")
+                    o += 4
+                }
+                return o
             }
         }
     }

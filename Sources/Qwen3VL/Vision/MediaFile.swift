@@ -115,10 +115,15 @@ final class MediaFile {
     }
 
     /// Writes the data URI's bytes from `offset` on into `out`, as many as fit; returns how many.
-    /// `scratch` is working memory of at least 4 bytes (more is faster).
-    func read(
-        at offset: Int, into out: UnsafeMutableRawBufferPointer, scratch: UnsafeMutableRawBufferPointer
-    ) throws(Qwen3VLError) -> Int {
+    /// `scratch` is working memory for the file's bytes, at least 3 bytes (more is faster).
+    ///
+    /// Whole base64 groups are encoded straight into `out`. The JSON before the file rarely leaves
+    /// `out` on a group boundary, so a group split between two calls is encoded on its own and
+    /// its part copied; everything after it is aligned again.
+    func read(at offset: Int, into out: UnsafeMutableRawBufferPointer, scratch: UnsafeMutableRawBufferPointer)
+        throws(Qwen3VLError) -> Int
+    {
+        guard let obase = out.baseAddress, let sbase = scratch.baseAddress, scratch.count >= 3 else { return 0 }
         var written = 0
         var pos = offset
         while written < out.count && pos < uriLength {
@@ -129,46 +134,43 @@ final class MediaFile {
                 pos += n
                 continue
             }
-            // Base64 text from `b64` on: whole 4-byte groups come from whole 3-byte input groups.
             let b64 = pos - prefix.count
             let group = b64 / 4, skip = b64 % 4
             let room = out.count - written
-            if skip == 0 && room >= 4, let obase = out.baseAddress, let sbase = scratch.baseAddress {
-                // Aligned on a group: encode straight into libcurl's buffer, no copy in between.
-                let inStart = group * 3
-                let inLen = min(room / 4 * 3, scratch.count / 3 * 3, size - inStart)
-                guard inLen > 0 else { break }
-                guard pread(fd, sbase, inLen, off_t(inStart)) == inLen else {
-                    throw Qwen3VLError(.file, "\(path): changed or became unreadable while being sent")
+            let inStart = group * 3
+            if skip != 0 || room < 4 {
+                // The part of one group that fits, from its own 4 characters.
+                let inLen = min(3, size - inStart)
+                try readFile(into: sbase, count: inLen, at: inStart)
+                var enc: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+                let n = withUnsafeMutableBytes(of: &enc) { e -> Int in
+                    Base64.encode(UnsafeRawBufferPointer(start: sbase, count: inLen), into: e)
+                    let n = min(4 - skip, room)
+                    if let ebase = e.baseAddress { (obase + written).copyMemory(from: ebase + skip, byteCount: n) }
+                    return n
                 }
-                let n = Base64.encode(
-                    UnsafeRawBufferPointer(start: sbase, count: inLen),
-                    into: UnsafeMutableRawBufferPointer(start: obase + written, count: room))
-                guard n > 0 else { break }
                 written += n
                 pos += n
                 continue
             }
-            let groups = min((skip + room + 3) / 4, max(1, scratch.count / 7))
-            let inStart = group * 3
-            let inLen = min(groups * 3, size - inStart)
-            guard inLen > 0, let sbase = scratch.baseAddress else { break }
-            // Input bytes first, their encoding after them in the same scratch memory.
-            let inBuf = UnsafeMutableRawBufferPointer(start: sbase, count: inLen)
-            let got = pread(fd, inBuf.baseAddress, inLen, off_t(inStart))
-            guard got == inLen else {
-                throw Qwen3VLError(.file, "\(path): changed or became unreadable while being sent")
-            }
-            let encBase = sbase + inLen
-            let enc = Base64.encode(
-                UnsafeRawBufferPointer(inBuf),
-                into: UnsafeMutableRawBufferPointer(start: encBase, count: scratch.count - inLen))
-            let n = min(enc - skip, room)
-            guard n > 0, let obase = out.baseAddress else { break }
-            (obase + written).copyMemory(from: encBase + skip, byteCount: n)
+            // On a group boundary: whole groups straight into `out`.
+            let inLen = min(room / 4 * 3, scratch.count / 3 * 3, size - inStart)
+            guard inLen > 0 else { break }
+            try readFile(into: sbase, count: inLen, at: inStart)
+            let n = Base64.encode(
+                UnsafeRawBufferPointer(start: sbase, count: inLen),
+                into: UnsafeMutableRawBufferPointer(start: obase + written, count: room))
+            guard n > 0 else { break }
             written += n
             pos += n
         }
         return written
+    }
+
+    /// Exactly `count` bytes of the file from `offset`, or the error of a file that changed under us.
+    private func readFile(into p: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(Qwen3VLError) {
+        guard pread(fd, p, count, off_t(offset)) == count else {
+            throw Qwen3VLError(.file, "\(path): changed or became unreadable while being sent")
+        }
     }
 }

@@ -45,7 +45,8 @@ def accepts(ctype: Any, c: str) -> bool:
     c = c.replace("const ", "")
     if c == "void":
         return ctype is None
-    pointee = {"int *": ctypes.c_int, "size_t *": ctypes.c_size_t, "int64_t *": ctypes.c_int64, "char * *": ctypes.c_void_p}
+    pointee = {"int *": ctypes.c_int, "size_t *": ctypes.c_size_t, "int64_t *": ctypes.c_int64,
+               "char * *": ctypes.c_void_p}
     if c in pointee:
         return ctype is ctypes.POINTER(pointee[c])
     if c.endswith("*"):

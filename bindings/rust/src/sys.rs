@@ -119,6 +119,8 @@ extern "C" {
     pub fn qwen3vl_event_text(ev: *const qwen3vl_event, len: *mut usize) -> *const c_char;
     pub fn qwen3vl_event_chunk_json(ev: *const qwen3vl_event) -> *const c_char;
     pub fn qwen3vl_event_free(ev: *mut qwen3vl_event);
+    pub fn qwen3vl_client_take_events(client: *mut qwen3vl_client, timeout_ms: c_int, buf: *mut c_void, cap: usize,
+                                      used: *mut usize) -> usize;
     pub fn qwen3vl_call_cancel(call: *mut qwen3vl_call);
     pub fn qwen3vl_call_result(call: *mut qwen3vl_call) -> *mut qwen3vl_result;
     pub fn qwen3vl_call_free(call: *mut qwen3vl_call);
@@ -135,6 +137,8 @@ extern "C" {
     pub fn qwen3vl_result_attempts(r: *const qwen3vl_result) -> c_int;
     pub fn qwen3vl_result_tool_calls_json(r: *const qwen3vl_result) -> *const c_char;
     pub fn qwen3vl_result_elapsed_ms(r: *const qwen3vl_result) -> f64;
+    pub fn qwen3vl_result_headers(r: *const qwen3vl_result) -> *const c_char;
+    pub fn qwen3vl_result_error_body(r: *const qwen3vl_result, len: *mut usize) -> *const c_char;
     pub fn qwen3vl_result_free(r: *mut qwen3vl_result);
 
     pub fn qwen3vl_free(p: *mut c_void);

@@ -11,7 +11,7 @@ from ._dispatch import Native
 from ._errors import InvalidArgumentError
 from ._facade import AsyncCompletions, Completions
 from ._options import endpoint, library_options
-from ._request import CALL_KEYS, ImageInput, PromptOrMessages, build_request, split_call_options
+from ._request import CALL_KEYS, ImageInput, PromptOrMessages, prepare
 from ._streams import AsyncStream, Stream, text_delta
 from .types import Reply
 
@@ -123,8 +123,7 @@ class _Chat:
         """One call: a prompt (or a list of messages), optional images (paths, pathlib.Path, bytes or
         URLs), any chat-completions parameters (model, max_tokens, temperature, tools, ...) and the
         per-call options timeout, idle_timeout, max_retries, extra_headers, extra_query."""
-        body, options = split_call_options(params, False, self._defaults)
-        return self._native.call(build_request(prompt_or_messages, images, body), options)
+        return self._native.call(*prepare(prompt_or_messages, images, params, False, self._defaults))
 
 
 class Client(_BaseClient):
@@ -161,8 +160,8 @@ class Client(_BaseClient):
                **params: Any) -> Stream[str]:
         """Streams the reply: iterate for text deltas; ``.reply`` for the whole Reply at the end.
         Leaving the loop early cancels the request."""
-        body, options = split_call_options(params, True, self._defaults)
-        return Stream(self._native, build_request(prompt_or_messages, images, body), options, text_delta, False)
+        body, options = prepare(prompt_or_messages, images, params, True, self._defaults)
+        return Stream(self._native, body, options, text_delta, False)
 
     def close(self) -> None:
         """Closes the client: new calls fail with InvalidArgumentError, and calls and streams still
@@ -190,8 +189,7 @@ class _AsyncChat:
     async def __call__(self, prompt_or_messages: PromptOrMessages, *, images: Optional[Sequence[ImageInput]] = None,
                        **params: Any) -> Reply:
         """One call, awaited; the arguments of Client.chat()."""
-        body, options = split_call_options(params, False, self._defaults)
-        return await self._native.call_async(build_request(prompt_or_messages, images, body), options)
+        return await self._native.call_async(*prepare(prompt_or_messages, images, params, False, self._defaults))
 
 
 class AsyncClient(_BaseClient):
@@ -213,8 +211,8 @@ class AsyncClient(_BaseClient):
     def stream(self, prompt_or_messages: PromptOrMessages, *, images: Optional[Sequence[ImageInput]] = None,
                **params: Any) -> AsyncStream[str]:
         """Streams the reply: ``async for`` over text deltas; ``await .get_reply()`` for the whole Reply."""
-        body, options = split_call_options(params, True, self._defaults)
-        return AsyncStream(self._native, build_request(prompt_or_messages, images, body), options, text_delta, False)
+        body, options = prepare(prompt_or_messages, images, params, True, self._defaults)
+        return AsyncStream(self._native, body, options, text_delta, False)
 
     async def close(self) -> None:
         """As Client.close()."""

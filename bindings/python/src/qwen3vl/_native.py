@@ -97,7 +97,8 @@ def _c(name: str, restype: Any, *argtypes: Any) -> Any:
 version: Callable[[], bytes] = _c("version", c_char_p)
 status_name: Callable[[int], bytes] = _c("status_name", c_char_p, c_int)
 
-client_new: Callable[[bytes, ErrBuf, int], Optional[ClientPtr]] = _c("client_new", c_void_p, c_char_p, c_char_p, c_size_t)
+client_new: Callable[[bytes, ErrBuf, int], Optional[ClientPtr]] = _c(
+    "client_new", c_void_p, c_char_p, c_char_p, c_size_t)
 client_free: Callable[[ClientPtr], None] = _c("client_free", None, c_void_p)
 client_cancel_all: Callable[[ClientPtr], None] = _c("client_cancel_all", None, c_void_p)
 client_set_log: Callable[[ClientPtr, LogFn, int, None], None] = _c("client_set_log", None, c_void_p, LOG_FN, c_int,

@@ -111,3 +111,10 @@ def split_call_options(params: Mapping[str, Any], stream: bool, defaults: Mappin
             "query": {str(k): _query_value(v) for k, v in query.items()} or None,
             "response_headers": response_headers or None, "resize": given.get("resize")}
     return body, json.dumps({k: v for k, v in opts.items() if v is not None}).encode("utf-8")
+
+
+def prepare(prompt_or_messages: PromptOrMessages, images: Optional[Sequence[ImageInput]], params: Mapping[str, Any],
+            stream: bool, defaults: Mapping[str, Any]) -> Tuple[bytes, bytes]:
+    """The request body and the call options of a ``chat()`` or ``stream()`` of the Pythonic API."""
+    body, options = split_call_options(params, stream, defaults)
+    return build_request(prompt_or_messages, images, body), options
