@@ -105,7 +105,8 @@ enum Base64 {
     }
 
     /// Decodes standard padded base64; nil if it is not exactly that.
-    static func decode(_ text: [UInt8]) -> [UInt8]? {
+    static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
+        let text = Array(text)
         var out = [UInt8](repeating: 0, count: text.count / 4 * 3)
         let n = text.withUnsafeBytes { t in out.withUnsafeMutableBytes { decode(t, into: $0) } }
         guard let n else { return nil }
