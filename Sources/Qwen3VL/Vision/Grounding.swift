@@ -280,11 +280,11 @@ private struct ItemScan {
             case UInt8(ascii: "r"): out.append(13)
             case UInt8(ascii: "t"): out.append(9)
             case UInt8(ascii: "u"):
-                guard var u = hex4(j + 2) else { return nil }
+                guard var u = JSONSpans.hex4(t, j + 2).map({ UInt32($0) }) else { return nil }
                 j += 6
                 if (0xD800...0xDBFF).contains(u) {
                     guard j + 1 < last, t[j] == UInt8(ascii: "\\"), t[j + 1] == UInt8(ascii: "u"),
-                        let low = hex4(j + 2),
+                        let low = JSONSpans.hex4(t, j + 2).map({ UInt32($0) }),
                         (0xDC00...0xDFFF).contains(low)
                     else { return nil }
                     u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00)
@@ -298,21 +298,6 @@ private struct ItemScan {
             j += 2
         }
         return out
-    }
-
-    private func hex4(_ at: Int) -> UInt32? {
-        guard at + 4 <= end else { return nil }
-        var v: UInt32 = 0
-        for k in at..<(at + 4) {
-            let c = t[k]
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = v << 4 | UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = v << 4 | UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = v << 4 | UInt32(c - UInt8(ascii: "A") + 10)
-            default: return nil
-            }
-        }
-        return v
     }
 
     func copy(_ r: Range<Int>, to out: ByteBuffer) -> Bool {
@@ -560,7 +545,8 @@ struct JSONSpans {
         return .failure(Bad(position: t.count))
     }
 
-    private static func hex4(_ t: UnsafeBufferPointer<UInt8>, _ at: Int) -> Int? {
+    /// The value of the four hex digits at `at`, or nil.
+    static func hex4(_ t: UnsafeBufferPointer<UInt8>, _ at: Int) -> Int? {
         guard at >= 0, at + 4 <= t.count else { return nil }
         var v = 0
         for k in at..<(at + 4) {
