@@ -99,12 +99,9 @@ examples_build() {
   done < <(grep -ohE 'cc examples/[a-z_]+\.c [^`&]*-o [a-z_]+' README.md docs/*.md)
   return $rc
 }
-swift_format_clean() {  # .swift-format's layout over Sources/ and Tests/; the files under performance work wait their turn
-  local files
-  files=$(find Sources Tests -name '*.swift' | sort |
-    grep -vE '^Sources/Qwen3VL/(Transport|Engine|ConnectionPool|RequestValidator|Vision/Grounding)\.swift$')
-  # shellcheck disable=SC2086
-  swift format lint --strict $files
+swift_format_clean() {  # .swift-format's layout over every Swift file of Sources/ and Tests/
+  # shellcheck disable=SC2046
+  swift format lint --strict $(find Sources Tests -name '*.swift' | sort)
 }
 example_runs() {
   (source scripts/stand-in.sh

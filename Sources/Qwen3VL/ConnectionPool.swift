@@ -1,5 +1,6 @@
 import CCurl
 import CQwen3VLShims
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 import CCurl
 import CQwen3VLShims
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +54,6 @@ public final class AsyncCall: @unchecked Sendable {
     /// The result, once the DONE event has been taken from the queue; nil before.
     public var result: ChatResult? { state.withLock { $0.taken ? $0.done : nil } }
 
-
     /// What the C layer made of the result (its qwen3vl_result), made once when first asked for
     /// after DONE was taken; nil before.
     public func exported(_ make: (ChatResult) -> AnyObject?) -> AnyObject? {
@@ -81,7 +81,9 @@ public final class AsyncCall: @unchecked Sendable {
 
     /// For a call that could not even reach the I/O thread: done, as if its DONE were taken.
     func finishedEarly(_ r: ChatResult) {
-        state.withLock { $0.done = r; $0.taken = true }
+        state.withLock {
+            $0.done = r; $0.taken = true
+        }
     }
 }
 
@@ -154,7 +156,11 @@ public final class EventQueue: @unchecked Sendable {
             if head > 0 { reset() }
             if closed || timeoutMs == 0 { return false }
             waiters += 1
-            let woken = timeoutMs < 0 ? { lock.wait(); return true }() : lock.wait(untilNs: deadline)
+            let woken =
+                timeoutMs < 0
+                ? {
+                    lock.wait(); return true
+                }() : lock.wait(untilNs: deadline)
             waiters -= 1
             if !woken { return false }
         }
@@ -171,7 +177,9 @@ public final class EventQueue: @unchecked Sendable {
     private func popLocked() -> CallEvent? {
         guard let e = peekLocked() else { return nil }
         head += 1
-        if isEmpty { reset() } else if head >= 1024 && head * 2 >= items.count {
+        if isEmpty {
+            reset()
+        } else if head >= 1024 && head * 2 >= items.count {
             items.removeFirst(head) // taken events go in bulk, not one shift per event
             head = 0
         }
@@ -270,15 +278,23 @@ final class Engine: @unchecked Sendable {
     func start(_ call: AsyncCall, _ run: Qwen3VLClient.CallRun) {
         call.run = run
         guard client.inFlight.add(call.context) else {
-            return finishAtOnce(call, client.finalize(ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")), start: run.start))
+            return finishAtOnce(
+                call,
+                client.finalize(ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")), start: run.start))
         }
         guard ProcessExit.calls.add(call.context) else {
             client.inFlight.remove(call.context)
-            return finishAtOnce(call, client.finalize(ChatResult(error: Qwen3VLError(.cancelled, "the process is exiting")), start: run.start))
+            return finishAtOnce(
+                call,
+                client.finalize(ChatResult(error: Qwen3VLError(.cancelled, "the process is exiting")), start: run.start)
+            )
         }
         guard ensureThread() else {
             unregister(call)
-            return finishAtOnce(call, client.finalize(ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")), start: run.start))
+            return finishAtOnce(
+                call,
+                client.finalize(
+                    ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")), start: run.start))
         }
         send(.start(call))
     }
@@ -306,13 +322,15 @@ final class Engine: @unchecked Sendable {
             guard !l.stopped else { return false }
             var t = pthread_t()
             let arg = Unmanaged.passRetained(self).toOpaque()
-            let rc = pthread_create(&t, nil, { p in
-                guard let p else { return nil }
-                let engine = Unmanaged<Engine>.fromOpaque(p).takeRetainedValue()
-                q3v_block_signals()
-                engine.loop()
-                return nil
-            }, arg)
+            let rc = pthread_create(
+                &t, nil,
+                { p in
+                    guard let p else { return nil }
+                    let engine = Unmanaged<Engine>.fromOpaque(p).takeRetainedValue()
+                    q3v_block_signals()
+                    engine.loop()
+                    return nil
+                }, arg)
             guard rc == 0 else { Unmanaged<Engine>.fromOpaque(arg).release(); return false }
             l.thread = t
             return true
@@ -351,11 +369,15 @@ final class Engine: @unchecked Sendable {
 
     private func loop() {
         while !stopping.load(ordering: .acquiring) {
-            for c in commands.withLock({ list in defer { list.removeAll() }; return list }) {
+            for c in commands.withLock({ list in
+                defer { list.removeAll() }; return list
+            }) {
                 switch c {
                 case .start(let call): begin(call)
                 case .resume(let call):
-                    if call.paused.exchange(false, ordering: .acquiringAndReleasing), let h = call.handle { _ = curl_easy_pause(h.easy, CURLPAUSE_CONT) }
+                    if call.paused.exchange(false, ordering: .acquiringAndReleasing), let h = call.handle {
+                        _ = curl_easy_pause(h.easy, CURLPAUSE_CONT)
+                    }
                 }
             }
             var running: Int32 = 0
@@ -363,8 +385,11 @@ final class Engine: @unchecked Sendable {
             var left: Int32 = 0
             while let msg = curl_multi_info_read(multi, &left) {
                 guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle,
-                      let call = byEasy[UnsafeMutableRawPointer(easy)], let run = call.run, let h = call.handle else { continue }
-                conclude(call, h.outcome(msg.pointee.data.result, sink: run.sink, deadlineNs: run.deadline, req: run.request))
+                    let call = byEasy[UnsafeMutableRawPointer(easy)], let run = call.run, let h = call.handle
+                else { continue }
+                conclude(
+                    call, h.outcome(msg.pointee.data.result, sink: run.sink, deadlineNs: run.deadline, req: run.request)
+                )
             }
             if sweepRequested.exchange(false, ordering: .acquiringAndReleasing) || Clock.nowNs() >= nextSweep {
                 nextSweep = Clock.deadline(afterMs: sweep())
@@ -388,7 +413,9 @@ final class Engine: @unchecked Sendable {
                 conclude(call, .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false))
                 continue
             }
-            switch h.tick(run.request, sink: run.sink, deadlineNs: run.deadline, paused: call.paused.load(ordering: .acquiring)) {
+            switch h.tick(
+                run.request, sink: run.sink, deadlineNs: run.deadline, paused: call.paused.load(ordering: .acquiring))
+            {
             case .finished(let outcome): conclude(call, outcome)
             case .wait(let ms): waitMs = min(waitMs, ms)
             }
@@ -405,7 +432,9 @@ final class Engine: @unchecked Sendable {
                 waiting.append(call)
             }
         }
-        for call in waiting { waitMs = min(waitMs, Int64(call.retryAtNs > now ? (call.retryAtNs - now) / 1_000_000 : 0) + 1) }
+        for call in waiting {
+            waitMs = min(waitMs, Int64(call.retryAtNs > now ? (call.retryAtNs - now) / 1_000_000 : 0) + 1)
+        }
         return max(1, waitMs)
     }
 
@@ -417,7 +446,8 @@ final class Engine: @unchecked Sendable {
         if run.streaming && run.onDelta == nil {
             run.onDelta = { [unowned self, unowned call] chunk in
                 guard let text = Bytes.copy(UnsafeRawBufferPointer(chunk.textBytes)),
-                      let json = Bytes.copy(UnsafeRawBufferPointer(chunk.jsonBytes)) else { return false }
+                    let json = Bytes.copy(UnsafeRawBufferPointer(chunk.jsonBytes))
+                else { return false }
                 let e = CallEvent(.delta, call, text: text, chunk: json)
                 _ = call.pendingBytes.add(e.size, ordering: .relaxed)
                 emit(e)
@@ -431,11 +461,20 @@ final class Engine: @unchecked Sendable {
             return true
         }
         let remaining = Clock.msUntil(run.deadline)
-        guard remaining > 0 else { return conclude(call, .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(run.request.timeoutMs) ms)"), retryable: false)) }
-        guard let h = spare.popLast() ?? EasyHandle(share: q3v_share_handle(share), sockets: sockets, multiplexed: true) else {
+        guard remaining > 0 else {
+            return conclude(
+                call,
+                .failed(
+                    Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(run.request.timeoutMs) ms)"),
+                    retryable: false))
+        }
+        guard let h = spare.popLast() ?? EasyHandle(share: q3v_share_handle(share), sockets: sockets, multiplexed: true)
+        else {
             return finish(call, Qwen3VLError(.internal, "could not create a libcurl handle"))
         }
-        guard h.prepare(run.request, sink: run.sink, timeoutMs: remaining), curl_multi_add_handle(multi, h.easy) == CURLM_OK else {
+        guard h.prepare(run.request, sink: run.sink, timeoutMs: remaining),
+            curl_multi_add_handle(multi, h.easy) == CURLM_OK
+        else {
             return finish(call, Qwen3VLError(.internal, "could not start the transfer"))
         }
         call.handle = h

@@ -1,5 +1,6 @@
 import CJansson
 import CQwen3VLShims
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,12 +13,15 @@ enum RequestValidator {
     /// Validates `bytes` and returns the body to send, with local images and videos put in as data
     /// URIs (see ``MediaInliner``). `stream` says which entry point called: a plain call refuses
     /// `"stream": true`; a streaming call sets it and asks for usage.
-    static func prepare(_ bytes: UnsafeRawBufferPointer, defaultModel: String, media: MediaPolicy = MediaPolicy(),
-                        stream: Bool) throws(Qwen3VLError) -> RequestBody {
+    static func prepare(
+        _ bytes: UnsafeRawBufferPointer, defaultModel: String, media: MediaPolicy = MediaPolicy(),
+        stream: Bool
+    ) throws(Qwen3VLError) -> RequestBody {
         let doc: JSONDocument
         switch JSONDocument.parse(bytes, rejectDuplicates: true) {
         case .success(let d): doc = d
-        case .failure(let e) where e.outOfMemory: throw Qwen3VLError(.internal, "out of memory for a request of \(bytes.count) bytes")
+        case .failure(let e) where e.outOfMemory:
+            throw Qwen3VLError(.internal, "out of memory for a request of \(bytes.count) bytes")
         case .failure(let e): throw Qwen3VLError(.invalidRequest, "request JSON does not parse: \(e.description)")
         }
         let root = doc.root
@@ -32,13 +36,16 @@ enum RequestValidator {
         }
         if stream {
             if root["stream"]?.bool != true {
-                guard json_object_set_new(root.raw, "stream", json_true()) == 0 else { throw Qwen3VLError(.internal, "out of memory") }
+                guard json_object_set_new(root.raw, "stream", json_true()) == 0 else {
+                    throw Qwen3VLError(.internal, "out of memory")
+                }
                 changed = true
             }
             if root["stream_options"] == nil {
                 let so = json_object()
                 guard let so, json_object_set_new(so, "include_usage", json_true()) == 0,
-                      json_object_set_new(root.raw, "stream_options", so) == 0 else {
+                    json_object_set_new(root.raw, "stream_options", so) == 0
+                else {
                     throw Qwen3VLError(.internal, "out of memory")
                 }
                 changed = true
@@ -76,15 +83,18 @@ enum RequestValidator {
         switch role {
         case "assistant":
             if let tc = m["tool_calls"] { try toolCalls(tc, "\(path).tool_calls") }
-            if let c = content, !c.isNull { try contentValue(c, "\(path).content") }
-            else if m["tool_calls"] == nil && m["function_call"] == nil {
+            if let c = content, !c.isNull {
+                try contentValue(c, "\(path).content")
+            } else if m["tool_calls"] == nil && m["function_call"] == nil {
                 throw fail("\(path).content", "is required unless the message has tool_calls")
             }
         default:
             guard let c = content else { throw fail("\(path).content", "is required") }
             try contentValue(c, "\(path).content")
             if role == "tool" {
-                guard let id = m["tool_call_id"] else { throw fail("\(path).tool_call_id", "is required for role tool") }
+                guard let id = m["tool_call_id"] else {
+                    throw fail("\(path).tool_call_id", "is required for role tool")
+                }
                 try nonEmptyString(id, "\(path).tool_call_id")
             }
         }
@@ -117,7 +127,9 @@ enum RequestValidator {
             }
         case "video":
             guard let frames = p["video"] else { throw fail("\(path).video", "is required") }
-            guard frames.kind == .array, frames.count > 0 else { throw wrong("\(path).video", "a non-empty array of frame URLs", frames) }
+            guard frames.kind == .array, frames.count > 0 else {
+                throw wrong("\(path).video", "a non-empty array of frame URLs", frames)
+            }
             for (i, f) in frames.elements.enumerated() { try nonEmptyString(f, "\(path).video[\(i)]") }
         case "input_audio":
             guard let a = p["input_audio"] else { throw fail("\(path).input_audio", "is required") }
@@ -162,7 +174,9 @@ enum RequestValidator {
                 guard v.bool != nil else { throw wrong(key, "a boolean", v) }
             case "stream_options":
                 guard v.kind == .object else { throw wrong(key, "an object", v) }
-                if let u = v["include_usage"], u.bool == nil { throw wrong("stream_options.include_usage", "a boolean", u) }
+                if let u = v["include_usage"], u.bool == nil {
+                    throw wrong("stream_options.include_usage", "a boolean", u)
+                }
             case "stop":
                 switch v.kind {
                 case .string, .null: break
@@ -239,7 +253,9 @@ enum RequestValidator {
 
     private static func number(_ v: JSONRef, _ path: String, _ range: ClosedRange<Double>) throws(Qwen3VLError) {
         guard let x = v.number else { throw wrong(path, "a number", v) }
-        guard range.contains(x) else { throw fail(path, "must be between \(format(range.lowerBound)) and \(format(range.upperBound))") }
+        guard range.contains(x) else {
+            throw fail(path, "must be between \(format(range.lowerBound)) and \(format(range.upperBound))")
+        }
     }
 
     private static func integer(_ v: JSONRef, _ path: String, _ range: ClosedRange<Int64>) throws(Qwen3VLError) {

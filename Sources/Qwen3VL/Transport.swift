@@ -1,5 +1,6 @@
 import CCurl
 import CQwen3VLShims
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,7 @@ struct HTTPRequest {
     var url: String
     var body: RequestBody
     var headers: HeaderList
-    var bearer: UnsafePointer<CChar>?   // the client's SecretKey, alive for the whole call
+    var bearer: UnsafePointer<CChar>? // the client's SecretKey, alive for the whole call
     var connectTimeoutMs: Int64
     var idleTimeoutMs: Int64
     /// The call's whole limit (timeout_ms), for the message that says it was hit.
@@ -99,17 +100,22 @@ final class ResponseSink {
             while i < text.count && text[i] != 32 { i += 1 }
             var code = 0
             i += 1
-            while i < text.count, text[i] >= 48, text[i] <= 57, code < 1000 { code = code * 10 + Int(text[i] - 48); i += 1 }
+            while i < text.count, text[i] >= 48, text[i] <= 57, code < 1000 {
+                code = code * 10 + Int(text[i] - 48); i += 1
+            }
             httpStatus = code
             requestID = nil; retryAfter = nil; retryAfterMs = nil; contentType = ""
             headerLines.removeAll()
             return
         }
         guard let colon = text.firstIndex(of: 58) else { return }
-        if keepHeaders || httpStatus >= 400, !(headerLines.append(text) && headerLines.append(byte: 10)) { outOfMemory = true }
+        if keepHeaders || httpStatus >= 400, !(headerLines.append(text) && headerLines.append(byte: 10)) {
+            outOfMemory = true
+        }
         // Only names of the lengths below matter: most lines are passed over by their length alone.
         guard colon < Self.wanted.count else { return }
-        guard let name = Self.wanted[colon].first(where: { n in n.indices.allSatisfy { text[$0] | 0x20 == n[$0] } }) else { return }
+        guard let name = Self.wanted[colon].first(where: { n in n.indices.allSatisfy { text[$0] | 0x20 == n[$0] } })
+        else { return }
         var a = colon + 1, b = text.count
         while a < b && (text[a] == 32 || text[a] == 9) { a += 1 }
         while b > a && (text[b - 1] == 32 || text[b - 1] == 9) { b -= 1 }
@@ -131,7 +137,9 @@ final class ResponseSink {
     private static let retryAfterMsName = Array("retry-after-ms".utf8), contentTypeName = Array("content-type".utf8)
     /// The header names read, lower case, by length: wanted[n] holds those n bytes long.
     private static let wanted: [[[UInt8]]] = (0...14).map { n in
-        [contentLength, inferenceID, requestIDName, retryAfterName, retryAfterMsName, contentTypeName].filter { $0.count == n }
+        [contentLength, inferenceID, requestIDName, retryAfterName, retryAfterMsName, contentTypeName].filter {
+            $0.count == n
+        }
     }
 
     /// False asks libcurl to stop.
@@ -187,7 +195,8 @@ private let headerSink: q3v_data_fn = { data, size, nmemb, user in
     guard let user else { return 0 }
     let (n, o) = size.multipliedReportingOverflow(by: nmemb)
     guard !o else { return 0 }
-    Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue().header(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : n))
+    Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue().header(
+        UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : n))
     return n
 }
 
@@ -272,7 +281,9 @@ final class EasyHandle: @unchecked Sendable {
             let graceLeft = Clock.msUntil(graceUntil)
             if graceLeft <= 0 { return .finished(.completed) }
             waitMs = min(waitMs, graceLeft)
-        } else if req.idleTimeoutMs > 0 && (req.idleFromStart || sink.gotHeaders || (uploaded > 0 && uploaded < Int64(req.body.count))) {
+        } else if req.idleTimeoutMs > 0
+            && (req.idleFromStart || sink.gotHeaders || (uploaded > 0 && uploaded < Int64(req.body.count)))
+        {
             var idleLeft = Clock.msUntil(sink.lastActivityNs &+ UInt64(req.idleTimeoutMs) &* 1_000_000)
             if idleLeft <= 0, uploaded > 0, case let queued = q3v_sockets_unacked(sockets), queued != unacked {
                 unacked = queued // the peer took some of what was queued (all of it, maybe): progress
@@ -280,8 +291,10 @@ final class EasyHandle: @unchecked Sendable {
                 idleLeft = req.idleTimeoutMs
             }
             if idleLeft <= 0 {
-                return .finished(.failed(Qwen3VLError(.timeout, "no data from the server for \(req.idleTimeoutMs) ms (idle_timeout_ms)"),
-                                         retryable: false))
+                return .finished(
+                    .failed(
+                        Qwen3VLError(.timeout, "no data from the server for \(req.idleTimeoutMs) ms (idle_timeout_ms)"),
+                        retryable: false))
             }
             waitMs = min(waitMs, idleLeft)
         }
@@ -294,7 +307,9 @@ final class EasyHandle: @unchecked Sendable {
     private func configure(_ req: HTTPRequest, sink: ResponseSink, timeoutMs: Int64) -> Bool {
         var ok = true
         func long(_ o: CURLoption, _ v: Int) { ok = ok && q3v_easy_setopt_long(easy, o, v) == CURLE_OK }
-        func str(_ o: CURLoption, _ v: String) { ok = ok && v.withCString { q3v_easy_setopt_ptr(easy, o, $0) } == CURLE_OK }
+        func str(_ o: CURLoption, _ v: String) {
+            ok = ok && v.withCString { q3v_easy_setopt_ptr(easy, o, $0) } == CURLE_OK
+        }
         func ptr(_ o: CURLoption, _ v: UnsafeRawPointer?) { ok = ok && q3v_easy_setopt_ptr(easy, o, v) == CURLE_OK }
 
         if req.url != configuredURL {
@@ -318,7 +333,8 @@ final class EasyHandle: @unchecked Sendable {
             // Wait for a connection that may multiplex only where one can (HTTP/2 comes over TLS by
             // ALPN): on plain http every later call would wait for the first to finish.
             if multiplexed && req.url.lowercased().hasPrefix("https://") { long(CURLOPT_PIPEWAIT, 1) }
-            ok = ok && q3v_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(req.maxResponseBytes)) == CURLE_OK
+            ok =
+                ok && q3v_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(req.maxResponseBytes)) == CURLE_OK
             if let share { ptr(CURLOPT_SHARE, share) }
             ptr(CURLOPT_ERRORBUFFER, errorBuffer)
             ok = ok && q3v_easy_track_sockets(easy, sockets) == CURLE_OK
@@ -332,7 +348,10 @@ final class EasyHandle: @unchecked Sendable {
             req.body.rewind()
             ptr(CURLOPT_POSTFIELDS, nil)
             long(CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024)
-            ok = ok && q3v_easy_set_reader(easy, bodyReader, bodySeeker, Unmanaged.passUnretained(req.body).toOpaque()) == CURLE_OK
+            ok =
+                ok
+                && q3v_easy_set_reader(easy, bodyReader, bodySeeker, Unmanaged.passUnretained(req.body).toOpaque())
+                    == CURLE_OK
         }
         ok = ok && q3v_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.count)) == CURLE_OK
         ptr(CURLOPT_HTTPHEADER, UnsafeRawPointer(req.headers.list))
@@ -351,17 +370,21 @@ final class EasyHandle: @unchecked Sendable {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT, CURLE_SSL_CONNECT_ERROR:
             return .failed(Qwen3VLError(.connect, detail), retryable: true)
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE,
-             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE,
-             CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_USE_SSL_FAILED:
+            CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE,
+            CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_USE_SSL_FAILED:
             return .failed(Qwen3VLError(.connect, "TLS: \(detail)"), retryable: false)
         case CURLE_OPERATION_TIMEDOUT:
             // libcurl's timers may fire a millisecond or two before the deadline: with so little
             // left, it was the call's limit (and no retry could start anyway).
             if Clock.msUntil(deadlineNs) <= Self.deadlineSlackMs {
-                return .failed(Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(req.timeoutMs) ms)"), retryable: false)
+                return .failed(
+                    Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(req.timeoutMs) ms)"),
+                    retryable: false)
             }
             // Well within the deadline, so the limit hit was the connection attempt's.
-            return .failed(Qwen3VLError(.timeout, "\(detail) (connect_timeout_ms \(req.connectTimeoutMs) ms)"), retryable: !sink.gotHeaders)
+            return .failed(
+                Qwen3VLError(.timeout, "\(detail) (connect_timeout_ms \(req.connectTimeoutMs) ms)"),
+                retryable: !sink.gotHeaders)
         case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE:
             if !sink.gotHeaders || sink.httpStatus == 0 {
                 return .failed(Qwen3VLError(.connect, "connection lost before a reply: \(detail)"), retryable: true)
@@ -369,23 +392,31 @@ final class EasyHandle: @unchecked Sendable {
             return .failed(Qwen3VLError(.protocol, "reply cut short: \(detail)"), retryable: false)
         case CURLE_WRITE_ERROR, CURLE_FILESIZE_EXCEEDED:
             if sink.tooLarge || code == CURLE_FILESIZE_EXCEEDED {
-                return .failed(Qwen3VLError(.tooLarge, "reply is larger than max_response_bytes (\(req.maxResponseBytes) bytes)"), retryable: false)
+                return .failed(
+                    Qwen3VLError(.tooLarge, "reply is larger than max_response_bytes (\(req.maxResponseBytes) bytes)"),
+                    retryable: false)
             }
             if sink.outOfMemory {
-                return .failed(Qwen3VLError(.internal, "out of memory for a reply of over \(sink.received) bytes"), retryable: false)
+                return .failed(
+                    Qwen3VLError(.internal, "out of memory for a reply of over \(sink.received) bytes"),
+                    retryable: false)
             }
-            if sink.consumerStopped { return .failed(Qwen3VLError(.cancelled, "stopped by the stream callback"), retryable: false) }
+            if sink.consumerStopped {
+                return .failed(Qwen3VLError(.cancelled, "stopped by the stream callback"), retryable: false)
+            }
             return .failed(Qwen3VLError(.internal, detail), retryable: false)
         case CURLE_BAD_CONTENT_ENCODING:
             return .failed(Qwen3VLError(.protocol, "reply's content encoding is broken: \(detail)"), retryable: false)
-        case CURLE_TOO_MANY_REDIRECTS, CURLE_UNSUPPORTED_PROTOCOL, CURLE_WEIRD_SERVER_REPLY, CURLE_HTTP2, CURLE_HTTP2_STREAM,
-             CURLE_HTTP3:
+        case CURLE_TOO_MANY_REDIRECTS, CURLE_UNSUPPORTED_PROTOCOL, CURLE_WEIRD_SERVER_REPLY, CURLE_HTTP2,
+            CURLE_HTTP2_STREAM,
+            CURLE_HTTP3:
             return .failed(Qwen3VLError(.protocol, detail), retryable: false)
         case CURLE_ABORTED_BY_CALLBACK, CURLE_READ_ERROR:
             return .failed(req.body.readError ?? Qwen3VLError(.internal, detail), retryable: false)
         case CURLE_OUT_OF_MEMORY where sink.gotHeaders && sink.received == 0:
             // libcurl reports a header line over its 100 KB limit as out of memory: the server's fault.
-            return .failed(Qwen3VLError(.protocol, "a response header is larger than libcurl accepts"), retryable: false)
+            return .failed(
+                Qwen3VLError(.protocol, "a response header is larger than libcurl accepts"), retryable: false)
         case CURLE_OUT_OF_MEMORY:
             return .failed(Qwen3VLError(.internal, "out of memory"), retryable: false)
         default:
@@ -438,7 +469,11 @@ final class Connection: @unchecked Sendable {
     /// Runs one HTTP POST to its end, a failure, the deadline, the idle limit or cancellation.
     func perform(_ req: HTTPRequest, sink: ResponseSink, deadlineNs: UInt64, context: CallContext) -> TransferOutcome {
         let remaining = Clock.msUntil(deadlineNs)
-        guard remaining > 0 else { return .failed(Qwen3VLError(.timeout, "timed out before the request was sent (timeout_ms \(req.timeoutMs) ms)"), retryable: false) }
+        guard remaining > 0 else {
+            return .failed(
+                Qwen3VLError(.timeout, "timed out before the request was sent (timeout_ms \(req.timeoutMs) ms)"),
+                retryable: false)
+        }
         guard handle.prepare(req, sink: sink, timeoutMs: remaining) else {
             return .failed(Qwen3VLError(.internal, "could not configure libcurl"), retryable: false)
         }

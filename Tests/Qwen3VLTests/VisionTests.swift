@@ -34,7 +34,7 @@ import Testing
                     #expect(a == b && a == (Base64.encodedLength(n) ?? -1))
                     #expect(
                         scalar[0..<a].elementsEqual(simd[outShift..<(outShift + b)]), "length \(n), input at +\(shift)")
-                    #expect(Base64.decode(scalar[0..<a]).map { $0.elementsEqual(input) } == true)
+                    #expect(Base64.decode(Array(scalar[0..<a])).map { $0.elementsEqual(input) } == true)
                 }
             }
         }

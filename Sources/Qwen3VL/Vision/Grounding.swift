@@ -1,4 +1,3 @@
-
 /// Boxes and points from Qwen3-VL's grounding answers, such as
 /// `[{"bbox_2d": [120, 45, 380, 600], "label": "cat"}, {"point_2d": [500, 320], "label": "dog"}]`,
 /// whether bare, inside a ```json fence or surrounded by prose. Qwen3-VL gives coordinates relative
@@ -107,9 +106,9 @@ private struct ItemScan {
                 }
                 put(UInt8(ascii: "["))
                 switch shape {
-                case let .box(x1, y1, x2, y2):
+                case .box(let x1, let y1, let x2, let y2):
                     for (i, v) in [x1, y1, x2, y2].enumerated() { if i > 0 { put(UInt8(ascii: ",")) }; put(number: v) }
-                case let .point(x, y):
+                case .point(let x, let y):
                     put(number: x); put(UInt8(ascii: ",")); put(number: y)
                 }
                 put(UInt8(ascii: "]"))
@@ -163,22 +162,35 @@ private struct ItemScan {
     private func item(_ i: Int) -> (Found?, end: Int) {
         var box: (Int, Range<Int>)?, pt: (Int, Range<Int>)?, label: Range<Int>?, text: Range<Int>?
         let end = members(i) { k, key, value in
-            if keyIs(key, Self.bbox) { box = (k, value) }
-            else if keyIs(key, Self.point) { pt = (k, value) }
-            else if keyIs(key, Self.labelKey) { label = value }
-            else if keyIs(key, Self.textContent) { text = value }
+            if keyIs(key, Self.bbox) {
+                box = (k, value)
+            } else if keyIs(key, Self.point) {
+                pt = (k, value)
+            } else if keyIs(key, Self.labelKey) {
+                label = value
+            } else if keyIs(key, Self.textContent) {
+                text = value
+            }
         }
         let isString = { (r: Range<Int>?) in r.map { !$0.isEmpty && t[$0.lowerBound] == UInt8(ascii: "\"") } ?? false }
         let labelValue = isString(label) ? label : isString(text) ? text : nil
-        if case let (k, r)? = box, let b = numbers(r, 4) {
+        if case (let k, let r)? = box, let b = numbers(r, 4) {
             let xa = Grounding.pixel(b[0], width), ya = Grounding.pixel(b[1], height)
             let xb = Grounding.pixel(b[2], width), yb = Grounding.pixel(b[3], height)
-            return (Found(scan: self, object: i, coordinatesKey: Self.bbox, coordinatesMember: k,
-                          shape: .box(x1: min(xa, xb), y1: min(ya, yb), x2: max(xa, xb), y2: max(ya, yb)), labelValue: labelValue), end)
+            return (
+                Found(
+                    scan: self, object: i, coordinatesKey: Self.bbox, coordinatesMember: k,
+                    shape: .box(x1: min(xa, xb), y1: min(ya, yb), x2: max(xa, xb), y2: max(ya, yb)),
+                    labelValue: labelValue), end
+            )
         }
-        if case let (k, r)? = pt, let p = numbers(r, 2) {
-            return (Found(scan: self, object: i, coordinatesKey: Self.point, coordinatesMember: k,
-                          shape: .point(x: Grounding.pixel(p[0], width), y: Grounding.pixel(p[1], height)), labelValue: labelValue), end)
+        if case (let k, let r)? = pt, let p = numbers(r, 2) {
+            return (
+                Found(
+                    scan: self, object: i, coordinatesKey: Self.point, coordinatesMember: k,
+                    shape: .point(x: Grounding.pixel(p[0], width), y: Grounding.pixel(p[1], height)),
+                    labelValue: labelValue), end
+            )
         }
         return (nil, end)
     }
@@ -268,11 +280,13 @@ private struct ItemScan {
             case UInt8(ascii: "r"): out.append(13)
             case UInt8(ascii: "t"): out.append(9)
             case UInt8(ascii: "u"):
-                guard var u = hex4(j + 2) else { return nil }
+                guard var u = JSONSpans.hex4(t, j + 2).map({ UInt32($0) }) else { return nil }
                 j += 6
                 if (0xD800...0xDBFF).contains(u) {
-                    guard j + 1 < last, t[j] == UInt8(ascii: "\\"), t[j + 1] == UInt8(ascii: "u"), let low = hex4(j + 2),
-                          (0xDC00...0xDFFF).contains(low) else { return nil }
+                    guard j + 1 < last, t[j] == UInt8(ascii: "\\"), t[j + 1] == UInt8(ascii: "u"),
+                        let low = JSONSpans.hex4(t, j + 2).map({ UInt32($0) }),
+                        (0xDC00...0xDFFF).contains(low)
+                    else { return nil }
                     u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00)
                     j += 6
                 }
@@ -284,21 +298,6 @@ private struct ItemScan {
             j += 2
         }
         return out
-    }
-
-    private func hex4(_ at: Int) -> UInt32? {
-        guard at + 4 <= end else { return nil }
-        var v: UInt32 = 0
-        for k in at..<(at + 4) {
-            let c = t[k]
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = v << 4 | UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = v << 4 | UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = v << 4 | UInt32(c - UInt8(ascii: "A") + 10)
-            default: return nil
-            }
-        }
-        return v
     }
 
     func copy(_ r: Range<Int>, to out: ByteBuffer) -> Bool {
@@ -357,7 +356,8 @@ private struct ItemScan {
             while j < end {
                 switch t[j] {
                 case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: " "), UInt8(ascii: "\t"),
-                     UInt8(ascii: "\n"), UInt8(ascii: "\r"): return j
+                    UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                    return j
                 default: j += 1
                 }
             }
@@ -431,7 +431,8 @@ struct JSONSpans {
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
                 let closesObject = c == UInt8(ascii: "}")
                 guard top.isObject == closesObject,
-                      expect == .commaOrClose || expect == (closesObject ? .keyOrClose : .valueOrClose) else {
+                    expect == .commaOrClose || expect == (closesObject ? .keyOrClose : .valueOrClose)
+                else {
                     breakOff()
                     continue
                 }
@@ -452,7 +453,8 @@ struct JSONSpans {
                 case .success(let end):
                     if isKey {
                         let key = UnsafeBufferPointer(rebasing: t[(i + 1)..<(end - 1)])
-                        if key.contains(UInt8(ascii: "\\")) || Self.itemKeys.contains(where: { key.elementsEqual($0) }) {
+                        if key.contains(UInt8(ascii: "\\")) || Self.itemKeys.contains(where: { key.elementsEqual($0) })
+                        {
                             keysSeen += 1
                         }
                         expect = .colon
@@ -526,7 +528,8 @@ struct JSONSpans {
                 case 0xD800...0xDBFF:
                     // A high surrogate must be followed by an escaped low one.
                     guard i + 7 < t.count, t[i + 6] == UInt8(ascii: "\\"), t[i + 7] == UInt8(ascii: "u"),
-                          let low = hex4(t, i + 8), (0xDC00...0xDFFF).contains(low) else { return .failure(Bad(position: i)) }
+                        let low = hex4(t, i + 8), (0xDC00...0xDFFF).contains(low)
+                    else { return .failure(Bad(position: i)) }
                     i += 12
                 case 0xDC00...0xDFFF:
                     return .failure(Bad(position: i))
@@ -542,7 +545,8 @@ struct JSONSpans {
         return .failure(Bad(position: t.count))
     }
 
-    private static func hex4(_ t: UnsafeBufferPointer<UInt8>, _ at: Int) -> Int? {
+    /// The value of the four hex digits at `at`, or nil.
+    static func hex4(_ t: UnsafeBufferPointer<UInt8>, _ at: Int) -> Int? {
         guard at >= 0, at + 4 <= t.count else { return nil }
         var v = 0
         for k in at..<(at + 4) {
@@ -561,13 +565,16 @@ struct JSONSpans {
     /// integers must fit in 64 bits and reals must not overflow.
     private static func scalar(_ t: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         func isDigit(_ k: Int) -> Bool { k < t.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(t[k]) }
-        func isLetter(_ k: Int) -> Bool { k < t.count && ((t[k] | 0x20) >= UInt8(ascii: "a") && (t[k] | 0x20) <= UInt8(ascii: "z")) }
-        let word: StaticString? = switch t[start] {
-        case UInt8(ascii: "t"): "true"
-        case UInt8(ascii: "f"): "false"
-        case UInt8(ascii: "n"): "null"
-        default: nil
+        func isLetter(_ k: Int) -> Bool {
+            k < t.count && ((t[k] | 0x20) >= UInt8(ascii: "a") && (t[k] | 0x20) <= UInt8(ascii: "z"))
         }
+        let word: StaticString? =
+            switch t[start] {
+            case UInt8(ascii: "t"): "true"
+            case UInt8(ascii: "f"): "false"
+            case UInt8(ascii: "n"): "null"
+            default: nil
+            }
         if let word {
             // jansson reads a whole run of letters as one word.
             var end = start
