@@ -14,7 +14,6 @@
  * 1 MiB of memory per 100 cycles (what the static Swift runtime allocates per load and never frees:
  * docs/HOSTS.md). */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,23 +23,7 @@
 
 #include <qwen3vl.h>
 
-static long status_field(const char *name) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    size_t n = strlen(name);
-    while (f && fgets(line, sizeof line, f)) if (!strncmp(line, name, n)) v = atol(line + n);
-    if (f) fclose(f);
-    return v;
-}
-
-static int open_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    while (d && readdir(d)) n++;
-    if (d) closedir(d);
-    return n - 3;  /* ".", ".." and the directory's own descriptor */
-}
+#include "proc_stats.h"
 
 static int mapped(const char *name) {
     FILE *f = fopen("/proc/self/maps", "r");

@@ -7,7 +7,6 @@
  *                                    two more cancel at random (tokens and cancel_all); every call
  *                                    must end OK or CANCELLED
  * Prints what it measured; exit status 0 when the run is within bounds. */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,24 +16,9 @@
 
 #include <qwen3vl.h>
 
+#include "proc_stats.h"
+
 static const char *REQ = "{\"messages\":[{\"role\":\"user\",\"content\":\"soak\"}]}";
-
-static long rss_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = 0;
-    while (f && fgets(line, sizeof line, f)) if (!strncmp(line, "VmRSS:", 6)) v = atol(line + 6);
-    if (f) fclose(f);
-    return v;
-}
-
-static int open_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    while (d && readdir(d)) n++;
-    if (d) closedir(d);
-    return n;
-}
 
 static int ignore(const char *t, size_t n, const char *j, void *u) { (void)t; (void)n; (void)j; (void)u; return 0; }
 
@@ -45,14 +29,14 @@ static int soak(qwen3vl_client *c, int calls, int streams) {
         qwen3vl_result *r = qwen3vl_chat(c, REQ);
         bad += qwen3vl_result_status(r) != QWEN3VL_OK;
         qwen3vl_result_free(r);
-        if (i == 999) { rss_1000 = rss_kib(); fds_1000 = open_fds(); }
+        if (i == 999) { rss_1000 = status_field("VmRSS:"); fds_1000 = open_fds(); }
     }
     for (int i = 0; i < streams; i++) {
         qwen3vl_result *r = qwen3vl_chat_stream(c, REQ, ignore, NULL);
         bad += qwen3vl_result_status(r) != QWEN3VL_OK;
         qwen3vl_result_free(r);
     }
-    long rss_end = rss_kib();
+    long rss_end = status_field("VmRSS:");
     int fds_end = open_fds();
     printf("soak: %d calls + %d streams, %d failed; RSS after 1000 calls %ld KiB, at the end %ld KiB (%+ld KiB); "
            "open descriptors %d -> %d\n", calls, streams, bad, rss_1000, rss_end, rss_end - rss_1000, fds_1000, fds_end);
