@@ -83,7 +83,7 @@ lines = ["# Benchmarks", "",
          "the run of T, so start-up cancels out) does not move and is the figure to compare across runs.", ""]
 
 lines += ["## This run", "", "| | |", "| --- | --- |"]
-for key, label in (("date", "date (UTC)"), ("commit", "commit"), ("reps", "repetitions"), ("cpu", "machine"),
+for key, label in (("date", "date (UTC)"), ("commit", "commit (the last to change the code measured)"), ("reps", "repetitions"), ("cpu", "machine"),
                    ("kernel", "kernel"), ("cc", "C compiler"), ("swift", "Swift"), ("libcurl", "libcurl"),
                    ("jansson", "jansson"), ("nginx", "nginx"), ("python", "Python"), ("openai", "openai package"),
                    ("valgrind", "valgrind")):

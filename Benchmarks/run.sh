@@ -58,7 +58,7 @@ rec() {  # rec COMMAND...: its result line, tagged with the repetition; a failur
 }
 load() { rec echo "{\"case\":\"load\",\"contender\":\"machine\",\"loadavg\":$(cut -d' ' -f1 /proc/loadavg),\"at\":\"$1\"}"; }
 {
-  echo "{\"case\":\"meta\",\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\",\"commit\":\"$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift Benchmarks || echo +changes)\","
+  echo "{\"case\":\"meta\",\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\",\"commit\":\"$(git log -1 --format=%h -- Sources include Package.swift Benchmarks)$(git diff --quiet HEAD -- Sources include Package.swift Benchmarks || echo +changes)\","
   echo "\"reps\":$REPS,\"cpu\":\"$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores\",\"kernel\":\"$(uname -r)\","
   echo "\"cc\":\"$(cc --version | head -1)\",\"swift\":\"$(swift --version 2>&1 | grep -o 'Swift version [0-9.]*')\","
   echo "\"libcurl\":\"$(curl --version | head -1 | grep -oE 'libcurl/[0-9.]+ [A-Za-z]+/[0-9.a-z]+')\","

@@ -24,6 +24,10 @@ enum Base64 {
     /// Encodes `input` into `output`, which must hold `encodedLength(input.count)` bytes: with AVX2
     /// where `simd` (and the CPU has it), with 12-bit pair tables for the rest. Returns the number
     /// of bytes written.
+    ///
+    /// `input` may lie inside `output`, at its end (starting `encodedLength(input.count) -
+    /// input.count` bytes in, or later): both encoders write each step's characters only over
+    /// bytes already read, so a file read into the end of a buffer is encoded in place.
     @discardableResult
     static func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, simd: Bool = avx2)
         -> Int

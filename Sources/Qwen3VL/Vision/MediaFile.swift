@@ -115,15 +115,13 @@ final class MediaFile {
     }
 
     /// Writes the data URI's bytes from `offset` on into `out`, as many as fit; returns how many.
-    /// `scratch` is working memory for the file's bytes, at least 3 bytes (more is faster).
     ///
-    /// Whole base64 groups are encoded straight into `out`. The JSON before the file rarely leaves
-    /// `out` on a group boundary, so a group split between two calls is encoded on its own and
-    /// its part copied; everything after it is aligned again.
-    func read(at offset: Int, into out: UnsafeMutableRawBufferPointer, scratch: UnsafeMutableRawBufferPointer)
-        throws(Qwen3VLError) -> Int
-    {
-        guard let obase = out.baseAddress, let sbase = scratch.baseAddress, scratch.count >= 3 else { return 0 }
+    /// The file's bytes go into `out` itself, at the end of the space their encoding will fill, and
+    /// are encoded forward over it (which `Base64.encode` allows): one read per call and no buffer
+    /// of our own. Only whole base64 groups are written, so that the next call starts on one; a
+    /// group is split (encoded on its own, part of it copied) only when nothing else fits.
+    func read(at offset: Int, into out: UnsafeMutableRawBufferPointer) throws(Qwen3VLError) -> Int {
+        guard let obase = out.baseAddress else { return 0 }
         var written = 0
         var pos = offset
         while written < out.count && pos < uriLength {
@@ -138,28 +136,35 @@ final class MediaFile {
             let group = b64 / 4, skip = b64 % 4
             let room = out.count - written
             let inStart = group * 3
+            if room < 4 && skip == 0 && written > 0 { break } // the next call starts on this group
             if skip != 0 || room < 4 {
                 // The part of one group that fits, from its own 4 characters.
                 let inLen = min(3, size - inStart)
-                try readFile(into: sbase, count: inLen, at: inStart)
-                var enc: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-                let n = withUnsafeMutableBytes(of: &enc) { e -> Int in
-                    Base64.encode(UnsafeRawBufferPointer(start: sbase, count: inLen), into: e)
+                var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0)
+                let n = try withUnsafeMutableBytes(of: &bytes) { b throws(Qwen3VLError) -> Int in
+                    guard let base = b.baseAddress else { return 0 }
+                    try readFile(into: base + 4, count: inLen, at: inStart)
+                    Base64.encode(
+                        UnsafeRawBufferPointer(start: base + 4, count: inLen),
+                        into: UnsafeMutableRawBufferPointer(start: base, count: 4))
                     let n = min(4 - skip, room)
-                    if let ebase = e.baseAddress { (obase + written).copyMemory(from: ebase + skip, byteCount: n) }
+                    (obase + written).copyMemory(from: base + skip, byteCount: n)
                     return n
                 }
                 written += n
                 pos += n
                 continue
             }
-            // On a group boundary: whole groups straight into `out`.
-            let inLen = min(room / 4 * 3, scratch.count / 3 * 3, size - inStart)
+            // On a group boundary: the whole groups that fit, read and encoded in place.
+            let groups = min(room / 4, (size - inStart + 2) / 3)
+            let inLen = min(groups * 3, size - inStart)
             guard inLen > 0 else { break }
-            try readFile(into: sbase, count: inLen, at: inStart)
+            let dst = obase + written
+            let src = dst + (groups * 4 - inLen)
+            try readFile(into: src, count: inLen, at: inStart)
             let n = Base64.encode(
-                UnsafeRawBufferPointer(start: sbase, count: inLen),
-                into: UnsafeMutableRawBufferPointer(start: obase + written, count: room))
+                UnsafeRawBufferPointer(start: src, count: inLen),
+                into: UnsafeMutableRawBufferPointer(start: dst, count: groups * 4))
             guard n > 0 else { break }
             written += n
             pos += n
