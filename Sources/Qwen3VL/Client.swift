@@ -163,13 +163,28 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// Starts a call on the I/O thread and returns at once; its events (deltas of a stream, then
     /// DONE) come from ``nextEvent(timeoutMs:)``. Never fails here: a bad request, like any other
-    /// failure, is the status of its DONE event's result.
+    /// failure, is the status of its DONE event's result. The request is checked here, on the
+    /// caller's thread (as fast as the blocking calls'), unless `resize` is on: then its whole
+    /// preparation, which may decode and encode images for tens of milliseconds each, runs on the
+    /// client's preparer thread (``Preparer``).
     public func start(
         requestBytes: UnsafeRawBufferPointer, options call: CallOptions, userData: UnsafeMutableRawPointer?
     ) -> AsyncCall {
-        start(userData: userData) { start throws(Qwen3VLError) in
-            try makeRun(requestBytes, call, onDelta: nil, start: start)
+        guard (call.resize ?? media.resize.mode) != .off else {
+            return start(userData: userData) { start throws(Qwen3VLError) in
+                try makeRun(requestBytes, call, onDelta: nil, start: start)
+            }
         }
+        guard let copy = Bytes.copy(requestBytes) else {
+            return start(
+                failing: Qwen3VLError(.internal, "out of memory for a request of \(requestBytes.count) bytes"),
+                userData: userData)
+        }
+        guard let engine = engine() else { return Self.engineless(userData) }
+        let asyncCall = AsyncCall(userData: userData, wake: { [weak engine] in engine?.sweepSoon() })
+        engine.start(
+            asyncCall, preparing: Preparer.Job(call: asyncCall, request: copy, options: call, start: Clock.nowNs()))
+        return asyncCall
     }
 
     /// A call that failed before it could start (its call options were refused): its DONE event,
@@ -181,11 +196,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
     private func start(
         userData: UnsafeMutableRawPointer?, plan: (UInt64) throws(Qwen3VLError) -> CallRun
     ) -> AsyncCall {
-        guard let engine = engine() else {
-            let failed = AsyncCall(userData: userData)
-            failed.finishedEarly(ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")))
-            return failed
-        }
+        guard let engine = engine() else { return Self.engineless(userData) }
         let asyncCall = AsyncCall(userData: userData, wake: { [weak engine] in engine?.sweepSoon() })
         let start = Clock.nowNs()
         do throws(Qwen3VLError) {
@@ -194,6 +205,13 @@ public final class Qwen3VLClient: @unchecked Sendable {
             engine.finishAtOnce(asyncCall, finalize(ChatResult(error: error), start: start))
         }
         return asyncCall
+    }
+
+    /// A call on a client whose engine could not be made: done at once, unannounced.
+    private static func engineless(_ userData: UnsafeMutableRawPointer?) -> AsyncCall {
+        let failed = AsyncCall(userData: userData)
+        failed.finishedEarly(ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")))
+        return failed
     }
 
     /// A descriptor that is readable while events wait (-1 if the queue cannot be made).
@@ -224,6 +242,9 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let keepHeaders: Bool
         var onDelta: ((StreamChunk) -> Bool)?
         let start: UInt64
+        /// The request's bytes when the call keeps its own copy (it was prepared on the preparer
+        /// thread, after the host's call returned): the body may borrow them.
+        var ownRequest: Bytes?
         /// Set by the driver before the first attempt.
         var isCancelled: () -> Bool = { false }
         var result = ChatResult()
@@ -271,15 +292,16 @@ public final class Qwen3VLClient: @unchecked Sendable {
         case retry(afterMs: Int64)
     }
 
-    /// Checks the request and plans the call.
+    /// Checks the request and plans the call; `isCancelled` is asked between the images it resizes.
     func makeRun(
         _ bytes: UnsafeRawBufferPointer, _ call: CallOptions, onDelta: ((StreamChunk) -> Bool)?,
-        start: UInt64
+        start: UInt64, isCancelled: @escaping () -> Bool = { false }
     ) throws(Qwen3VLError) -> CallRun {
         let streaming = call.stream ?? (onDelta != nil)
         var media = self.media
         if let mode = call.resize { media.resize.mode = mode }
         media.log = { [logger] line in logger.log(.debug, line(), redact: self.redacted) }
+        media.isCancelled = isCancelled
         let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media, stream: streaming)
         var headers = streaming ? streamHeaders : plainHeaders
         if !call.headers.isEmpty {

@@ -226,6 +226,8 @@ final class Engine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let share: OpaquePointer
     private let sockets: OpaquePointer
+    /// The thread that prepares calls with images to resize, started with the first of them.
+    private let preparer: Preparer
     private enum Command { case start(AsyncCall), resume(AsyncCall) }
     private let commands = Locked<[Command]>([])
     private struct Life { var thread: pthread_t?; var stopped = false }
@@ -261,7 +263,10 @@ final class Engine: @unchecked Sendable {
             return nil
         }
         events = queue
+        weak var prepareTarget: Engine?
+        preparer = Preparer { job in prepareTarget?.prepare(job) }
         wakeTarget = self
+        prepareTarget = self
     }
 
     deinit {
@@ -276,19 +281,38 @@ final class Engine: @unchecked Sendable {
 
     /// Hands a call to the I/O thread, starting the thread if this is the first.
     func start(_ call: AsyncCall, _ run: Qwen3VLClient.CallRun) {
-        call.run = run
-        guard client.inFlight.add(call.context) else {
+        if let e = register(call) { return finishAtOnce(call, client.finalize(ChatResult(error: e), start: run.start)) }
+        launch(call, run)
+    }
+
+    /// Hands a call to the preparer thread, which plans it (``Qwen3VLClient/makeRun``) and then
+    /// hands it to the I/O thread: for calls whose preparation may take long (images to resize).
+    func start(_ call: AsyncCall, preparing job: Preparer.Job) {
+        if let e = register(call) { return finishAtOnce(call, client.finalize(ChatResult(error: e), start: job.start)) }
+        guard preparer.submit(job) else {
+            unregister(call)
             return finishAtOnce(
                 call,
-                client.finalize(ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")), start: run.start))
+                client.finalize(
+                    ChatResult(error: Qwen3VLError(.internal, "could not start the preparation thread")),
+                    start: job.start))
         }
+    }
+
+    /// Lists the call among those in flight (for cancel_all, client_free and exit); the error
+    /// when it may not start.
+    private func register(_ call: AsyncCall) -> Qwen3VLError? {
+        guard client.inFlight.add(call.context) else { return Qwen3VLError(.cancelled, "the client was freed") }
         guard ProcessExit.calls.add(call.context) else {
             client.inFlight.remove(call.context)
-            return finishAtOnce(
-                call,
-                client.finalize(ChatResult(error: Qwen3VLError(.cancelled, "the process is exiting")), start: run.start)
-            )
+            return Qwen3VLError(.cancelled, "the process is exiting")
         }
+        return nil
+    }
+
+    /// A registered call, planned: on to the I/O thread.
+    private func launch(_ call: AsyncCall, _ run: Qwen3VLClient.CallRun) {
+        call.run = run
         guard ensureThread() else {
             unregister(call)
             return finishAtOnce(
@@ -297,6 +321,28 @@ final class Engine: @unchecked Sendable {
                     ChatResult(error: Qwen3VLError(.internal, "could not start the I/O thread")), start: run.start))
         }
         send(.start(call))
+    }
+
+    /// On the preparer thread: plans a call (checked for cancellation before, between its images and
+    /// after), and hands it on, or ends it with its DONE event.
+    private func prepare(_ job: Preparer.Job) {
+        let call = job.call
+        let preparer = preparer
+        let stop = { call.context.isCancelled || preparer.isStopping }
+        var failure = Qwen3VLError(.cancelled, "cancelled before it was sent")
+        if !stop() {
+            do throws(Qwen3VLError) {
+                let run = try client.makeRun(
+                    job.request.buffer, job.options, onDelta: nil, start: job.start, isCancelled: stop)
+                run.ownRequest = job.request // the body may borrow it
+                if !stop() { return launch(call, run) }
+            } catch {
+                failure = error
+            }
+        }
+        unregister(call)
+        guard !preparer.isStopping else { return } // the queue is closing: nothing more is delivered
+        finishAtOnce(call, client.finalize(ChatResult(error: failure), start: job.start))
     }
 
     /// A call that ended before reaching the thread (a bad request, say): its DONE goes out now.
@@ -337,9 +383,11 @@ final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Stops the thread (cancelling what runs), joins it and drops every waiting event. Idempotent;
-    /// never called on the I/O thread itself (no host code runs there).
+    /// Stops the threads (cancelling what runs), joins them and drops every waiting event. Idempotent;
+    /// never called on the I/O or preparer thread (no host code runs there).
     func shutdown() {
+        // The preparer first: what it has prepared goes to the I/O thread, which is still there.
+        for job in preparer.shutdown() { unregister(job.call) }
         let thread: pthread_t? = life.withLock { l in
             l.stopped = true
             defer { l.thread = nil }
@@ -401,6 +449,11 @@ final class Engine: @unchecked Sendable {
         for call in Array(byEasy.values) { detach(call); unregister(call) }
         for call in waiting { unregister(call) }
         waiting.removeAll()
+        for case .start(let call) in commands.withLock({ list in
+            defer { list.removeAll() }; return list
+        }) {
+            unregister(call)
+        }
     }
 
     /// Cancellation, idle limits, deadlines and retry timers of every call; returns how long until

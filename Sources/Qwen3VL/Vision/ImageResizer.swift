@@ -35,12 +35,14 @@ final class EncodedImage {
 enum ImageResizer {
     /// `bytes`, an encoded image of `type`, at the size `settings` asks for; nil when it is to be
     /// sent as it is (resizing off, a type not resized, a size the model keeps). Damaged images,
-    /// and missing codec libraries, are QWEN3VL_ERR_FILE.
+    /// and missing codec libraries, are QWEN3VL_ERR_FILE; `isCancelled`, asked every few rows,
+    /// stops it with QWEN3VL_ERR_CANCELLED.
     static func resize(
         _ bytes: UnsafeRawBufferPointer, type: MediaType,
-        settings: ResizeSettings
+        settings: ResizeSettings, isCancelled: () -> Bool = { false }
     ) throws(Qwen3VLError) -> EncodedImage? {
         guard settings.mode != .off, let codec = codec(type) else { return nil }
+        if isCancelled() { throw cancelled }
         // Most images that need nothing say so in their header, before any library is loaded.
         // (Turning an image upright swaps its sides, which changes nothing here.)
         if let s = ImageHeader.size(type: type, read: ImageHeader.reader(bytes)),
@@ -98,7 +100,9 @@ enum ImageResizer {
         else {
             throw Qwen3VLError(.internal, "out of memory for a \(t.width) x \(t.height) image")
         }
-        for _ in 0..<dh {
+        for y in 0..<dh {
+            // A 12 MP photo takes tens of milliseconds; a cancelled call waits for a few rows at most.
+            if y & 31 == 0 && isCancelled() { throw cancelled }
             guard q3v_img_decoder_row(raw, row.base) == 1 else { throw decoder.failure(type) }
             if cmyk { PixelRows.cmykToRGB(row.base, pixels: Int(dw)) }
             if channels == 2 || channels == 4 { PixelRows.premultiply(row.base, pixels: Int(dw), channels: channels) }
@@ -111,6 +115,8 @@ enum ImageResizer {
     }
 
     /// The NUL-terminated message a C function wrote into `buffer` (which starts all zeros).
+    private static let cancelled = Qwen3VLError(.cancelled, "cancelled while the image was resized")
+
     static func message(_ buffer: [CChar]) -> String {
         buffer.withUnsafeBufferPointer { b in b.baseAddress.map { String(cString: $0) } ?? "" }
     }

@@ -10,4 +10,7 @@ struct MediaPolicy {
     /// Where a resize reports what it did (the client's log, at debug level); the line is built
     /// only when called.
     var log: (@Sendable (() -> String) -> Void)?
+    /// Whether the call was cancelled (or its client is going): asked before each image is resized
+    /// and between its rows, so that a cancelled call does not finish a resize first.
+    var isCancelled: () -> Bool = { false }
 }

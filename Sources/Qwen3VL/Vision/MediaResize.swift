@@ -48,7 +48,7 @@ extension MediaInliner {
         let image: EncodedImage?
         let cpu = Clock.threadCPUNs()
         do throws(Qwen3VLError) {
-            image = try ImageResizer.resize(bytes, type: type, settings: policy.resize)
+            image = try ImageResizer.resize(bytes, type: type, settings: policy.resize, isCancelled: policy.isCancelled)
         } catch {
             throw Qwen3VLError(error.status, "\(what): \(error.message)")
         }

@@ -1,0 +1,95 @@
+import CQwen3VLShims
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The thread that prepares a client's non-blocking calls whose preparation is slow: those with
+/// `resize` on, whose images are decoded and encoded anew (tens of milliseconds of CPU per photo).
+/// Neither the host's thread (qwen3vl_call_start returns at once) nor the I/O thread (a resize
+/// there would stall every other transfer of the client) may run that. Started with the first such
+/// call, so clients that never resize have no such thread; calls are prepared one at a time, in the
+/// order they were started.
+final class Preparer: @unchecked Sendable {
+    /// A call waiting to be prepared: its own copy of the request (the host's is borrowed only for
+    /// qwen3vl_call_start) and its options.
+    struct Job {
+        let call: AsyncCall
+        let request: Bytes
+        let options: CallOptions
+        let start: UInt64
+    }
+
+    private let lock = ConditionLock()
+    /// Few wait at a time (each takes tens of milliseconds), so a plain array serves as the queue.
+    private var jobs: [Job] = []
+    private var thread: pthread_t?
+    private var stopped = false
+    /// Read by a preparation in progress, between its stages, so that shutdown need not wait for it.
+    private let stopping = Atomic<Bool>(false)
+    private let prepare: (Job) -> Void
+
+    /// `prepare` runs on the thread, for each job in turn.
+    init(prepare: @escaping (Job) -> Void) { self.prepare = prepare }
+
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    /// Queues a job, starting the thread if this is the first; false once stopped or when the thread
+    /// cannot be started.
+    func submit(_ job: Job) -> Bool {
+        lock.withLock {
+            guard !stopped, thread != nil || startThread() else { return false }
+            jobs.append(job)
+            lock.broadcast()
+            return true
+        }
+    }
+
+    /// Stops the thread (a preparation in progress stops at its next stage), joins it, and returns
+    /// the jobs it never began. Idempotent; never called on the thread itself.
+    func shutdown() -> [Job] {
+        stopping.store(true, ordering: .releasing)
+        let t: pthread_t? = lock.withLock {
+            stopped = true
+            lock.broadcast()
+            defer { thread = nil }
+            return thread
+        }
+        if let t { pthread_join(t, nil) }
+        return lock.withLock {
+            defer { jobs.removeAll() }
+            return jobs
+        }
+    }
+
+    private func startThread() -> Bool {
+        var t = pthread_t()
+        let arg = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(
+            &t, nil,
+            { p in
+                guard let p else { return nil }
+                let preparer = Unmanaged<Preparer>.fromOpaque(p).takeRetainedValue()
+                q3v_block_signals()
+                preparer.loop()
+                return nil
+            }, arg)
+        guard rc == 0 else { Unmanaged<Preparer>.fromOpaque(arg).release(); return false }
+        thread = t
+        return true
+    }
+
+    private func loop() {
+        while let job = next() { prepare(job) }
+    }
+
+    /// The next job, waiting for one; nil once stopped.
+    private func next() -> Job? {
+        lock.withLock {
+            while !stopped && jobs.isEmpty { lock.wait() }
+            guard !stopped else { return nil }
+            return jobs.removeFirst()
+        }
+    }
+}
