@@ -164,13 +164,13 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// Starts a call on the I/O thread and returns at once; its events (deltas of a stream, then
     /// DONE) come from ``nextEvent(timeoutMs:)``. Never fails here: a bad request, like any other
     /// failure, is the status of its DONE event's result. The request is checked here, on the
-    /// caller's thread (as fast as the blocking calls'), unless `resize` is on: then its whole
-    /// preparation, which may decode and encode images for tens of milliseconds each, runs on the
-    /// client's preparer thread (``Preparer``).
+    /// caller's thread (as fast as the blocking calls'), unless `resize` is on and it may have
+    /// images: then its whole preparation, which may decode and encode images for tens of
+    /// milliseconds each, runs on the client's preparer thread (``Preparer``).
     public func start(
         requestBytes: UnsafeRawBufferPointer, options call: CallOptions, userData: UnsafeMutableRawPointer?
     ) -> AsyncCall {
-        guard (call.resize ?? media.resize.mode) != .off else {
+        guard (call.resize ?? media.resize.mode) != .off, MediaInliner.mayHaveMedia(requestBytes) else {
             return start(userData: userData) { start throws(Qwen3VLError) in
                 try makeRun(requestBytes, call, onDelta: nil, start: start)
             }

@@ -4,6 +4,9 @@
  * of formats and the memory bound are Tests/resize/test_resize.py's. */
 #include "harness.h"
 
+#include <dirent.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 static char dir[64];
@@ -139,6 +142,236 @@ static void test_damaged_png(void) {
     qwen3vl_free(uri);
 }
 
+/* ---- non-blocking calls: the resize runs on the client's preparer thread ---- */
+
+static const char *SMALL_BUDGET = "\"resize\":{\"max_pixels\":12000},\"min_pixels\":1024";
+
+static char *image_request(const char *url) {
+    json_t *req = json_pack("{s:[{s:s,s:[{s:s,s:{s:s}}]}]}", "messages", "role", "user", "content", "type", "image_url",
+                            "image_url", "url", url);
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    return body;
+}
+
+static qwen3vl_event *wait_event(qwen3vl_client *c, int timeout_ms) {
+    struct pollfd p = {qwen3vl_client_event_fd(c), POLLIN, 0};
+    double until = now_ms() + timeout_ms * t_slow;
+    for (;;) {
+        qwen3vl_event *ev = qwen3vl_client_next_event(c, 0);
+        if (ev) return ev;
+        int left = (int)(until - now_ms());
+        if (left <= 0) return NULL;
+        poll(&p, 1, left);
+    }
+}
+
+static int threads_now(void) {
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));) if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+/* A log function that holds the thread reporting a resize until the test lets it go: the call is
+ * then provably still in preparation, whatever the machine's speed. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int resizes, held, release, timed_out;
+    pthread_t resize_thread, post_thread;
+} hold = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0};
+
+static void holding_log(int level, const char *message, void *user) {
+    (void)level; (void)user;
+    pthread_mutex_lock(&hold.lock);
+    if (strncmp(message, "POST ", 5) == 0 && strstr(message, "attempt 1,")) hold.post_thread = pthread_self();
+    if (strstr(message, " resized to ")) {
+        hold.resizes++;
+        hold.resize_thread = pthread_self();
+        hold.held = 1;
+        pthread_cond_broadcast(&hold.cond);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)(10 * t_slow);
+        while (!hold.release && !hold.timed_out)
+            if (pthread_cond_timedwait(&hold.cond, &hold.lock, &until) != 0) hold.timed_out = 1;
+        hold.held = 0;
+    }
+    pthread_mutex_unlock(&hold.lock);
+}
+
+/* A client whose resizes the test holds; waits for the first to be held. */
+static qwen3vl_client *holding_client(const char *uid) {
+    pthread_mutex_lock(&hold.lock);
+    hold.resizes = hold.held = hold.release = hold.timed_out = 0;
+    pthread_mutex_unlock(&hold.lock);
+    qwen3vl_client *c = client_for("ok", uid, SMALL_BUDGET);
+    if (c) qwen3vl_client_set_log(c, holding_log, QWEN3VL_LOG_DEBUG, NULL);
+    return c;
+}
+
+static int wait_held(void) {
+    pthread_mutex_lock(&hold.lock);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(10 * t_slow);
+    while (!hold.held && pthread_cond_timedwait(&hold.cond, &hold.lock, &until) == 0) {}
+    int held = hold.held;
+    pthread_mutex_unlock(&hold.lock);
+    return held;
+}
+
+static void let_go(void) {
+    pthread_mutex_lock(&hold.lock);
+    hold.release = 1;
+    pthread_cond_broadcast(&hold.cond);
+    pthread_mutex_unlock(&hold.lock);
+}
+
+static void test_call_start_leaves_the_resize_to_a_thread(void) {
+    char *uri = png_uri(384, 256, QWEN3VL_PIXELS_RGB8);
+    char *body = image_request(uri);
+    const char *uid = new_uid();
+    qwen3vl_client *c = holding_client(uid);
+    int tag = 7;
+    qwen3vl_call *call = qwen3vl_call_start(c, body, NULL, &tag);
+    /* Back while the resize is held in preparation: it was not run on this thread. */
+    CHECK(call != NULL);
+    CHECK(wait_held());
+    CHECK(!pthread_equal(hold.resize_thread, pthread_self()));
+    /* A plain call of the same client goes out and ends meanwhile: the I/O thread is not held. */
+    qwen3vl_call *plain = qwen3vl_call_start(c, HELLO, NULL, NULL);
+    qwen3vl_event *ev = wait_event(c, 5000);
+    CHECK(ev && qwen3vl_event_call(ev) == plain && qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE);
+    CHECK_STATUS(qwen3vl_call_result(plain), QWEN3VL_OK);
+    CHECK(hold.held && !hold.timed_out); /* still held, and not for long enough to have been let go */
+    qwen3vl_event_free(ev);
+    qwen3vl_call_free(plain);
+    let_go();
+    ev = wait_event(c, 5000);
+    CHECK(ev && qwen3vl_event_call(ev) == call && qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE);
+    CHECK(ev && qwen3vl_event_user_data(ev) == &tag);
+    CHECK_STATUS(qwen3vl_call_result(call), QWEN3VL_OK);
+    /* Nor on the I/O thread, which sent the requests. */
+    CHECK(!pthread_equal(hold.resize_thread, hold.post_thread));
+    CHECK(!hold.timed_out && hold.resizes == 1);
+    qwen3vl_event_free(ev);
+    qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+    /* What was sent is the resized image. */
+    size_t len;
+    char mime[64] = "";
+    unsigned char *bytes = received(uid, &len, mime, sizeof mime);
+    int w = 0, h = 0;
+    CHECK(bytes && qwen3vl_image_size_from_bytes(bytes, len, &w, &h, NULL, 0) == QWEN3VL_OK && w == 128 && h == 64);
+    CHECK_STR(mime, "image/jpeg");
+    free(bytes);
+    free(body);
+    qwen3vl_free(uri);
+}
+
+static void test_cancel_during_preparation(void) {
+    char *uri = png_uri(384, 256, QWEN3VL_PIXELS_RGB8);
+    char *body = image_request(uri);
+    const char *uid = new_uid();
+    qwen3vl_client *c = holding_client(uid);
+    qwen3vl_call *first = qwen3vl_call_start(c, body, NULL, NULL);
+    CHECK(wait_held());
+    qwen3vl_call *queued = qwen3vl_call_start(c, body, NULL, NULL); /* waits for the first */
+    qwen3vl_call_cancel(queued);
+    qwen3vl_call_cancel(first); /* resized, not yet sent */
+    let_go();
+    for (int i = 0; i < 2; i++) {
+        qwen3vl_event *ev = wait_event(c, 5000);
+        CHECK(ev && qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE);
+        qwen3vl_event_free(ev);
+    }
+    CHECK_STATUS(qwen3vl_call_result(first), QWEN3VL_ERR_CANCELLED);
+    CHECK_STATUS(qwen3vl_call_result(queued), QWEN3VL_ERR_CANCELLED);
+    CHECK_STR(qwen3vl_result_error(qwen3vl_call_result(queued)), "cancelled before it was sent");
+    CHECK(hold.resizes == 1); /* the queued call's image was never resized */
+    json_t *reqs = server_requests(uid);
+    CHECK(json_array_size(reqs) == 0); /* nothing was sent */
+    json_decref(reqs);
+    qwen3vl_call_free(first);
+    qwen3vl_call_free(queued);
+    qwen3vl_client_free(c);
+    free(body);
+    qwen3vl_free(uri);
+}
+
+static void test_preparation_errors_arrive_as_done(void) {
+    char *uri = png_uri(384, 256, QWEN3VL_PIXELS_RGB8);
+    strchr(uri, ',')[1 + 1024 / 3 * 4] = 0; /* a damaged PNG */
+    char *body = image_request(uri);
+    qwen3vl_client *c = client_for("ok", new_uid(), SMALL_BUDGET);
+    qwen3vl_call *call = qwen3vl_call_start(c, body, NULL, NULL);
+    qwen3vl_call *bad = qwen3vl_call_start(
+        c, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"\"}}]}]}", NULL, NULL);
+    for (int i = 0; i < 2; i++) qwen3vl_event_free(wait_event(c, 5000));
+    CHECK_STATUS(qwen3vl_call_result(call), QWEN3VL_ERR_FILE);
+    CHECK_CONTAINS(qwen3vl_result_error(qwen3vl_call_result(call)),
+                   "messages[0].content[0].image_url.url: the image/png could not be ");
+    CHECK_STATUS(qwen3vl_call_result(bad), QWEN3VL_ERR_INVALID_REQUEST);
+    CHECK_STR(qwen3vl_result_error(qwen3vl_call_result(bad)), "messages[0].content[0].image_url.url must not be empty");
+    qwen3vl_call_free(call);
+    qwen3vl_call_free(bad);
+    qwen3vl_client_free(c);
+    free(body);
+    qwen3vl_free(uri);
+}
+
+static void test_free_client_while_preparing(void) {
+    /* Calls queued and one under way when the client goes: cancelled, the threads joined, nothing
+       left behind (the valgrind and sanitizer runs check the memory). */
+    char *uri = png_uri(1536, 1024, QWEN3VL_PIXELS_RGB8);
+    char *body = image_request(uri);
+    int before = threads_now();
+    qwen3vl_client *c = client_for("ok", new_uid(), SMALL_BUDGET);
+    qwen3vl_call *calls[4];
+    for (int i = 0; i < 4; i++) calls[i] = qwen3vl_call_start(c, body, NULL, NULL);
+    CHECK(threads_now() - before <= 2); /* the preparer thread, and the I/O thread once one is ready */
+    qwen3vl_client_free(c);
+    CHECK(threads_now() == before);
+    for (int i = 0; i < 4; i++) qwen3vl_call_free(calls[i]);
+    free(body);
+    qwen3vl_free(uri);
+}
+
+static void test_fork_prepares_on_its_own_thread(void) {
+    /* ThreadSanitizer refuses to start threads in a child forked from a threaded process. */
+#if defined(__SANITIZE_THREAD__)
+    return;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    return;
+#endif
+#endif
+    char *uri = png_uri(384, 256, QWEN3VL_PIXELS_RGB8);
+    char *body = image_request(uri);
+    qwen3vl_client *c = client_for("ok", new_uid(), SMALL_BUDGET);
+    qwen3vl_call *warm = qwen3vl_call_start(c, body, NULL, NULL); /* the parent's preparer runs */
+    qwen3vl_event_free(wait_event(c, 5000));
+    CHECK_STATUS(qwen3vl_call_result(warm), QWEN3VL_OK);
+    qwen3vl_call_free(warm);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        qwen3vl_call *call = qwen3vl_call_start(c, body, NULL, NULL);
+        qwen3vl_event *ev = qwen3vl_client_next_event(c, (int)(5000 * t_slow));
+        _exit(ev && qwen3vl_result_status(qwen3vl_call_result(call)) == QWEN3VL_OK ? 0 : 1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    qwen3vl_client_free(c);
+    free(body);
+    qwen3vl_free(uri);
+}
+
 int main(int argc, char **argv) {
     snprintf(dir, sizeof dir, "/tmp/qwen3vl-resize-%d", (int)getpid());
     mkdir(dir, 0755);
@@ -146,6 +379,11 @@ int main(int argc, char **argv) {
         {"png_to_jpeg_and_back", test_png_to_jpeg_and_back},
         {"alpha_and_grey", test_alpha_and_grey},
         {"damaged_png", test_damaged_png},
+        {"call_start_leaves_the_resize_to_a_thread", test_call_start_leaves_the_resize_to_a_thread},
+        {"cancel_during_preparation", test_cancel_during_preparation},
+        {"preparation_errors_arrive_as_done", test_preparation_errors_arrive_as_done},
+        {"free_client_while_preparing", test_free_client_while_preparing},
+        {"fork_prepares_on_its_own_thread", test_fork_prepares_on_its_own_thread},
     };
     int rc = RUN_TESTS("resize", tests);
     char cmd[128];

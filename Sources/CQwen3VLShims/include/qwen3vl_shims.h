@@ -23,6 +23,9 @@ void q3v_block_signals(void);
 /* getpid(), without a system call: cached, and renewed in the child of every fork(). */
 int q3v_getpid(void);
 
+/* memmem(3): where needle first occurs in haystack, or NULL. */
+const void *q3v_memmem(const void *haystack, size_t len, const void *needle, size_t needle_len);
+
 /* The event descriptor of a client: an eventfd that is readable while its counter is not zero. */
 int q3v_eventfd(void);
 void q3v_eventfd_signal(int fd);

@@ -1,4 +1,5 @@
 import CJansson
+import CQwen3VLShims
 
 #if canImport(Glibc)
 import Glibc
@@ -114,6 +115,17 @@ struct MediaInliner {
         }
         files.append(file)
         return true
+    }
+
+    /// Whether a request may have media parts, told from its bytes without parsing them: false
+    /// only when "image_url" and "video" appear nowhere, not even spelt with a \u escape.
+    static func mayHaveMedia(_ request: UnsafeRawBufferPointer) -> Bool {
+        guard let base = request.baseAddress else { return false }
+        return ["image_url", "video", "\\u"].contains { needle in
+            needle.utf8CString.withUnsafeBufferPointer {
+                q3v_memmem(base, request.count, $0.baseAddress, $0.count - 1) != nil
+            }
+        }
     }
 
     /// `scheme:` as RFC 3986 spells it: a letter, then letters, digits, "+", "-" or ".".
