@@ -190,7 +190,8 @@ void qwen3vl_client_free(qwen3vl_client *client);
 typedef void (*qwen3vl_log_fn)(int level, const char *message, void *user_data);
 
 /* Sends the client's log lines of max_level and more severe to fn (NULL: no logging, the default).
-   fn runs on the thread of the call the line is about, possibly on several threads at once, so it
+   fn runs on the thread of the call the line is about (for non-blocking calls, one of the client's
+   threads), possibly on several threads at once, so it
    must be thread-safe. May be called at any time from any thread, also from inside fn. Once it
    returns, the previous function is never called again: it waits until no other thread is inside
    it, so the old user_data may then be freed (and so it must not be called while holding a lock
@@ -297,7 +298,9 @@ qwen3vl_result *qwen3vl_chat_v2(qwen3vl_client *client, const char *request_json
  * asyncio, a plugin inside someone else's event loop) and for batch work with many calls in flight.
  * Each client has one I/O thread, started by its first qwen3vl_call_start, that drives all of its
  * calls on one libcurl multi handle; retries, backoff, timeouts, idle limits, file inlining and
- * stream assembly behave exactly as in the blocking calls. No callback ever runs on that thread:
+ * stream assembly behave exactly as in the blocking calls. A second thread of the client, started
+ * by the first call that needs it, prepares the calls whose preparation takes long: requests of
+ * 64 KiB and more, and those with images while "resize" is on. No callback ever runs on them:
  * the host takes the calls' events on its own thread, when the client's event descriptor says some
  * are waiting. A typical loop:
  *
@@ -330,9 +333,13 @@ typedef struct qwen3vl_event qwen3vl_event;
 #define QWEN3VL_EVENT_DELTA 1   /* a streamed chunk of a call started with "stream": true */
 #define QWEN3VL_EVENT_DONE  2   /* the call ended; its result is ready */
 
-/* Starts a call and returns at once; the work runs on the client's I/O thread. Never NULL unless
-   client or request_json is NULL or memory ran out: an invalid request, bad call options, a missing
-   file or any other failure arrives as the call's DONE event with the result's status.
+/* Starts a call and returns at once; the transfer runs on the client's I/O thread. A request under
+   64 KiB is checked on the calling thread (microseconds); a larger one, or one with images while
+   "resize" is on (decoding and encoding an image takes tens of milliseconds), is copied and
+   prepared on the client's preparer thread. Never NULL unless client or request_json is NULL or
+   memory ran out: an invalid request, bad call options, a missing file, an image that cannot be
+   decoded or any other failure arrives as the call's DONE event with the result's status.
+   qwen3vl_call_cancel stops a call under preparation before it is sent (CANCELLED).
    call_options_json: NULL or the object qwen3vl_chat_v2 takes ("stream" defaults to false here).
    user_data comes back on every event. Free the call with qwen3vl_call_free (any thread, once). */
 qwen3vl_call  *qwen3vl_call_start(qwen3vl_client *client, const char *request_json,

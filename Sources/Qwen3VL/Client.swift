@@ -163,14 +163,13 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// Starts a call on the I/O thread and returns at once; its events (deltas of a stream, then
     /// DONE) come from ``nextEvent(timeoutMs:)``. Never fails here: a bad request, like any other
-    /// failure, is the status of its DONE event's result. The request is checked here, on the
-    /// caller's thread (as fast as the blocking calls'), unless `resize` is on and it may have
-    /// images: then its whole preparation, which may decode and encode images for tens of
-    /// milliseconds each, runs on the client's preparer thread (``Preparer``).
+    /// failure, is the status of its DONE event's result. A small request is checked here, on the
+    /// caller's thread (as fast as the blocking calls'); a large one, or one with images to resize,
+    /// is prepared on the client's preparer thread (see ``Preparer``).
     public func start(
         requestBytes: UnsafeRawBufferPointer, options call: CallOptions, userData: UnsafeMutableRawPointer?
     ) -> AsyncCall {
-        guard (call.resize ?? media.resize.mode) != .off, MediaInliner.mayHaveMedia(requestBytes) else {
+        guard Preparer.takes(requestBytes, resizing: (call.resize ?? media.resize.mode) != .off) else {
             return start(userData: userData) { start throws(Qwen3VLError) in
                 try makeRun(requestBytes, call, onDelta: nil, start: start)
             }

@@ -6,12 +6,22 @@ import Glibc
 #endif
 
 /// The thread that prepares a client's non-blocking calls whose preparation is slow: those with
-/// `resize` on, whose images are decoded and encoded anew (tens of milliseconds of CPU per photo).
-/// Neither the host's thread (qwen3vl_call_start returns at once) nor the I/O thread (a resize
-/// there would stall every other transfer of the client) may run that. Started with the first such
-/// call, so clients that never resize have no such thread; calls are prepared one at a time, in the
-/// order they were started.
+/// images to resize (decoded and encoded anew: tens of milliseconds of CPU per photo), and large
+/// requests (parsing and checking a data URI of megabytes takes about as long). Neither the host's
+/// thread (qwen3vl_call_start returns at once) nor the I/O thread (which would stall every other
+/// transfer of the client meanwhile) may run that. Started with the first such call, so a client
+/// that sends only small requests has no such thread; calls are prepared one at a time, in order.
 final class Preparer: @unchecked Sendable {
+    /// Requests this large and more are parsed here: a smaller one takes well under a millisecond,
+    /// less than handing it over would cost the host's thread.
+    static let largeRequest = 64 << 10
+
+    /// Whether a call's preparation belongs here: a large request, or one that may have images
+    /// while resizing is on (told without parsing it, see ``MediaInliner/mayHaveMedia(_:)``).
+    static func takes(_ request: UnsafeRawBufferPointer, resizing: Bool) -> Bool {
+        request.count >= largeRequest || (resizing && MediaInliner.mayHaveMedia(request))
+    }
+
     /// A call waiting to be prepared: its own copy of the request (the host's is borrowed only for
     /// qwen3vl_call_start) and its options.
     struct Job {

@@ -26,6 +26,7 @@ enum RequestValidator {
         }
         let root = doc.root
         try validate(root)
+        try media.checkCancelled()
 
         var changed = false
         if root["model"] == nil {

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <poll.h>
+#include <pthread.h>
 
 /* Waits (poll on the descriptor, as a host loop does) and takes one event; NULL after timeout_ms. */
 static qwen3vl_event *wait_event(qwen3vl_client *c, int timeout_ms) {
@@ -374,6 +375,44 @@ static void test_fork_starts_its_own_thread(void) {
     qwen3vl_client_free(c);
 }
 
+/* The thread each failed call's error line is logged on: the thread that prepared the call. */
+static pthread_t error_thread;
+static int errors_logged;
+static void note_error_thread(int level, const char *message, void *user) {
+    (void)level; (void)message; (void)user;
+    error_thread = pthread_self(); /* one call at a time: no race with the reader */
+    errors_logged++;
+}
+
+static void test_large_requests_are_prepared_off_the_callers_thread(void) {
+    /* Parsing and checking a request of megabytes takes tens of milliseconds: not on the host's
+       thread. A small one is checked there (handing it over would cost more). Each is invalid, so
+       its error line is logged where it was prepared. */
+    qwen3vl_client *c = client_for("ok", new_uid(), NULL);
+    qwen3vl_client_set_log(c, note_error_thread, QWEN3VL_LOG_ERROR, NULL);
+    size_t big = 2u << 20;
+    char *large = malloc(big + 128);
+    if (!large) abort();
+    int at = snprintf(large, 128, "{\"temperature\":5,\"messages\":[{\"role\":\"user\",\"content\":\"");
+    memset(large + at, 'a', big);
+    strcpy(large + at + big, "\"}]}");
+    const char *small = "{\"temperature\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    const char *requests[2] = {small, large};
+    for (int i = 0; i < 2; i++) {
+        errors_logged = 0;
+        qwen3vl_call *call = qwen3vl_call_start(c, requests[i], NULL, NULL);
+        qwen3vl_event *ev = wait_event(c, 5000);
+        CHECK(ev && qwen3vl_event_call(ev) == call);
+        CHECK_STATUS(qwen3vl_call_result(call), QWEN3VL_ERR_INVALID_REQUEST);
+        CHECK_STR(qwen3vl_result_error(qwen3vl_call_result(call)), "temperature must be between 0 and 2");
+        CHECK(errors_logged == 1 && (pthread_equal(error_thread, pthread_self()) != 0) == (i == 0));
+        qwen3vl_event_free(ev);
+        qwen3vl_call_free(call);
+    }
+    free(large);
+    qwen3vl_client_free(c);
+}
+
 /* ---- qwen3vl_chat_v2 ---- */
 
 static int count_delta(const char *text, size_t len, const char *chunk, void *user) {
@@ -449,6 +488,7 @@ int main(int argc, char **argv) {
         {"free_client_with_calls_in_flight", test_free_client_with_calls_in_flight},
         {"host_that_stops_taking_events", test_host_that_stops_taking_events},
         {"fork_starts_its_own_thread", test_fork_starts_its_own_thread},
+        {"large_requests_are_prepared_off_the_callers_thread", test_large_requests_are_prepared_off_the_callers_thread},
         {"chat_v2_options", test_chat_v2_options},
     };
     return RUN_TESTS("calls", tests);

@@ -87,6 +87,7 @@ struct MediaInliner {
     private mutating func inline(_ ref: JSONRef, _ path: String, video: Bool, resize: Bool = false) throws(Qwen3VLError)
         -> Bool
     {
+        try policy.checkCancelled()
         // Read the URL where jansson keeps it: a data URI may be tens of megabytes.
         guard ref.kind == .string, let p = json_string_value(ref.raw) else { return false }
         let url = UnsafeRawBufferPointer(start: p, count: json_string_length(ref.raw))

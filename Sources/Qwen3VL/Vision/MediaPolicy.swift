@@ -10,7 +10,13 @@ struct MediaPolicy {
     /// Where a resize reports what it did (the client's log, at debug level); the line is built
     /// only when called.
     var log: (@Sendable (() -> String) -> Void)?
-    /// Whether the call was cancelled (or its client is going): asked before each image is resized
-    /// and between its rows, so that a cancelled call does not finish a resize first.
+    /// Whether the call was cancelled (or its client is going): asked once the request is parsed,
+    /// before each media part and between the rows of a resize, so that a cancelled call does not
+    /// finish its preparation first.
     var isCancelled: () -> Bool = { false }
+
+    /// Stops a preparation between its stages once the call is cancelled.
+    func checkCancelled() throws(Qwen3VLError) {
+        if isCancelled() { throw Qwen3VLError(.cancelled, "cancelled before it was sent") }
+    }
 }
