@@ -2,7 +2,10 @@
  * paths, up to --concurrency calls in flight on one client, from one thread. The calls are the
  * library's non-blocking ones; this loop polls the client's event descriptor beside the Ctrl-C
  * pipe, starts a call whenever one ends, and appends each result to the results file as it comes. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +29,10 @@ const char batch_usage[] =
     "  -c, --concurrency N         calls in flight at most (default 32); lowered by itself while\n"
     "                              the server keeps answering 429\n"
     "      --retry-failed          try the images that failed in an earlier run again\n"
+    "      --resize model|off|N    send each image downscaled: to the size the model resizes it to\n"
+    "                              (model: fewer bytes, the same tokens), or to at most N pixels\n"
+    "                              (N from 65536: fewer tokens too); off, the default, sends the\n"
+    "                              files as they are\n"
     "  -n, --dry-run               list the images and the vision tokens each costs; send nothing\n"
     "  -m, --model NAME            the model (default alibaba/qwen3-vl-32b-instruct)\n"
     "  -s, --system TEXT           a system message\n"
@@ -54,6 +61,8 @@ struct slot {
 struct run {
     const struct request_opts *ro;
     const char *prompt;
+    const char *call_options;        /* qwen3vl_call_start's: the resize, or NULL */
+    int64_t resize_budget;           /* --resize N's N, for the dry run's tokens; 0: the model's limits */
     struct image_list *images;
     struct journal *journal;
     qwen3vl_client *client;
@@ -88,7 +97,7 @@ static int start_one(struct run *r) {
     char *body = path ? request_json(r->ro, r->prompt, &path, 1) : NULL;
     free(path);
     struct slot *s = &r->slots[r->free_slots[r->n_free - 1]];
-    s->call = body ? qwen3vl_call_start(r->client, body, NULL, s) : NULL;
+    s->call = body ? qwen3vl_call_start(r->client, body, r->call_options, s) : NULL;
     free(body);
     if (!s->call) {
         complain("out of memory");
@@ -225,7 +234,7 @@ static void dry_run(const struct run *r, size_t done_before) {
         const struct image *im = &r->images->items[r->todo[i]];
         int64_t tokens;
         char why[256];
-        if (qwen3vl_image_tokens(im->width, im->height, 0, 0, &tokens, why, sizeof why) != QWEN3VL_OK) {
+        if (qwen3vl_image_tokens(im->width, im->height, 0, r->resize_budget, &tokens, why, sizeof why) != QWEN3VL_OK) {
             refused++;
             printf("%8s  %5dx%-5d  %s  (%s)\n", "refused", im->width, im->height, im->path, why);
         } else {
@@ -259,7 +268,33 @@ struct batch_opts {
     const char *prompt, *prompt_file, *out;
     long concurrency;
     int retry_failed, dry_run, verbose;
+    char call_options[64];           /* "": none */
+    int64_t resize_budget;
 };
+
+/* --resize model|off|N as the calls' options; -1 after saying what is wrong. */
+static int parse_resize(const char *arg, struct batch_opts *o) {
+    o->resize_budget = 0;
+    if (strcmp(arg, "off") == 0) {
+        o->call_options[0] = 0;
+        return 0;
+    }
+    if (strcmp(arg, "model") == 0) {
+        snprintf(o->call_options, sizeof o->call_options, "{\"resize\":\"model\"}");
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long n = strtoll(arg, &end, 10);
+    if (errno || *end || end == arg || n < 65536) {
+        /* The model scales smaller images up to its 65536-pixel minimum: a budget under it buys nothing. */
+        complain("--resize takes model, off or a number of pixels from 65536, not \"%s\"", arg);
+        return -1;
+    }
+    o->resize_budget = n;
+    snprintf(o->call_options, sizeof o->call_options, "{\"resize\":{\"max_pixels\":%lld}}", n);
+    return 0;
+}
 
 /* 0 when the options make a run, else CLI_USAGE (said) or CLI_OK (--help printed). */
 static int parse(int argc, char **argv, struct batch_opts *o) {
@@ -267,6 +302,7 @@ static int parse(int argc, char **argv, struct batch_opts *o) {
         REQUEST_LONG_OPTIONS,
         {"prompt", 1, 0, 'p'}, {"prompt-file", 1, 0, 'f'}, {"out", 1, 0, 'o'}, {"concurrency", 1, 0, 'c'},
         {"retry-failed", 0, 0, 'R'}, {"dry-run", 0, 0, 'n'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"resize", 1, 0, 'Z'},
         {0, 0, 0, 0},
     };
     opterr = 0;
@@ -287,6 +323,9 @@ static int parse(int argc, char **argv, struct batch_opts *o) {
             }
             break;
         case 'R': o->retry_failed = 1; break;
+        case 'Z':
+            if (parse_resize(optarg, o)) return CLI_USAGE;
+            break;
         case 'n': o->dry_run = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h': fputs(batch_usage, stdout); return CLI_OK;
@@ -316,7 +355,8 @@ int batch_main(int argc, char **argv) {
     }
 
     struct image_list images = {0};
-    struct run r = {.ro = &o.ro, .prompt = prompt, .images = &images};
+    struct run r = {.ro = &o.ro, .prompt = prompt, .images = &images, .resize_budget = o.resize_budget,
+                    .call_options = o.call_options[0] ? o.call_options : NULL};
     size_t done_before = 0, failed_before = 0;
     rc = CLI_USAGE;
     if (discover(argv + optind, (size_t)(argc - optind), o.verbose, &images)) goto out;

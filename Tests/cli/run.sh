@@ -3,7 +3,7 @@
 # errors; chat streamed, whole, as JSON, with options, failing and interrupted; batch finding images
 # by content, one whole line each, resumed (done skipped, torn last line redone, failures only with
 # --retry-failed), pacing 429s, stopping on a refused key or on a used-up quota, Ctrl-C once and
-# twice, progress on a terminal and off it, and --dry-run's vision tokens. Prints "ok - NAME" per case.
+# twice, progress on a terminal and off it, --dry-run's vision tokens, and --resize. Prints "ok - NAME" per case.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/stand-in.sh
@@ -208,6 +208,27 @@ dry_run() {
   ok "batch --dry-run: vision tokens per image and in all, nothing sent"
 }
 
+resize_flag() {
+  $IMAGES "$T/z" 2 1000 490 || fail "images"
+  # The image each request carried: its type and size (PNG's IHDR, or a JPEG's SOF).
+  sent() { recorded "$1" "(lambda b: (b[:4] == b'\x89PNG' and ('png', int.from_bytes(b[16:20], 'big'), int.from_bytes(b[20:24], 'big')))
+    or next(('jpeg', int.from_bytes(b[i+7:i+9], 'big'), int.from_bytes(b[i+5:i+7], 'big')) for i in range(2, len(b)) if b[i] == 0xff and b[i+1] in (0xc0, 0xc2)))(
+    __import__('base64').b64decode(r['messages'][0]['content'][0]['image_url']['url'].split(',', 1)[1]))"; }
+  local mode want err
+  for mode in "model ('jpeg', 992, 480)" "200000 ('jpeg', 608, 288)" "off ('png', 1000, 490)"; do
+    want=${mode#* }; mode=${mode%% *}
+    err=$($Q batch "$T/z" --prompt x --out "$T/z-$mode.jsonl" --resize "$mode" --base-url "$(url ok "z$mode")" 2>&1) &&
+      [[ $err == *"2 done, 0 failed"* && $(requests "z$mode") == 2 && $(sent "z$mode") == "$want" ]] ||
+      fail "batch --resize $mode sent $(sent "z$mode"), wanted $want"
+  done
+  local out
+  out=$($Q batch "$T/z" --prompt x --dry-run --resize 200000) && [[ $(tail -n 1 <<<"$out") == "     342  vision tokens for 2 images" ]] ||
+    fail "dry run with --resize printed: $out"
+  out=$($Q batch "$T/z" --prompt x --out "$T/z.jsonl" --resize 1000 2>&1); [[ $? == 2 && $out == *"from 65536"* ]] ||
+    fail "batch --resize 1000: $out"
+  ok "batch --resize model|N|off: each image sent at the size asked for; the dry run counts the budget's tokens"
+}
+
 no_leaks() {
   $IMAGES "$T/v" 20 || fail "images"
   local vg=(valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite --error-exitcode=9)
@@ -225,4 +246,5 @@ rate_limits
 interrupted
 progress
 dry_run
+resize_flag
 no_leaks
