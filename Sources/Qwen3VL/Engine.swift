@@ -407,6 +407,7 @@ final class Engine: @unchecked Sendable {
     /// the next look is due.
     private func sweep() -> Int64 {
         var waitMs = Self.sweepEveryMs
+        var queue = EasyHandle.KernelQueue(sockets)
         for call in Array(byEasy.values) {
             guard let run = call.run, let h = call.handle else { continue }
             if call.context.isCancelled {
@@ -414,7 +415,8 @@ final class Engine: @unchecked Sendable {
                 continue
             }
             switch h.tick(
-                run.request, sink: run.sink, deadlineNs: run.deadline, paused: call.paused.load(ordering: .acquiring))
+                run.request, sink: run.sink, deadlineNs: run.deadline, paused: call.paused.load(ordering: .acquiring),
+                queue: &queue)
             {
             case .finished(let outcome): conclude(call, outcome)
             case .wait(let ms): waitMs = min(waitMs, ms)
