@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/sockios.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <stdint.h>
@@ -66,6 +67,11 @@ void q3v_eventfd_signal(int fd) {
 void q3v_eventfd_drain(int fd) {
     uint64_t n;
     while (read(fd, &n, sizeof n) < 0 && errno == EINTR) {}
+}
+
+void q3v_wait_readable(int fd, int timeout_ms) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    (void)poll(&p, 1, timeout_ms);
 }
 
 CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value) { return curl_easy_setopt(h, opt, value); }

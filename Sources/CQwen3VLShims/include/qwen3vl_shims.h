@@ -27,6 +27,8 @@ int q3v_getpid(void);
 int q3v_eventfd(void);
 void q3v_eventfd_signal(int fd);
 void q3v_eventfd_drain(int fd);
+/* Waits until fd is readable or timeout_ms (-1: no limit) has passed; returns early on a signal. */
+void q3v_wait_readable(int fd, int timeout_ms);
 
 CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value);
 CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value);
