@@ -9,12 +9,20 @@ import Glibc
 final class HeaderList: @unchecked Sendable {
     let list: UnsafeMutablePointer<curl_slist>
 
-    /// Nil when memory runs out (or for no lines at all).
-    init?(_ lines: [String]) {
+    /// `lines`, then the key's Authorization line when `bearer` is given. Nil when memory runs out
+    /// (or for no lines at all).
+    init?(_ lines: [String], bearer: SecretKey? = nil) {
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for line in lines {
             guard let next = curl_slist_append(list, line) else {
-                curl_slist_free_all(list)
+                q3v_slist_free_wiped(list)
+                return nil
+            }
+            list = next
+        }
+        if let bearer {
+            guard let next = q3v_slist_append_bearer(list, bearer.cString) else {
+                q3v_slist_free_wiped(list)
                 return nil
             }
             list = next
@@ -23,7 +31,7 @@ final class HeaderList: @unchecked Sendable {
         self.list = list
     }
 
-    deinit { curl_slist_free_all(list) }
+    deinit { q3v_slist_free_wiped(list) }
 }
 
 /// One HTTP exchange as the transport needs it described.
@@ -31,7 +39,6 @@ struct HTTPRequest {
     var url: String
     var body: RequestBody
     var headers: HeaderList
-    var bearer: UnsafePointer<CChar>? // the client's SecretKey, alive for the whole call
     var connectTimeoutMs: Int64
     var idleTimeoutMs: Int64
     /// The call's whole limit (timeout_ms), for the message that says it was hit.
@@ -339,9 +346,6 @@ final class EasyHandle: @unchecked Sendable {
         }
         if !configured {
             long(CURLOPT_POST, 1)
-            if let bearer = req.bearer {
-                ok = ok && q3v_easy_set_bearer(easy, bearer) == CURLE_OK
-            }
             str(CURLOPT_ACCEPT_ENCODING, "")
             long(CURLOPT_NOSIGNAL, 1)
             ok = ok && q3v_easy_set_redirects(easy, 5, req.security.httpsOnlyRedirects ? 1 : 0) == CURLE_OK
