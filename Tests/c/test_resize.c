@@ -324,6 +324,37 @@ static void test_preparation_errors_arrive_as_done(void) {
     qwen3vl_free(uri);
 }
 
+static void test_streamed_call_with_resize(void) {
+    /* Prepared on the preparer thread, then streamed by the I/O thread: deltas in order, DONE last. */
+    char *uri = png_uri(384, 256, QWEN3VL_PIXELS_RGB8);
+    char *body = image_request(uri);
+    qwen3vl_client *c = client_for("sse:delay=2", new_uid(), SMALL_BUDGET);
+    qwen3vl_call *call = qwen3vl_call_start(c, body, "{\"stream\": true}", NULL);
+    char text[512] = "";
+    size_t len = 0;
+    int deltas = 0, done = 0, after_done = 0;
+    for (qwen3vl_event *ev; (ev = wait_event(c, done ? 200 : 5000)); qwen3vl_event_free(ev)) {
+        if (done) after_done++;
+        if (qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE) {
+            done = 1;
+        } else {
+            size_t n;
+            const char *t = qwen3vl_event_text(ev, &n);
+            if (len + n < sizeof text) { memcpy(text + len, t, n); len += n; text[len] = 0; }
+            deltas++;
+        }
+    }
+    CHECK(done && deltas > 1 && after_done == 0);
+    qwen3vl_result *r = qwen3vl_call_result(call);
+    CHECK_STATUS(r, QWEN3VL_OK);
+    CHECK_STR(text, qwen3vl_result_text(r));
+    CHECK_CONTAINS(text, "[image_url image/jpeg ");
+    qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+    free(body);
+    qwen3vl_free(uri);
+}
+
 static void test_free_client_while_preparing(void) {
     /* Calls queued and one under way when the client goes: cancelled, the threads joined, nothing
        left behind (the valgrind and sanitizer runs check the memory). */
@@ -382,6 +413,7 @@ int main(int argc, char **argv) {
         {"call_start_leaves_the_resize_to_a_thread", test_call_start_leaves_the_resize_to_a_thread},
         {"cancel_during_preparation", test_cancel_during_preparation},
         {"preparation_errors_arrive_as_done", test_preparation_errors_arrive_as_done},
+        {"streamed_call_with_resize", test_streamed_call_with_resize},
         {"free_client_while_preparing", test_free_client_while_preparing},
         {"fork_prepares_on_its_own_thread", test_fork_prepares_on_its_own_thread},
     };
