@@ -377,19 +377,7 @@ final class Engine: @unchecked Sendable {
     private func ensureThread() -> Bool {
         life.withLock { l in
             if l.thread != nil { return true }
-            guard !l.stopped else { return false }
-            var t = pthread_t()
-            let arg = Unmanaged.passRetained(self).toOpaque()
-            let rc = pthread_create(
-                &t, nil,
-                { p in
-                    guard let p else { return nil }
-                    let engine = Unmanaged<Engine>.fromOpaque(p).takeRetainedValue()
-                    q3v_block_signals()
-                    engine.loop()
-                    return nil
-                }, arg)
-            guard rc == 0 else { Unmanaged<Engine>.fromOpaque(arg).release(); return false }
+            guard !l.stopped, let t = LibraryThread.start({ self.loop() }) else { return false }
             l.thread = t
             return true
         }

@@ -1,4 +1,3 @@
-import CQwen3VLShims
 import Synchronization
 
 #if canImport(Glibc)
@@ -74,20 +73,8 @@ final class Preparer: @unchecked Sendable {
     }
 
     private func startThread() -> Bool {
-        var t = pthread_t()
-        let arg = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(
-            &t, nil,
-            { p in
-                guard let p else { return nil }
-                let preparer = Unmanaged<Preparer>.fromOpaque(p).takeRetainedValue()
-                q3v_block_signals()
-                preparer.loop()
-                return nil
-            }, arg)
-        guard rc == 0 else { Unmanaged<Preparer>.fromOpaque(arg).release(); return false }
-        thread = t
-        return true
+        thread = LibraryThread.start { self.loop() }
+        return thread != nil
     }
 
     private func loop() {

@@ -9,7 +9,9 @@
 #define _GNU_SOURCE
 #endif
 #include <curl/curl.h>
+#include <dirent.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -79,6 +81,31 @@ static inline qwen3vl_client *client_for(const char *scenario, const char *uid, 
 }
 
 #define HELLO "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello there\"}]}"
+
+/* ---- non-blocking calls ---- */
+
+/* Waits (poll on the descriptor, as a host loop does) and takes one event; NULL after timeout_ms. */
+static inline qwen3vl_event *wait_event(qwen3vl_client *c, int timeout_ms) {
+    struct pollfd p = {qwen3vl_client_event_fd(c), POLLIN, 0};
+    double until = now_ms() + timeout_ms * t_slow;
+    for (;;) {
+        qwen3vl_event *ev = qwen3vl_client_next_event(c, 0);
+        if (ev) return ev;
+        int left = (int)(until - now_ms());
+        if (left <= 0) return NULL;
+        poll(&p, 1, left);
+    }
+}
+
+/* The threads of this process now. */
+static inline int threads_now(void) {
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));) if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
 
 /* ---- talking to the stand-in's record of requests ---- */
 

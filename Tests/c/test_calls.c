@@ -4,22 +4,7 @@
  * options. */
 #include "harness.h"
 
-#include <dirent.h>
-#include <poll.h>
 #include <pthread.h>
-
-/* Waits (poll on the descriptor, as a host loop does) and takes one event; NULL after timeout_ms. */
-static qwen3vl_event *wait_event(qwen3vl_client *c, int timeout_ms) {
-    struct pollfd p = {qwen3vl_client_event_fd(c), POLLIN, 0};
-    double until = now_ms() + timeout_ms * t_slow;
-    for (;;) {
-        qwen3vl_event *ev = qwen3vl_client_next_event(c, 0);
-        if (ev) return ev;
-        int left = (int)(until - now_ms());
-        if (left <= 0) return NULL;
-        poll(&p, 1, left);
-    }
-}
 
 static long rss_kib(void) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -28,15 +13,6 @@ static long rss_kib(void) {
     while (f && fgets(line, sizeof line, f)) if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
     if (f) fclose(f);
     return kib;
-}
-
-static int threads_now(void) {
-    int n = 0;
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    for (struct dirent *e; (e = readdir(d));) if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
 }
 
 static void test_plain_call(void) {

@@ -4,8 +4,6 @@
  * of formats and the memory bound are Tests/resize/test_resize.py's. */
 #include "harness.h"
 
-#include <dirent.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
 
@@ -152,27 +150,6 @@ static char *image_request(const char *url) {
     char *body = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     return body;
-}
-
-static qwen3vl_event *wait_event(qwen3vl_client *c, int timeout_ms) {
-    struct pollfd p = {qwen3vl_client_event_fd(c), POLLIN, 0};
-    double until = now_ms() + timeout_ms * t_slow;
-    for (;;) {
-        qwen3vl_event *ev = qwen3vl_client_next_event(c, 0);
-        if (ev) return ev;
-        int left = (int)(until - now_ms());
-        if (left <= 0) return NULL;
-        poll(&p, 1, left);
-    }
-}
-
-static int threads_now(void) {
-    int n = 0;
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    for (struct dirent *e; (e = readdir(d));) if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
 }
 
 /* A log function that holds the thread reporting a resize until the test lets it go: the call is
