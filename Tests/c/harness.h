@@ -25,6 +25,18 @@
 
 #include "qwen3vl.h"
 
+/* 1 in a ThreadSanitizer build. */
+#if defined(__SANITIZE_THREAD__)
+#define T_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define T_UNDER_TSAN 1
+#endif
+#endif
+#ifndef T_UNDER_TSAN
+#define T_UNDER_TSAN 0
+#endif
+
 static int t_failed_now;
 static int t_port;
 static pid_t t_server_pid;

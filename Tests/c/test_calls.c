@@ -320,14 +320,7 @@ static void test_host_that_stops_taking_events(void) {
 }
 
 static void test_fork_starts_its_own_thread(void) {
-    /* ThreadSanitizer refuses to start threads in a child forked from a threaded process. */
-#if defined(__SANITIZE_THREAD__)
-    return;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-    return;
-#endif
-#endif
+    if (T_UNDER_TSAN) return; /* ThreadSanitizer refuses to start threads in a child forked from a threaded process. */
     qwen3vl_client *c = client_for("ok", new_uid(), NULL);
     qwen3vl_call *warm = qwen3vl_call_start(c, HELLO, NULL, NULL); /* the parent's I/O thread runs */
     qwen3vl_event_free(wait_event(c, 5000));

@@ -350,14 +350,7 @@ static void test_free_client_while_preparing(void) {
 }
 
 static void test_fork_prepares_on_its_own_thread(void) {
-    /* ThreadSanitizer refuses to start threads in a child forked from a threaded process. */
-#if defined(__SANITIZE_THREAD__)
-    return;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-    return;
-#endif
-#endif
+    if (T_UNDER_TSAN) return; /* ThreadSanitizer refuses to start threads in a child forked from a threaded process. */
     char *uri = png_uri(384, 256, QWEN3VL_PIXELS_RGB8);
     char *body = image_request(uri);
     qwen3vl_client *c = client_for("ok", new_uid(), SMALL_BUDGET);
