@@ -9,18 +9,47 @@ import Glibc
 /// One event of a non-blocking call: a streamed delta, or the call's end.
 public final class CallEvent: @unchecked Sendable {
     public enum Kind: Int32 { case delta = 1, done = 2 }
+    /// `count` bytes at `base`, then a NUL.
+    public struct Text {
+        public let base: UnsafePointer<CChar>
+        public let count: Int
+    }
     public let kind: Kind
     public let call: AsyncCall
-    /// DELTA: the content delta ("" for chunks without content) and the raw chunk JSON. DONE: "".
-    public let text: Bytes
-    public let chunk: Bytes
+    /// DELTA: the content delta ("" for chunks without content) and the raw chunk JSON, both in
+    /// one allocation (a stream makes one event per chunk). DONE: "".
+    public let text: Text
+    public let chunk: Text
+    private let storage: UnsafeMutableRawPointer?
 
-    init(_ kind: Kind, _ call: AsyncCall, text: Bytes = .empty, chunk: Bytes = .empty) {
-        self.kind = kind
+    /// A DONE event.
+    init(done call: AsyncCall) {
+        kind = .done
         self.call = call
-        self.text = text
-        self.chunk = chunk
+        let empty = Bytes.empty.base
+        text = Text(base: empty, count: 0)
+        chunk = text
+        storage = nil
     }
+
+    /// A DELTA event with copies of `text` and `chunk`; nil when memory runs out.
+    init?(delta call: AsyncCall, text: UnsafeRawBufferPointer, chunk: UnsafeRawBufferPointer) {
+        let (sum, o1) = text.count.addingReportingOverflow(chunk.count)
+        let (size, o2) = sum.addingReportingOverflow(2)
+        guard !o1, !o2, let p = malloc(size) else { return nil }
+        if let t = text.baseAddress { p.copyMemory(from: t, byteCount: text.count) }
+        p.storeBytes(of: 0, toByteOffset: text.count, as: UInt8.self)
+        let c = p + text.count + 1
+        if let j = chunk.baseAddress { c.copyMemory(from: j, byteCount: chunk.count) }
+        c.storeBytes(of: 0, toByteOffset: chunk.count, as: UInt8.self)
+        kind = .delta
+        self.call = call
+        self.text = Text(base: UnsafePointer(p.assumingMemoryBound(to: CChar.self)), count: text.count)
+        self.chunk = Text(base: UnsafePointer(c.assumingMemoryBound(to: CChar.self)), count: chunk.count)
+        storage = p
+    }
+
+    deinit { free(storage) }
 
     /// What this event holds back from the call's budget until it is taken.
     var size: Int { text.count + chunk.count }
@@ -360,7 +389,7 @@ final class Engine: @unchecked Sendable {
     /// A call that ended before reaching the thread (a bad request, say): its DONE goes out now.
     func finishAtOnce(_ call: AsyncCall, _ result: ChatResult) {
         call.setDone(result)
-        events.post(CallEvent(.done, call))
+        events.post(CallEvent(done: call))
     }
 
     /// Only the command that finds the list empty wakes the thread: the others join a list the
@@ -502,10 +531,11 @@ final class Engine: @unchecked Sendable {
         run.isCancelled = { [context = call.context] in context.isCancelled }
         if run.streaming && run.onDelta == nil {
             run.onDelta = { [unowned self, unowned call] chunk in
-                guard let text = Bytes.copy(UnsafeRawBufferPointer(chunk.textBytes)),
-                    let json = Bytes.copy(UnsafeRawBufferPointer(chunk.jsonBytes))
+                guard
+                    let e = CallEvent(
+                        delta: call, text: UnsafeRawBufferPointer(chunk.textBytes),
+                        chunk: UnsafeRawBufferPointer(chunk.jsonBytes))
                 else { return false }
-                let e = CallEvent(.delta, call, text: text, chunk: json)
                 _ = call.pendingBytes.add(e.size, ordering: .relaxed)
                 emit(e)
                 return true
@@ -571,7 +601,7 @@ final class Engine: @unchecked Sendable {
         let start = call.run?.start ?? Clock.nowNs()
         call.run = nil // the body, its files and the stream decoder go now
         call.setDone(client.finalize(result, start: start))
-        emit(CallEvent(.done, call))
+        emit(CallEvent(done: call))
     }
 
     private func emit(_ e: CallEvent) {
