@@ -22,9 +22,13 @@ import signal
 import threading
 from typing import List, Optional
 
-_SIGINT = signal.SIGINT
+# signal's C functions themselves: its getsignal() and signal() wrap results in enums, at some
+# 1 us a call, and the check below asks about every signal before each call.
+import _signal  # type: ignore
+
+_SIGINT = int(signal.SIGINT)
 _DEFAULT = signal.default_int_handler
-_NOT_PYTHON = (signal.SIG_DFL, signal.SIG_IGN, None)  # handlers that write no wakeup byte
+_NOT_PYTHON = {int(signal.SIG_DFL), int(signal.SIG_IGN), None}  # handlers that write no wakeup byte
 
 
 def _others() -> List[int]:
@@ -33,7 +37,7 @@ def _others() -> List[int]:
     for s in signal.valid_signals():
         with contextlib.suppress(ValueError, OSError):
             if s != _SIGINT:
-                signal.getsignal(s)
+                _signal.getsignal(s)
                 out.append(int(s))
     return out
 
@@ -68,6 +72,7 @@ class _Pipe:
 _pipe: Optional[_Pipe] = None
 _interrupted = False  # a SIGINT came while begin() held it
 _prev_fd = -1  # the wakeup descriptor begin() replaced
+_clean = True  # the pipe holds no byte: the last end() ran to its end without a SIGINT
 
 
 def _note(signum: int, frame: object) -> None:
@@ -86,31 +91,31 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 def begin() -> int:
     """On the main thread, with no Python signal handler but SIGINT's own: holds SIGINT until
     end() and returns the descriptor a call's token is to watch. Else -1, and nothing changed."""
-    global _pipe, _interrupted, _prev_fd
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(_SIGINT) is not _DEFAULT:
+    global _pipe, _interrupted, _prev_fd, _clean
+    if threading.current_thread() is not threading.main_thread() or _signal.getsignal(_SIGINT) is not _DEFAULT:
         return -1
-    for s in _OTHERS:
-        if signal.getsignal(s) not in _NOT_PYTHON:
-            return -1
+    if not set(map(_signal.getsignal, _OTHERS)) <= _NOT_PYTHON:
+        return -1
     p = _pipe
     if p is None:
         p = _pipe = _Pipe()
-    p.drain()  # bytes of signals handled before this call
-    _interrupted = False
-    signal.signal(_SIGINT, _note)  # from here on no KeyboardInterrupt until end()
+    if not _clean:
+        p.drain()  # a byte of a SIGINT that was raised as it came
+    _interrupted = _clean = False
+    _signal.signal(_SIGINT, _note)  # from here on no KeyboardInterrupt until end()
     try:
         _prev_fd = signal.set_wakeup_fd(p.w, warn_on_full_buffer=False)
     except BaseException:
-        signal.signal(_SIGINT, _DEFAULT)
+        _signal.signal(_SIGINT, _DEFAULT)
         raise
     return p.r
 
 
 def end() -> None:
     """Undoes begin(), then raises KeyboardInterrupt if a SIGINT came meanwhile."""
-    global _interrupted
+    global _interrupted, _clean
     signal.set_wakeup_fd(_prev_fd)
-    signal.signal(_SIGINT, _DEFAULT)
+    _signal.signal(_SIGINT, _DEFAULT)  # a SIGINT from here on is raised at once, and leaves _clean False
     if _interrupted:
         _interrupted = False
         p = _pipe
@@ -119,3 +124,4 @@ def end() -> None:
             with contextlib.suppress(OSError):
                 os.write(_prev_fd, got)
         raise KeyboardInterrupt
+    _clean = True
