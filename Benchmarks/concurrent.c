@@ -1,6 +1,7 @@
 /* Many calls in flight at once, on one thread, two ways:
  *   concurrent floor BASE call|stream N TOTAL   libcurl's multi interface and jansson used directly, as
- *                                               an expert would: N reused easy handles, each reply parsed
+ *                                               an expert would: N reused easy handles, each request
+ *                                               built with jansson (as floor.c does), each reply parsed
  *                                               (every SSE chunk for streams), nothing else
  *   concurrent qwen  BASE call|stream N TOTAL   libqwen3vl's non-blocking calls: N in flight, events
  *                                               taken on this thread
@@ -21,7 +22,21 @@ static const char stream_request[] = "{\"model\":\"alibaba/qwen3-vl-32b-instruct
 
 /* ---- the floor ---- */
 
-typedef struct { CURL *h; floor_sink s; } xfer;
+typedef struct { CURL *h; floor_sink s; char *body; } xfer;
+
+/* The request, built per call with jansson as Benchmarks/floor.c builds it (a caller's requests
+ * differ from call to call): the same bytes as request / stream_request. */
+static void set_body(xfer *x, int stream) {
+    free(x->body);
+    json_t *req = stream ? json_pack("{s:s, s:[{s:s, s:s}], s:b, s:{s:b}}", "model", "alibaba/qwen3-vl-32b-instruct",
+                                     "messages", "role", "user", "content", "hi", "stream", 1, "stream_options",
+                                     "include_usage", 1)
+                         : json_pack("{s:s, s:[{s:s, s:s}]}", "model", "alibaba/qwen3-vl-32b-instruct", "messages",
+                                     "role", "user", "content", "hi");
+    x->body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body);
+}
 
 static int run_floor(const char *url, int stream, int n, int total) {
     CURLM *m = curl_multi_init();
@@ -34,7 +49,7 @@ static int run_floor(const char *url, int stream, int n, int total) {
         x->h = curl_easy_init();
         x->s.stream = stream;
         curl_easy_setopt(x->h, CURLOPT_URL, url);
-        curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, stream ? stream_request : request);
+        set_body(x, stream);
         curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, floor_sink_write);
@@ -55,11 +70,15 @@ static int run_floor(const char *url, int stream, int n, int total) {
             finished++;
             curl_multi_remove_handle(m, x->h);
             floor_sink_reset(&x->s);
-            if (started < total) { started++; curl_multi_add_handle(m, x->h); } /* same handle, warm connection */
+            if (started < total) { /* same handle, warm connection */
+                started++;
+                set_body(x, stream);
+                curl_multi_add_handle(m, x->h);
+            }
         }
         if (finished < total) curl_multi_poll(m, NULL, 0, 1000, NULL);
     }
-    for (int i = 0; i < n; i++) { if (xs[i].h) curl_easy_cleanup(xs[i].h); free(xs[i].s.body); }
+    for (int i = 0; i < n; i++) { if (xs[i].h) curl_easy_cleanup(xs[i].h); free(xs[i].s.body); free(xs[i].body); }
     free(xs);
     curl_slist_free_all(hdrs);
     curl_multi_cleanup(m);

@@ -169,8 +169,9 @@ if conc:
     lines += ["## Many calls in flight", "",
               "One thread keeps N calls in flight until 8·N (streams: 2·N; at N = 1, 2,000 calls and 100 streams) have",
               "ended: libqwen3vl's non-blocking calls (`qwen3vl_call_start`, `qwen3vl_client_next_event`) against a floor",
-              "written on libcurl's multi interface and jansson (N reused easy handles, every reply and every chunk",
-              "parsed; `Benchmarks/concurrent.c`). Both send the same complete request body. The ratio is the floor's",
+              "written on libcurl's multi interface and jansson (N reused easy handles, each request built with jansson",
+              "as the single-call floor does, every reply and every chunk parsed; `Benchmarks/concurrent.c`). Both send",
+              "the same complete request body. The ratio is the floor's",
               "throughput over libqwen3vl's; CPU time is the whole process's (libqwen3vl's includes its I/O thread).", "",
               "| case | N | floor calls/s | libqwen3vl calls/s | floor / libqwen3vl | CPU ms floor / libqwen3vl |",
               "| --- | --- | --- | --- | --- | --- |"]

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/sockios.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <stdint.h>
@@ -68,6 +69,11 @@ void q3v_eventfd_drain(int fd) {
     while (read(fd, &n, sizeof n) < 0 && errno == EINTR) {}
 }
 
+void q3v_wait_readable(int fd, int timeout_ms) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    (void)poll(&p, 1, timeout_ms);
+}
+
 CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value) { return curl_easy_setopt(h, opt, value); }
 CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value) { return curl_easy_setopt(h, opt, value); }
 CURLMcode q3v_multi_setopt_long(CURLM *m, CURLMoption opt, long value) { return curl_multi_setopt(m, opt, value); }
@@ -89,10 +95,38 @@ CURLcode q3v_easy_set_reader(CURL *h, q3v_data_fn on_read, q3v_seek_fn on_seek, 
     return rc;
 }
 
-CURLcode q3v_easy_set_bearer(CURL *h, const char *token) {
-    CURLcode rc = curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
-    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
-    return rc;
+struct curl_slist *q3v_slist_append_bearer(struct curl_slist *list, const char *token) {
+    static const char prefix[] = "Authorization: Bearer ";
+    size_t n = strlen(token);
+    if (n > SIZE_MAX - sizeof prefix) return NULL;
+    char *line = malloc(sizeof prefix + n);
+    if (!line) return NULL;
+    memcpy(line, prefix, sizeof prefix - 1);
+    memcpy(line + sizeof prefix - 1, token, n + 1);
+    struct curl_slist *grown = curl_slist_append(list, line);
+    explicit_bzero(line, sizeof prefix + n);
+    free(line);
+    return grown;
+}
+
+void q3v_slist_free_wiped(struct curl_slist *list) {
+    for (struct curl_slist *l = list; l; l = l->next) {
+        if (l->data) explicit_bzero(l->data, strlen(l->data));
+    }
+    curl_slist_free_all(list);
+}
+
+const char *q3v_accept_encoding(void) {
+    /* What CURLOPT_ACCEPT_ENCODING "" would send (every decoder this libcurl has, in its order). */
+    static const char *const by_decoders[8] = {
+        "", "deflate, gzip", "br", "deflate, gzip, br", "zstd", "deflate, gzip, zstd", "br, zstd",
+        "deflate, gzip, br, zstd",
+    };
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    if (!v) return "";
+    int i = (v->libz_version ? 1 : 0) | ((v->features & CURL_VERSION_BROTLI) ? 2 : 0) |
+            ((v->features & CURL_VERSION_ZSTD) ? 4 : 0);
+    return by_decoders[i];
 }
 
 CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects, int https_only) {

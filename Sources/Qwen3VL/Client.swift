@@ -40,12 +40,13 @@ public final class Qwen3VLClient: @unchecked Sendable {
         }
         guard let pool = ConnectionPool() else { throw Qwen3VLError(.internal, "out of memory") }
         let userAgent = "qwen3vl/\(Self.version) libcurl/\(String(cString: q3v_curl_version()))"
-        let plainLines = Self.headerLines(accept: "application/json", userAgent: userAgent, options.headers)
-        let streamLines = Self.headerLines(accept: "text/event-stream", userAgent: userAgent, options.headers)
-        guard let plain = HeaderList(plainLines), let stream = HeaderList(streamLines) else {
+        let key = SecretKey(options.apiKey)
+        guard let plain = Self.headerList(accept: "application/json", userAgent: userAgent, options.headers, key),
+            let stream = Self.headerList(accept: "text/event-stream", userAgent: userAgent, options.headers, key)
+        else {
             throw Qwen3VLError(.internal, "out of memory")
         }
-        key = SecretKey(options.apiKey)
+        self.key = key
         secrets = [key, SecretKey(ClientOptions.urlPassword(options.baseURL))].compactMap { $0 }
         var kept = options
         kept.apiKey = nil
@@ -64,20 +65,37 @@ public final class Qwen3VLClient: @unchecked Sendable {
     }
 
     /// A request's header lines: ours, then the given ones, each replacing an earlier line of the
-    /// same name (so a caller's User-Agent replaces ours). The User-Agent goes in the list rather
-    /// than through CURLOPT_USERAGENT, which libcurl formats anew for every request.
-    static func headerLines(accept: String, userAgent: String, _ given: [(name: String, value: String)]) -> [String] {
+    /// same name (so a caller's User-Agent replaces ours), and whether the key's Authorization line
+    /// goes in (it is ours too: a given Authorization replaces it). User-Agent and Accept-Encoding go
+    /// in the list rather than through their libcurl options, which libcurl formats anew for every
+    /// request.
+    static func headerLines(accept: String, userAgent: String, _ given: [(name: String, value: String)]) -> (
+        lines: [String], bearer: Bool
+    ) {
         var lines: [(name: String, line: String)] = [
             ("content-type", "Content-Type: application/json"),
             ("accept", "Accept: \(accept)"), ("expect", "Expect:"),
             ("user-agent", "User-Agent: \(userAgent)"),
         ]
+        let encodings = String(cString: q3v_accept_encoding())
+        if !encodings.isEmpty { lines.append(("accept-encoding", "Accept-Encoding: \(encodings)")) }
+        var bearer = true
         for h in given {
             let name = h.name.lowercased()
             lines.removeAll { $0.name == name }
             lines.append((name, "\(h.name): \(h.value)"))
+            if name == "authorization" { bearer = false }
         }
-        return lines.map(\.line)
+        return (lines.map(\.line), bearer)
+    }
+
+    /// The header list of ``headerLines(accept:userAgent:_:)``, with the key's line; nil when
+    /// memory ran out.
+    static func headerList(
+        accept: String, userAgent: String, _ given: [(name: String, value: String)], _ key: SecretKey?
+    ) -> HeaderList? {
+        let (lines, bearer) = headerLines(accept: accept, userAgent: userAgent, given)
+        return HeaderList(lines, bearer: bearer ? key : nil)
     }
 
     /// Parses `qwen3vl_client_new`'s options JSON (nil for defaults) and makes a client.
@@ -283,17 +301,18 @@ public final class Qwen3VLClient: @unchecked Sendable {
         let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media, stream: streaming)
         var headers = streaming ? streamHeaders : plainHeaders
         if !call.headers.isEmpty {
-            let lines = Self.headerLines(
-                accept: streaming ? "text/event-stream" : "application/json", userAgent: userAgent,
-                options.headers + call.headers)
-            guard let h = HeaderList(lines) else {
+            guard
+                let h = Self.headerList(
+                    accept: streaming ? "text/event-stream" : "application/json", userAgent: userAgent,
+                    options.headers + call.headers, key)
+            else {
                 throw Qwen3VLError(.internal, "out of memory")
             }
             headers = h
         }
         let timeoutMs = call.timeoutMs ?? options.timeoutMs
         let request = HTTPRequest(
-            url: call.url(url), body: body, headers: headers, bearer: key.map { UnsafePointer($0.cString) },
+            url: call.url(url), body: body, headers: headers,
             connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: call.idleTimeoutMs ?? options.idleTimeoutMs,
             timeoutMs: timeoutMs, idleFromStart: streaming, maxResponseBytes: options.maxResponseBytes,
             security: security)
@@ -486,15 +505,13 @@ public final class Qwen3VLClient: @unchecked Sendable {
 
     /// The request headers for a debug line, with the key never shown.
     private func describeHeaders(streaming: Bool) -> String {
-        var names = [
-            "Content-Type: application/json", streaming ? "Accept: text/event-stream" : "Accept: application/json",
-            "User-Agent: \(userAgent)",
-        ]
-        if key != nil { names.append("Authorization: Bearer [redacted]") }
-        names += options.headers.map {
-            $0.name.lowercased() == "authorization" ? "\($0.name): [redacted]" : "\($0.name): \($0.value)"
+        let (lines, bearer) = Self.headerLines(
+            accept: streaming ? "text/event-stream" : "application/json", userAgent: userAgent, options.headers)
+        var shown = lines.map { line in
+            line.lowercased().hasPrefix("authorization:") ? "\(line.prefix { $0 != ":" }): [redacted]" : line
         }
-        return names.joined(separator: ", ")
+        if bearer && key != nil { shown.append("Authorization: Bearer [redacted]") }
+        return shown.joined(separator: ", ")
     }
 
     private func finish(_ partial: ChatResult, _ e: Qwen3VLError) -> ChatResult {

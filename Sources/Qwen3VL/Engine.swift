@@ -9,18 +9,47 @@ import Glibc
 /// One event of a non-blocking call: a streamed delta, or the call's end.
 public final class CallEvent: @unchecked Sendable {
     public enum Kind: Int32 { case delta = 1, done = 2 }
+    /// `count` bytes at `base`, then a NUL.
+    public struct Text {
+        public let base: UnsafePointer<CChar>
+        public let count: Int
+    }
     public let kind: Kind
     public let call: AsyncCall
-    /// DELTA: the content delta ("" for chunks without content) and the raw chunk JSON. DONE: "".
-    public let text: Bytes
-    public let chunk: Bytes
+    /// DELTA: the content delta ("" for chunks without content) and the raw chunk JSON, both in
+    /// one allocation (a stream makes one event per chunk). DONE: "".
+    public let text: Text
+    public let chunk: Text
+    private let storage: UnsafeMutableRawPointer?
 
-    init(_ kind: Kind, _ call: AsyncCall, text: Bytes = .empty, chunk: Bytes = .empty) {
-        self.kind = kind
+    /// A DONE event.
+    init(done call: AsyncCall) {
+        kind = .done
         self.call = call
-        self.text = text
-        self.chunk = chunk
+        let empty = Bytes.empty.base
+        text = Text(base: empty, count: 0)
+        chunk = text
+        storage = nil
     }
+
+    /// A DELTA event with copies of `text` and `chunk`; nil when memory runs out.
+    init?(delta call: AsyncCall, text: UnsafeRawBufferPointer, chunk: UnsafeRawBufferPointer) {
+        let (sum, o1) = text.count.addingReportingOverflow(chunk.count)
+        let (size, o2) = sum.addingReportingOverflow(2)
+        guard !o1, !o2, let p = malloc(size) else { return nil }
+        if let t = text.baseAddress { p.copyMemory(from: t, byteCount: text.count) }
+        p.storeBytes(of: 0, toByteOffset: text.count, as: UInt8.self)
+        let c = p + text.count + 1
+        if let j = chunk.baseAddress { c.copyMemory(from: j, byteCount: chunk.count) }
+        c.storeBytes(of: 0, toByteOffset: chunk.count, as: UInt8.self)
+        kind = .delta
+        self.call = call
+        self.text = Text(base: UnsafePointer(p.assumingMemoryBound(to: CChar.self)), count: text.count)
+        self.chunk = Text(base: UnsafePointer(c.assumingMemoryBound(to: CChar.self)), count: chunk.count)
+        storage = p
+    }
+
+    deinit { free(storage) }
 
     /// What this event holds back from the call's budget until it is taken.
     var size: Int { text.count + chunk.count }
@@ -95,8 +124,6 @@ public final class EventQueue: @unchecked Sendable {
     private var items: [CallEvent] = []
     private var head = 0
     private var closed = false
-    /// Takers blocked in next(timeoutMs:), so that a post wakes someone only when someone waits.
-    private var waiters = 0
     /// A paused call resumes once its waiting events fall below half the budget.
     static let budget = 1 << 20
     private let resume: (AsyncCall) -> Void
@@ -123,13 +150,13 @@ public final class EventQueue: @unchecked Sendable {
             for e in batch where !e.call.isFreed { items.append(e) }
             guard !isEmpty else { return }
             if wasEmpty { q3v_eventfd_signal(fd) }
-            if waiters > 0 { lock.broadcast() }
         }
     }
 
     /// The next event, waiting up to `timeoutMs` (0: no wait, negative: until one comes).
     public func next(timeoutMs: Int32) -> CallEvent? {
-        let event: CallEvent? = lock.withLock { waitLocked(timeoutMs) ? popLocked() : nil }
+        var event: CallEvent?
+        waitFor(timeoutMs) { event = popLocked() }
         guard let event else { return nil }
         taken(event)
         return event
@@ -140,29 +167,32 @@ public final class EventQueue: @unchecked Sendable {
     /// first): one lock for many events, for hosts that take them in batches.
     public func take(timeoutMs: Int32, accept: (CallEvent) -> Bool) -> [CallEvent] {
         var batch: [CallEvent] = []
-        lock.withLock {
-            guard waitLocked(timeoutMs) else { return }
+        waitFor(timeoutMs) {
             while let e = peekLocked(), accept(e), let popped = popLocked() { batch.append(popped) }
         }
         for e in batch { taken(e) }
         return batch
     }
 
-    /// Waits (under the lock) until an event waits; false when none came in time.
-    private func waitLocked(_ timeoutMs: Int32) -> Bool {
+    /// Runs `body` under the lock once an event waits, waiting up to `timeoutMs` for one. A taker
+    /// waits on the descriptor itself, outside the lock: a post then costs the one write that makes
+    /// the descriptor readable, with no condition variable to signal beside it and no lock for the
+    /// woken taker to wait for.
+    private func waitFor(_ timeoutMs: Int32, _ body: () -> Void) {
         let deadline = timeoutMs > 0 ? Clock.deadline(afterMs: Int64(timeoutMs)) : 0
         while true {
-            if peekLocked() != nil { return true }
-            if head > 0 { reset() }
-            if closed || timeoutMs == 0 { return false }
-            waiters += 1
-            let woken =
-                timeoutMs < 0
-                ? {
-                    lock.wait(); return true
-                }() : lock.wait(untilNs: deadline)
-            waiters -= 1
-            if !woken { return false }
+            let ready: Bool = lock.withLock {
+                if peekLocked() != nil {
+                    body()
+                    return true
+                }
+                if head > 0 { reset() }
+                return closed
+            }
+            if ready || timeoutMs == 0 { return }
+            let left = timeoutMs < 0 ? -1 : Clock.msUntil(deadline)
+            if timeoutMs > 0 && left <= 0 { return }
+            q3v_wait_readable(fd, Int32(clamping: left))
         }
     }
 
@@ -209,8 +239,8 @@ public final class EventQueue: @unchecked Sendable {
             closed = true
             items.removeAll()
             head = 0
-            q3v_eventfd_drain(fd)
-            lock.broadcast()
+            q3v_eventfd_signal(fd) // wakes the takers waiting on it
+
         }
     }
 }
@@ -226,6 +256,9 @@ final class Engine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let share: OpaquePointer
     private let sockets: OpaquePointer
+    /// Wakes the I/O thread from its poll (an eventfd: one write and one read per wakeup, where
+    /// curl_multi_wakeup's socket pair costs a send and two receives).
+    private let wakeFd: Int32
     private enum Command { case start(AsyncCall), resume(AsyncCall) }
     private let commands = Locked<[Command]>([])
     private struct Life { var thread: pthread_t?; var stopped = false }
@@ -248,16 +281,23 @@ final class Engine: @unchecked Sendable {
         // servers get at most max_connections, the other calls wait inside libcurl.
         _ = q3v_multi_setopt_long(m, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         _ = q3v_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, client.options.maxConnections)
-        guard let sh = q3v_share_new(), let so = q3v_sockets_new() else { curl_multi_cleanup(m); return nil }
+        let wake = q3v_eventfd()
+        guard wake >= 0, let sh = q3v_share_new(), let so = q3v_sockets_new() else {
+            curl_multi_cleanup(m)
+            if wake >= 0 { Glibc.close(wake) }
+            return nil
+        }
         multi = m
         share = sh
         sockets = so
+        wakeFd = wake
         self.client = client
         weak var wakeTarget: Engine?
         guard let queue = EventQueue(resume: { call in wakeTarget?.send(.resume(call)) }) else {
             curl_multi_cleanup(m)
             q3v_share_free(sh)
             q3v_sockets_free(so)
+            Glibc.close(wake)
             return nil
         }
         events = queue
@@ -270,9 +310,10 @@ final class Engine: @unchecked Sendable {
         q3v_multi_cleanup(multi) // closes TLS connections: under the SIGPIPE guard
         q3v_share_free(share)
         q3v_sockets_free(sockets)
+        Glibc.close(wakeFd)
     }
 
-    func wakeup() { _ = curl_multi_wakeup(multi) }
+    func wakeup() { q3v_eventfd_signal(wakeFd) }
 
     /// Hands a call to the I/O thread, starting the thread if this is the first.
     func start(_ call: AsyncCall, _ run: Qwen3VLClient.CallRun) {
@@ -302,7 +343,7 @@ final class Engine: @unchecked Sendable {
     /// A call that ended before reaching the thread (a bad request, say): its DONE goes out now.
     func finishAtOnce(_ call: AsyncCall, _ result: ChatResult) {
         call.setDone(result)
-        events.post(CallEvent(.done, call))
+        events.post(CallEvent(done: call))
     }
 
     /// Only the command that finds the list empty wakes the thread: the others join a list the
@@ -395,7 +436,9 @@ final class Engine: @unchecked Sendable {
                 nextSweep = Clock.deadline(afterMs: sweep())
             }
             flush()
-            _ = curl_multi_poll(multi, nil, 0, Int32(max(1, min(Clock.msUntil(nextSweep), 1000))), nil)
+            var wake = curl_waitfd(fd: wakeFd, events: Int16(CURL_WAIT_POLLIN), revents: 0)
+            _ = curl_multi_poll(multi, &wake, 1, Int32(max(1, min(Clock.msUntil(nextSweep), 1000))), nil)
+            if wake.revents != 0 { q3v_eventfd_drain(wakeFd) }
         }
         // Stopped: what still runs ends here, unannounced (the queue is being closed).
         for call in Array(byEasy.values) { detach(call); unregister(call) }
@@ -407,6 +450,7 @@ final class Engine: @unchecked Sendable {
     /// the next look is due.
     private func sweep() -> Int64 {
         var waitMs = Self.sweepEveryMs
+        var queue = EasyHandle.KernelQueue(sockets)
         for call in Array(byEasy.values) {
             guard let run = call.run, let h = call.handle else { continue }
             if call.context.isCancelled {
@@ -414,7 +458,8 @@ final class Engine: @unchecked Sendable {
                 continue
             }
             switch h.tick(
-                run.request, sink: run.sink, deadlineNs: run.deadline, paused: call.paused.load(ordering: .acquiring))
+                run.request, sink: run.sink, deadlineNs: run.deadline, paused: call.paused.load(ordering: .acquiring),
+                queue: &queue)
             {
             case .finished(let outcome): conclude(call, outcome)
             case .wait(let ms): waitMs = min(waitMs, ms)
@@ -445,10 +490,11 @@ final class Engine: @unchecked Sendable {
         run.isCancelled = { [context = call.context] in context.isCancelled }
         if run.streaming && run.onDelta == nil {
             run.onDelta = { [unowned self, unowned call] chunk in
-                guard let text = Bytes.copy(UnsafeRawBufferPointer(chunk.textBytes)),
-                    let json = Bytes.copy(UnsafeRawBufferPointer(chunk.jsonBytes))
+                guard
+                    let e = CallEvent(
+                        delta: call, text: UnsafeRawBufferPointer(chunk.textBytes),
+                        chunk: UnsafeRawBufferPointer(chunk.jsonBytes))
                 else { return false }
-                let e = CallEvent(.delta, call, text: text, chunk: json)
                 _ = call.pendingBytes.add(e.size, ordering: .relaxed)
                 emit(e)
                 return true
@@ -514,7 +560,7 @@ final class Engine: @unchecked Sendable {
         let start = call.run?.start ?? Clock.nowNs()
         call.run = nil // the body, its files and the stream decoder go now
         call.setDone(client.finalize(result, start: start))
-        emit(CallEvent(.done, call))
+        emit(CallEvent(done: call))
     }
 
     private func emit(_ e: CallEvent) {

@@ -9,12 +9,20 @@ import Glibc
 final class HeaderList: @unchecked Sendable {
     let list: UnsafeMutablePointer<curl_slist>
 
-    /// Nil when memory runs out (or for no lines at all).
-    init?(_ lines: [String]) {
+    /// `lines`, then the key's Authorization line when `bearer` is given. Nil when memory runs out
+    /// (or for no lines at all).
+    init?(_ lines: [String], bearer: SecretKey? = nil) {
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for line in lines {
             guard let next = curl_slist_append(list, line) else {
-                curl_slist_free_all(list)
+                q3v_slist_free_wiped(list)
+                return nil
+            }
+            list = next
+        }
+        if let bearer {
+            guard let next = q3v_slist_append_bearer(list, bearer.cString) else {
+                q3v_slist_free_wiped(list)
                 return nil
             }
             list = next
@@ -23,7 +31,7 @@ final class HeaderList: @unchecked Sendable {
         self.list = list
     }
 
-    deinit { curl_slist_free_all(list) }
+    deinit { q3v_slist_free_wiped(list) }
 }
 
 /// One HTTP exchange as the transport needs it described.
@@ -31,7 +39,6 @@ struct HTTPRequest {
     var url: String
     var body: RequestBody
     var headers: HeaderList
-    var bearer: UnsafePointer<CChar>? // the client's SecretKey, alive for the whole call
     var connectTimeoutMs: Int64
     var idleTimeoutMs: Int64
     /// The call's whole limit (timeout_ms), for the message that says it was hit.
@@ -204,6 +211,25 @@ private let headerSink: q3v_data_fn = { data, size, nmemb, user in
 /// blocking call on the caller's thread) or by the client's `Engine` (non-blocking calls). It
 /// judges the progress of an attempt and the way it ended the same way for both.
 final class EasyHandle: @unchecked Sendable {
+    /// What the kernel still holds unsent or unacknowledged on a set of sockets, asked at most once
+    /// per look: the engine's calls share one set (every connection of its multi handle), and a look
+    /// at a thousand calls must not make a thousand ioctls each.
+    struct KernelQueue {
+        private let sockets: OpaquePointer
+        private var known: Int?
+        init(_ sockets: OpaquePointer) { self.sockets = sockets }
+
+        mutating func bytes() -> Int {
+            if let b = known { return b }
+            let b = q3v_sockets_unacked(sockets)
+            known = b
+            return b
+        }
+    }
+
+    /// A fresh probe of this handle's sockets, for one look.
+    var kernelQueue: KernelQueue { KernelQueue(sockets) }
+
     let easy: UnsafeMutableRawPointer
     private let share: UnsafeMutableRawPointer?
     /// The process that made it: a pool never lends a handle across fork().
@@ -263,11 +289,13 @@ final class EasyHandle: @unchecked Sendable {
     /// Idle means no progress either way: a large image going out slowly is not silence, neither
     /// while libcurl hands it over nor while the kernel still sends what it holds. `paused`: the
     /// host has not taken the events yet, which is not the server's silence.
-    func tick(_ req: HTTPRequest, sink: ResponseSink, deadlineNs: UInt64, paused: Bool = false) -> Tick {
+    func tick(
+        _ req: HTTPRequest, sink: ResponseSink, deadlineNs: UInt64, paused: Bool = false, queue: inout KernelQueue
+    ) -> Tick {
         var up: curl_off_t = 0
         if q3v_easy_getinfo_off(easy, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK, up != uploaded {
             uploaded = up
-            unacked = q3v_sockets_unacked(sockets)
+            unacked = queue.bytes()
             sink.lastActivityNs = Clock.nowNs()
         }
         // Until the request starts going out, the call waits for a connection (queued behind
@@ -285,7 +313,7 @@ final class EasyHandle: @unchecked Sendable {
             && (req.idleFromStart || sink.gotHeaders || (uploaded > 0 && uploaded < Int64(req.body.count)))
         {
             var idleLeft = Clock.msUntil(sink.lastActivityNs &+ UInt64(req.idleTimeoutMs) &* 1_000_000)
-            if idleLeft <= 0, uploaded > 0, case let queued = q3v_sockets_unacked(sockets), queued != unacked {
+            if idleLeft <= 0, uploaded > 0, case let queued = queue.bytes(), queued != unacked {
                 unacked = queued // the peer took some of what was queued (all of it, maybe): progress
                 sink.lastActivityNs = Clock.nowNs()
                 idleLeft = req.idleTimeoutMs
@@ -318,9 +346,6 @@ final class EasyHandle: @unchecked Sendable {
         }
         if !configured {
             long(CURLOPT_POST, 1)
-            if let bearer = req.bearer {
-                ok = ok && q3v_easy_set_bearer(easy, bearer) == CURLE_OK
-            }
             str(CURLOPT_ACCEPT_ENCODING, "")
             long(CURLOPT_NOSIGNAL, 1)
             ok = ok && q3v_easy_set_redirects(easy, 5, req.security.httpsOnlyRedirects ? 1 : 0) == CURLE_OK
@@ -513,7 +538,8 @@ final class Connection: @unchecked Sendable {
             }
             if running == 0 { break }
             if context.isCancelled { return .failed(Qwen3VLError(.cancelled, "cancelled"), retryable: false) }
-            switch handle.tick(req, sink: sink, deadlineNs: deadlineNs) {
+            var queue = handle.kernelQueue
+            switch handle.tick(req, sink: sink, deadlineNs: deadlineNs, queue: &queue) {
             case .finished(let outcome): return outcome
             case .wait(let ms): wait(ms: Int32(max(1, min(ms, 1000))), context: context)
             }

@@ -118,14 +118,17 @@ public func qwen3vl_event_user_data(_ ev: OpaquePointer?) -> UnsafeMutableRawPoi
 
 @c @implementation
 public func qwen3vl_event_text(_ ev: OpaquePointer?, _ len: UnsafeMutablePointer<Int>?) -> UnsafePointer<CChar>? {
-    let text = event(ev)?.text ?? .empty
+    guard let text = event(ev)?.text else {
+        len?.pointee = 0
+        return Bytes.empty.base
+    }
     len?.pointee = text.count
     return text.base
 }
 
 @c @implementation
 public func qwen3vl_event_chunk_json(_ ev: OpaquePointer?) -> UnsafePointer<CChar>? {
-    (event(ev)?.chunk ?? .empty).base
+    event(ev)?.chunk.base ?? Bytes.empty.base
 }
 
 @c @implementation

@@ -27,6 +27,8 @@ int q3v_getpid(void);
 int q3v_eventfd(void);
 void q3v_eventfd_signal(int fd);
 void q3v_eventfd_drain(int fd);
+/* Waits until fd is readable or timeout_ms (-1: no limit) has passed; returns early on a signal. */
+void q3v_wait_readable(int fd, int timeout_ms);
 
 CURLcode q3v_easy_setopt_long(CURL *h, CURLoption opt, long value);
 CURLcode q3v_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value);
@@ -44,7 +46,16 @@ enum q3v_seek_result { Q3V_SEEK_OK = CURL_SEEKFUNC_OK, Q3V_SEEK_CANTSEEK = CURL_
 CURLcode q3v_easy_set_reader(CURL *h, q3v_data_fn on_read, q3v_seek_fn on_seek, void *user);
 
 /* Authorization as bearer credentials, which libcurl never sends to another host on a redirect. */
-CURLcode q3v_easy_set_bearer(CURL *h, const char *token);
+/* list with "Authorization: Bearer <token>" appended (NULL when memory ran out; list is kept),
+ * formatted here so that the key never passes through a Swift string; a list that may hold it is
+ * freed with q3v_slist_free_wiped, which clears every line first. The header goes in the fixed
+ * list instead of CURLOPT_XOAUTH2_BEARER, which libcurl formats anew for every request; libcurl
+ * drops a given Authorization header on a redirect to another host as it does its own. */
+struct curl_slist *q3v_slist_append_bearer(struct curl_slist *list, const char *token);
+void q3v_slist_free_wiped(struct curl_slist *list);
+/* The Accept-Encoding value CURLOPT_ACCEPT_ENCODING "" would send, for the fixed header list
+ * (libcurl formats its own anew for every request; with the option still set, it decodes). */
+const char *q3v_accept_encoding(void);
 /* Follow up to max_redirects redirects over http(s) only (https only when https_only), keeping
  * POST as POST. */
 CURLcode q3v_easy_set_redirects(CURL *h, long max_redirects, int https_only);
