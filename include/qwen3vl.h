@@ -264,6 +264,19 @@ void qwen3vl_cancel_trigger(qwen3vl_cancel *cancel);
 /* 1 once triggered, else 0 (also for NULL). */
 int  qwen3vl_cancel_is_triggered(const qwen3vl_cancel *cancel);
 void qwen3vl_cancel_free(qwen3vl_cancel *cancel);
+/* Makes the token also fire when fd turns readable, for hosts that learn of a cancellation through
+ * a descriptor: a signal handler's self-pipe (Python's signal.set_wakeup_fd), an eventfd, a pipe
+ * from a GUI thread. A blocking call given the token (qwen3vl_chat_v2 and the *_cancellable calls)
+ * waits on fd beside its transfer and its waits before a retry; once fd is readable (or hung up,
+ * or closed) the token is triggered and the call returns QWEN3VL_ERR_CANCELLED at once, as with
+ * qwen3vl_cancel_trigger. A call started while fd is readable returns it without sending anything.
+ * The library only polls fd, never reads, writes or closes it: draining it is the host's job, and
+ * so is keeping it open while calls watch it. fd -1 stops watching. Calls started after this
+ * returns watch the new fd; calls already running keep the one they started with. Non-blocking
+ * calls (qwen3vl_call_start) take no token. Thread-safe. Returns QWEN3VL_OK, or
+ * QWEN3VL_ERR_INVALID_ARGUMENT for a NULL cancel or an fd that is below -1 or not open, with the
+ * message in errbuf as for the image helpers ("" on success; errbuf may be NULL). */
+int  qwen3vl_cancel_watch_fd(qwen3vl_cancel *cancel, int fd, char *errbuf, size_t errbuf_size);
 
 /* qwen3vl_chat and qwen3vl_chat_stream with a cancellation token; cancel may be NULL (no token). */
 qwen3vl_result *qwen3vl_chat_cancellable(qwen3vl_client *client, const char *request_json,

@@ -12,8 +12,28 @@ final class CallContext: Sendable {
     private let wake: @Sendable () -> Void
     /// The process the call started in (after fork() the parent's calls never end in the child).
     let pid = q3v_getpid()
+    /// The token of a blocking call, and the descriptor it watches (-1: none) as the call started.
+    private let token: CancelToken?
+    let watchedFd: Int32
 
-    init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
+    init(wake: @escaping @Sendable () -> Void, token: CancelToken? = nil) {
+        self.wake = wake
+        self.token = token
+        watchedFd = token?.watchedFd ?? -1
+    }
+
+    /// Whether the watched descriptor is readable, hung up or closed: if so the token fires (and
+    /// with it this call). A look that does not wait.
+    func watchFires() -> Bool {
+        guard let token, watchedFd >= 0 else { return false }
+        var p = pollfd(fd: watchedFd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) > 0 && p.revents != 0 else { return false }
+        token.cancel()
+        return true
+    }
+
+    /// The token fires: its watched descriptor was seen readable.
+    func watchFired() { token?.cancel() }
 
     var isCancelled: Bool { flag.load(ordering: .acquiring) }
 
@@ -67,8 +87,16 @@ final class CallRegistry: Sendable {
 /// already fired returns `.cancelled` at once. One token may serve many calls.
 public final class CancelToken: Sendable {
     let registry = CallRegistry()
+    private let watched = Atomic<Int32>(-1)
 
     public init() {}
+
+    /// The descriptor whose readability fires the token in the blocking calls started from now on
+    /// (-1: none). The library only polls it.
+    public var watchedFd: Int32 {
+        get { watched.load(ordering: .acquiring) }
+        set { watched.store(newValue, ordering: .releasing) }
+    }
 
     public func cancel() { registry.cancelAll(forever: true) }
 

@@ -441,7 +441,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
         // poison the next call, so it is closed instead.
         var reusable = false
         defer { if reusable { pool.release(conn) } }
-        let context = CallContext(wake: { conn.wakeup() })
+        let context = CallContext(wake: { conn.wakeup() }, token: cancel)
         guard inFlight.add(context) else { return ChatResult(error: Qwen3VLError(.cancelled, "the client was freed")) }
         defer { inFlight.remove(context) }
         guard ProcessExit.calls.add(context) else {
@@ -454,6 +454,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
             }
         }
         defer { cancel?.registry.remove(context) }
+        if context.watchFires() { return ChatResult(error: Qwen3VLError(.cancelled, "cancelled before it started")) }
         run.isCancelled = { context.isCancelled }
         while true {
             beginAttempt(run)

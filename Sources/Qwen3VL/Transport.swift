@@ -486,9 +486,29 @@ final class Connection: @unchecked Sendable {
         while !context.isCancelled {
             let left = Clock.msUntil(until)
             if left <= 0 { return true }
-            _ = curl_multi_poll(multi, nil, 0, Int32(min(left, 1000)), nil)
+            wait(ms: Int32(min(left, 1000)), context: context)
         }
         return false
+    }
+
+    /// Waits in curl_multi_poll up to `ms` (a transfer's activity, a wakeup), and on the descriptor
+    /// the call's token watches, if any: readable, it fires the token, which ends the call.
+    private func wait(ms: Int32, context: CallContext) {
+        let fd = context.watchedFd
+        guard fd >= 0 else {
+            _ = curl_multi_poll(multi, nil, 0, ms, nil)
+            return
+        }
+        var extra = curl_waitfd(fd: fd, events: Int16(CURL_WAIT_POLLIN), revents: 0)
+        var ready: Int32 = 0
+        _ = curl_multi_poll(multi, &extra, 1, ms, &ready)
+        // libcurl passes on POLLIN only: a hang-up or a closed descriptor, which end the wait too,
+        // takes a look of its own (not to spin on them).
+        if extra.revents != 0 {
+            context.watchFired()
+        } else if ready > 0 {
+            _ = context.watchFires()
+        }
     }
 
     /// Runs one HTTP POST to its end, a failure, the deadline, the idle limit or cancellation.
@@ -521,7 +541,7 @@ final class Connection: @unchecked Sendable {
             var queue = handle.kernelQueue
             switch handle.tick(req, sink: sink, deadlineNs: deadlineNs, queue: &queue) {
             case .finished(let outcome): return outcome
-            case .wait(let ms): _ = curl_multi_poll(multi, nil, 0, Int32(max(1, min(ms, 1000))), nil)
+            case .wait(let ms): wait(ms: Int32(max(1, min(ms, 1000))), context: context)
             }
         }
 

@@ -160,6 +160,23 @@ public func qwen3vl_cancel_is_triggered(_ cancel: OpaquePointer?) -> Int32 {
 }
 
 @c @implementation
+public func qwen3vl_cancel_watch_fd(
+    _ cancel: OpaquePointer?, _ fd: Int32, _ errbuf: UnsafeMutablePointer<CChar>?, _ errbuf_size: Int
+) -> Int32 {
+    report(errbuf, errbuf_size) { () throws(Qwen3VLError) in
+        guard let t = token(cancel) else { throw Qwen3VLError(.invalidArgument, "cancel is NULL") }
+        guard fd >= -1 else { throw Qwen3VLError(.invalidArgument, "fd \(fd) is negative (-1 stops watching)") }
+        if fd >= 0 {
+            var p = pollfd(fd: fd, events: 0, revents: 0)
+            guard poll(&p, 1, 0) >= 0, p.revents & Int16(POLLNVAL) == 0 else {
+                throw Qwen3VLError(.invalidArgument, "fd \(fd) is not an open descriptor")
+            }
+        }
+        t.watchedFd = fd
+    }
+}
+
+@c @implementation
 public func qwen3vl_cancel_free(_ cancel: OpaquePointer?) {
     guard let cancel else { return }
     Unmanaged<CancelToken>.fromOpaque(UnsafeRawPointer(cancel)).release()

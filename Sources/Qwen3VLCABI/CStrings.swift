@@ -1,4 +1,6 @@
 // C strings across the boundary: literals handed out, arguments read, copies and error buffers written.
+import Qwen3VL
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,4 +39,20 @@ func writeError(_ message: String, to buf: UnsafeMutablePointer<CChar>?, size: I
         if let base = src.baseAddress { UnsafeMutableRawPointer(buf).copyMemory(from: base, byteCount: src.count) }
     }
     buf[utf8.count] = 0
+}
+
+/// Runs the body of a function with an int status and an errbuf (the helpers, qwen3vl_cancel_watch_fd)
+/// the one way all of them report: its status, and its message (or "") in errbuf.
+func report(
+    _ errbuf: UnsafeMutablePointer<CChar>?, _ errbufSize: Int,
+    _ body: () throws(Qwen3VLError) -> Void
+) -> Int32 {
+    do throws(Qwen3VLError) {
+        try body()
+        writeError("", to: errbuf, size: errbufSize)
+        return Status.ok.rawValue
+    } catch {
+        writeError(error.message, to: errbuf, size: errbufSize)
+        return error.status.rawValue
+    }
 }

@@ -14,21 +14,6 @@ private typealias HandedText = (text: UnsafeMutablePointer<CChar>, count: Int)
 @c @implementation
 public func qwen3vl_free(_ p: UnsafeMutableRawPointer?) { free(p) }
 
-/// Runs a helper's body the one way all of them report: its status, and its message (or "") in errbuf.
-private func report(
-    _ errbuf: UnsafeMutablePointer<CChar>?, _ errbufSize: Int,
-    _ body: () throws(Qwen3VLError) -> Void
-) -> Int32 {
-    do throws(Qwen3VLError) {
-        try body()
-        writeError("", to: errbuf, size: errbufSize)
-        return Status.ok.rawValue
-    } catch {
-        writeError(error.message, to: errbuf, size: errbufSize)
-        return error.status.rawValue
-    }
-}
-
 /// Runs a helper that hands out text: `out` must be given; it and `outLen` are cleared first and
 /// receive the malloc'd text the body makes.
 private func reportText(

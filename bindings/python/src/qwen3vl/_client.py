@@ -128,9 +128,9 @@ class _Chat:
 
 class Client(_BaseClient):
     """A client of Qwen3-VL (or any OpenAI-compatible server). Thread-safe: share one between
-    threads (and event loops, through AsyncClient). Calls run on the client's own I/O thread while
-    the caller waits without holding the GIL; Ctrl-C interrupts a waiting call and cancels it.
-    Times are in seconds.
+    threads (and event loops, through AsyncClient). A call runs on the calling thread, a stream on
+    the client's own I/O thread; either way the caller waits without holding the GIL, and Ctrl-C
+    interrupts a waiting call and cancels it. Times are in seconds.
 
     ``api_key`` and ``base_url`` default to AIML_API_KEY and AIML_API_BASE (then AIMLAPI_API_KEY and
     AIMLAPI_API_BASE); without any of these, OPENAI_BASE_URL with OPENAI_API_KEY, as the openai

@@ -2,12 +2,16 @@
 """The dispatcher: a client's native handle, shared by the Client objects, calls and streams using
 it, and the routing of its calls' events to whoever waits for them.
 
-Every call, sync or async, is a non-blocking qwen3vl_call: the library runs it on the client's I/O
-thread and posts its events (deltas, then DONE) to one queue per client. Whoever waits takes events
-from that queue (a thread blocked in chat() or in a stream's next(), or an event loop's reader on
-the client's descriptor) and hands each to the call it belongs to (found by the integer id given as
-user_data), waking that call's owner. So threads and loops can share a client, and a sync call
+Streams and async calls are non-blocking qwen3vl_calls: the library runs them on the client's I/O
+thread and posts their events (deltas, then DONE) to one queue per client. Whoever waits takes events
+from that queue (a thread blocked in a stream's next() or a call, or an event loop's reader on the
+client's descriptor) and hands each to the call it belongs to (found by the integer id given as
+user_data), waking that call's owner. So threads and loops can share a client, and a sync stream
 waits in poll(), where Ctrl-C interrupts it at once.
+
+A sync call that is not streamed costs less as qwen3vl_chat_v2 on the caller's thread (ctypes lets
+go of the GIL meanwhile), with a cancel token that close() triggers and that, on the main thread,
+watches the signal wakeup descriptor so that Ctrl-C ends it at once (see _interrupt).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import threading
 import weakref
 from typing import Any, Callable, Deque, Dict, Iterator, Optional, Tuple
 
+from . import _interrupt
 from . import _native as n
 from . import _results
 from ._errors import InvalidArgumentError
@@ -166,6 +171,16 @@ class Call:
         return _results.reply(n.call_result(self.ptr), self.by_close)
 
 
+class _Blocking:
+    """A blocking call in flight: its token, and whether close() triggered it."""
+
+    __slots__ = ("token", "by_close")
+
+    def __init__(self, token: n.CancelPtr) -> None:
+        self.token = token
+        self.by_close = False
+
+
 LogHandler = Callable[[int, str], None]
 
 
@@ -251,6 +266,7 @@ class Native:
         self._batch = _Batch(_BATCH_BYTES)  # used under _take_lock
         self._fd: Optional[int] = None  # the client's event descriptor, asked for once (per process)
         self._readers: Dict[asyncio.AbstractEventLoop, Tuple[int, int]] = {}  # loop -> (calls, fd)
+        self._blocking: Dict[int, _Blocking] = {}  # the blocking calls in flight, for close()
         self._log = _LogSink()
         self._log_fn: Optional[n.LogFn] = None
         self._log_pending = False  # set_log's wish not yet given to the library
@@ -344,6 +360,9 @@ class Native:
                     call.by_close = True
                     if call.ptr:  # under the lock: finish() frees a call only after taking it out
                         n.call_cancel(call.ptr)
+                for b in self._blocking.values():
+                    b.by_close = True
+                    n.cancel_trigger(b.token)  # freed by its caller only after taking it out
         finally:
             self._free(ptr)
         self._run_deferred()
@@ -508,6 +527,45 @@ class Native:
 
     def call(self, body: bytes, options: bytes) -> Reply:
         """One call that is not streamed, waited for in this thread (Ctrl-C interrupts and cancels it)."""
+        if threading.current_thread() is not threading.main_thread():
+            return self._call_blocking(body, options, -1)
+        fd = _interrupt.begin()
+        if fd < 0:  # signal handlers of Python's own would end the blocking call: the engine's way
+            return self._call_events(body, options)
+        try:
+            return self._call_blocking(body, options, fd)
+        finally:
+            _interrupt.end()
+
+    def _call_blocking(self, body: bytes, options: bytes, watch_fd: int) -> Reply:
+        """qwen3vl_chat_v2 on this thread, its token triggered by close() and, if ``watch_fd`` >= 0,
+        by that descriptor turning readable."""
+        token = n.cancel_new()
+        if not token:
+            raise MemoryError("qwen3vl: out of memory for a cancel token")
+        b = _Blocking(token)
+        try:
+            if watch_fd >= 0 and n.cancel_watch_fd(token, watch_fd, None, 0) != n.OK:
+                raise InvalidArgumentError(f"qwen3vl: cannot watch descriptor {watch_fd}")
+            with self._lock:
+                ptr = self._acquire_locked()
+                self._blocking[id(b)] = b
+            try:
+                result = n.chat_v2(ptr, body, options, token, n.NO_DELTA, None)
+                try:
+                    return _results.reply(result, b.by_close)
+                finally:
+                    if result:
+                        n.result_free(result)
+            finally:
+                with self._lock:
+                    del self._blocking[id(b)]
+                self.release()
+        finally:
+            n.cancel_free(token)
+
+    def _call_events(self, body: bytes, options: bytes) -> Reply:
+        """The call on the non-blocking engine, its events waited for in this thread."""
         call = Call(self, False, None)
         try:
             self.start(call, body, options)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     Int64Out = _CArgObject
     TextOut = _CArgObject  # char **out: ctypes.byref(ctypes.c_void_p())
     LogFn = ctypes._CFunctionType  # an instance of LOG_FN
+    DeltaFn = ctypes._CFunctionType  # an instance of DELTA_FN
     SizeOut = _CArgObject  # ctypes.byref(ctypes.c_size_t())
 
 EXPECTED_VERSION = (0, 1)
@@ -33,6 +34,7 @@ ClientPtr = NewType("ClientPtr", int)
 CallPtr = NewType("CallPtr", int)
 EventPtr = NewType("EventPtr", int)
 ResultPtr = NewType("ResultPtr", int)
+CancelPtr = NewType("CancelPtr", int)
 
 OK = 0  # QWEN3VL_OK; the error codes come from qwen3vl_status_name (see _errors)
 TOKENS_PROMPT, TOKENS_COMPLETION, TOKENS_TOTAL = 0, 1, 2
@@ -42,6 +44,9 @@ LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG = 0, 1, 2, 3
 
 # void (*)(int level, const char *message, void *user_data)
 LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
+# int (*)(const char *text, size_t text_len, const char *chunk_json, void *user_data): NULL only
+DELTA_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_char_p, c_void_p)
+NO_DELTA = DELTA_FN()
 
 
 def _candidates() -> List[str]:
@@ -103,6 +108,16 @@ client_free: Callable[[ClientPtr], None] = _c("client_free", None, c_void_p)
 client_cancel_all: Callable[[ClientPtr], None] = _c("client_cancel_all", None, c_void_p)
 client_set_log: Callable[[ClientPtr, LogFn, int, None], None] = _c("client_set_log", None, c_void_p, LOG_FN, c_int,
                                                                   c_void_p)
+
+cancel_new: Callable[[], Optional[CancelPtr]] = _c("cancel_new", c_void_p)
+cancel_trigger: Callable[[CancelPtr], None] = _c("cancel_trigger", None, c_void_p)
+cancel_free: Callable[[CancelPtr], None] = _c("cancel_free", None, c_void_p)
+cancel_watch_fd: Callable[[CancelPtr, int, None, int], int] = _c(
+    "cancel_watch_fd", c_int, c_void_p, c_int, c_char_p, c_size_t)
+# The blocking call, on the caller's thread; its result is the caller's to free.
+chat_v2: Callable[[ClientPtr, bytes, bytes, CancelPtr, DeltaFn, None], Optional[ResultPtr]] = _c(
+    "chat_v2", c_void_p, c_void_p, c_char_p, c_char_p, c_void_p, DELTA_FN, c_void_p)
+result_free: Callable[[ResultPtr], None] = _c("result_free", None, c_void_p)
 
 call_start: Callable[[ClientPtr, bytes, bytes, int], Optional[CallPtr]] = _c(
     "call_start", c_void_p, c_void_p, c_char_p, c_char_p, c_void_p)
