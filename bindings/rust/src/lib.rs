@@ -236,6 +236,23 @@ fn ptr_of(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
 }
 
+/// The message buffer a function with a status and an error buffer writes a failure into.
+pub(crate) struct ErrBuf(pub(crate) [c_char; 512]);
+
+impl ErrBuf {
+    pub(crate) fn new() -> ErrBuf {
+        ErrBuf([0; 512])
+    }
+    pub(crate) fn check(&self, status: c_int) -> Result<(), Error> {
+        if status == status::OK {
+            return Ok(());
+        }
+        // SAFETY: the library wrote a NUL-terminated message (or left the buffer zeroed).
+        let message = unsafe { CStr::from_ptr(self.0.as_ptr()) }.to_string_lossy().into_owned();
+        Err(Error::new(status, message))
+    }
+}
+
 /// A one-shot switch that stops the calls it is given to, from any thread (share it by reference
 /// or in an `Arc`). Once triggered it stays triggered.
 pub struct Cancel {
@@ -259,6 +276,15 @@ impl Cancel {
     /// Whether [`Cancel::trigger`] was called.
     pub fn is_triggered(&self) -> bool {
         unsafe { sys::qwen3vl_cancel_is_triggered(self.raw.as_ptr()) != 0 }
+    }
+    /// Also triggers the token when `fd` turns readable or hangs up (the read end of a self-pipe a
+    /// signal handler writes, say), ending the call that waits at once. The library only polls the
+    /// descriptor, never reads or closes it; `-1` stops watching. A call keeps the descriptor it
+    /// started with. Fails with [`status::INVALID_ARGUMENT`] for a descriptor that is not open.
+    pub fn watch_fd(&self, fd: std::os::unix::io::RawFd) -> Result<(), Error> {
+        let mut err = ErrBuf::new();
+        let status = unsafe { sys::qwen3vl_cancel_watch_fd(self.raw.as_ptr(), fd, err.0.as_mut_ptr(), err.0.len()) };
+        err.check(status)
     }
 }
 

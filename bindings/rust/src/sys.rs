@@ -84,6 +84,7 @@ extern "C" {
     pub fn qwen3vl_cancel_trigger(cancel: *mut qwen3vl_cancel);
     pub fn qwen3vl_cancel_is_triggered(cancel: *const qwen3vl_cancel) -> c_int;
     pub fn qwen3vl_cancel_free(cancel: *mut qwen3vl_cancel);
+    pub fn qwen3vl_cancel_watch_fd(cancel: *mut qwen3vl_cancel, fd: c_int, errbuf: *mut c_char, errbuf_size: usize) -> c_int;
     pub fn qwen3vl_chat_cancellable(
         client: *mut qwen3vl_client,
         request_json: *const c_char,

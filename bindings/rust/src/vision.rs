@@ -2,12 +2,11 @@
 //! every function is thread-safe and fails with the library's status and message (
 //! [`status::FILE`] for bytes or a file that is no image of a known type,
 //! [`status::INVALID_ARGUMENT`] for a bad argument).
-use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
 use std::path::Path;
 use std::ptr;
 
-use crate::{c_opt, c_string, status, sys, Error};
+use crate::{c_opt, c_string, status, sys, ErrBuf, Error};
 
 /// Pixel layouts for [`pixels_data_uri`], 8 bits a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,23 +32,6 @@ impl PixelFormat {
             PixelFormat::Bgra8 => sys::QWEN3VL_PIXELS_BGRA8,
             PixelFormat::Bgr8 => sys::QWEN3VL_PIXELS_BGR8,
         }
-    }
-}
-
-/// The message buffer each helper writes a failure into.
-struct ErrBuf([c_char; 512]);
-
-impl ErrBuf {
-    fn new() -> ErrBuf {
-        ErrBuf([0; 512])
-    }
-    fn check(&self, status: c_int) -> Result<(), Error> {
-        if status == status::OK {
-            return Ok(());
-        }
-        // SAFETY: the library wrote a NUL-terminated message (or left the buffer zeroed).
-        let message = unsafe { CStr::from_ptr(self.0.as_ptr()) }.to_string_lossy().into_owned();
-        Err(Error::new(status, message))
     }
 }
 

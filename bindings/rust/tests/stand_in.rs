@@ -135,6 +135,28 @@ fn cancel_from_another_thread() {
 }
 
 #[test]
+fn cancel_by_a_descriptor() {
+    use std::io::Write;
+    use std::os::unix::io::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    let client = client_for("slow:3000");
+    let cancel = Cancel::new();
+    let (mut writer, reader) = UnixStream::pair().unwrap();
+    cancel.watch_fd(reader.as_raw_fd()).unwrap();
+    let t0 = Instant::now();
+    let e = std::thread::scope(|s| {
+        s.spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            writer.write_all(b"!").unwrap();
+        });
+        client.chat_with(HELLO, None, Some(&cancel)).unwrap_err()
+    });
+    assert_eq!(e.status(), status::CANCELLED);
+    assert!(cancel.is_triggered() && t0.elapsed() < Duration::from_millis(1500));
+    assert_eq!(cancel.watch_fd(-7).unwrap_err().status(), status::INVALID_ARGUMENT);
+}
+
+#[test]
 fn one_client_many_threads() {
     let client = client_for("ok");
     std::thread::scope(|s| {
