@@ -406,7 +406,7 @@ final class Engine: @unchecked Sendable {
     private func ensureThread() -> Bool {
         life.withLock { l in
             if l.thread != nil { return true }
-            guard !l.stopped, let t = LibraryThread.start({ self.loop() }) else { return false }
+            guard !l.stopped, let t = LibraryThread.start(self) else { return false }
             l.thread = t
             return true
         }
@@ -619,4 +619,8 @@ final class Engine: @unchecked Sendable {
         client.inFlight.remove(call.context)
         ProcessExit.calls.remove(call.context)
     }
+}
+
+extension Engine: LibraryThreadBody {
+    func runThread() { loop() }
 }

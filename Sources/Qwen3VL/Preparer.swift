@@ -73,7 +73,7 @@ final class Preparer: @unchecked Sendable {
     }
 
     private func startThread() -> Bool {
-        thread = LibraryThread.start { self.loop() }
+        thread = LibraryThread.start(self)
         return thread != nil
     }
 
@@ -89,4 +89,8 @@ final class Preparer: @unchecked Sendable {
             return jobs.removeFirst()
         }
     }
+}
+
+extension Preparer: LibraryThreadBody {
+    func runThread() { loop() }
 }
