@@ -15,6 +15,12 @@ let sharedLibraryFlags: [String] = [
     "-Xlinker", "-z", "-Xlinker", "now",
 ]
 
+// Release builds leave out the run-time exclusivity checks (about 0.3 M instructions per 500-chunk
+// stream): a check that fails traps, which the host must never see.
+let withoutExclusivityChecks: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "qwen3vl",
     products: [
@@ -31,13 +37,11 @@ let package = Package(
         // The shims read the version and the status table out of include/qwen3vl.h.
         .target(name: "CQwen3VLShims", dependencies: ["CCurl", "CJansson"],
                 cSettings: [.headerSearchPath("../../include")]),
-        // Release builds leave out the run-time exclusivity checks (about 0.3 M instructions per
-        // 500-chunk stream): a check that fails traps, which the host must never see.
         .target(name: "Qwen3VL", dependencies: ["CCurl", "CJansson", "CQwen3VLShims"],
-                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+                swiftSettings: withoutExclusivityChecks),
         .target(name: "Qwen3VLCABI", dependencies: ["CQwen3VL", "Qwen3VL"],
                 exclude: ["exports.map"],
-                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
+                swiftSettings: withoutExclusivityChecks,
                 linkerSettings: [.unsafeFlags(sharedLibraryFlags)]),
         .testTarget(name: "Qwen3VLTests", dependencies: ["Qwen3VL"]),
     ]
