@@ -459,7 +459,12 @@ void        qwen3vl_result_free(qwen3vl_result *r);
  *                           original), then sent as a JPEG, or a PNG if it has alpha. An image the
  *                           processor would not shrink is sent untouched; none is scaled up.
  *                           {"max_pixels": N} (an object) does the same under a budget of N pixels,
- *                           for fewer tokens. http(s):// URLs are never touched. A damaged image is
+ *                           for fewer tokens: the size sent is one the processor keeps as it is (its
+ *                           qwen3vl_image_tokens are its pixels / 1024), with min_pixels to N pixels;
+ *                           where smart_resize's rounding under N falls outside that, the sides are
+ *                           the multiples of 32 in it nearest the original's aspect ratio. N under
+ *                           min_pixels is QWEN3VL_ERR_INVALID_ARGUMENT (the model scales every image
+ *                           up to min_pixels). http(s):// URLs are never touched. A damaged image is
  *                           QWEN3VL_ERR_FILE, as is a missing codec, loaded on first use and named
  *                           in the message (Debian: libjpeg62-turbo, libspng0, libwebp7 and
  *                           libwebpdemux2). Images over 178956970 pixels (Pillow's limit) are refused.

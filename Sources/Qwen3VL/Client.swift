@@ -316,7 +316,10 @@ public final class Qwen3VLClient: @unchecked Sendable {
     ) throws(Qwen3VLError) -> CallRun {
         let streaming = call.stream ?? (onDelta != nil)
         var media = self.media
-        if let mode = call.resize { media.resize.mode = mode }
+        if let mode = call.resize {
+            media.resize.mode = mode
+            try media.resize.validate()
+        }
         media.log = { [logger] line in logger.log(.debug, line(), redact: self.redacted) }
         media.isCancelled = isCancelled
         let body = try RequestValidator.prepare(bytes, defaultModel: options.model, media: media, stream: streaming)

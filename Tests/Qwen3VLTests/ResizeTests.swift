@@ -40,6 +40,59 @@ import Testing
         #expect(settings.target(width: 4000, height: 3000) == nil) // 4000 x 3008: more pixels, not fewer
     }
 
+    /// Budgets at, near and far above min_pixels, over a grid of sizes: what is sent is never
+    /// larger than the original, is a size the processor keeps (its tokens are its pixels / 1024),
+    /// holds between min_pixels and the budget, and is smart_resize's own size under the budget
+    /// whenever that size is one the processor keeps. Then a table of odd sizes.
+    @Test func budgetHoldsNearMinPixels() {
+        var settings = ResizeSettings()
+        var fitted = 0
+        for (low, budgets) in [
+            (VisionTokens.defaultMinPixels, [65536, 65537, 66000, 70000, 73728, 80000, 1 << 20]),
+            (4096, [4096, 4097, 5119, 6144, 12000]),
+        ] {
+            settings.minPixels = low
+            for budget in budgets {
+                settings.mode = .maxPixels(budget)
+                for w in stride(from: 1, through: 9000, by: 157) {
+                    for h in stride(from: 1, through: 9000, by: 193) {
+                        guard let t = settings.target(width: w, height: h) else {
+                            // Unchanged only when the processor would not take it past the budget.
+                            if let r = VisionTokens.resized(width: w, height: h, minPixels: low) {
+                                #expect(r.width * r.height <= budget || w * h <= r.width * r.height)
+                            }
+                            continue
+                        }
+                        #expect(t.width * t.height < w * h)
+                        #expect((low...budget).contains(t.width * t.height))
+                        #expect(VisionTokens.resized(width: t.width, height: t.height, minPixels: low)! == t)
+                        #expect(
+                            VisionTokens.count(width: t.width, height: t.height, minPixels: low)
+                                == t.width * t.height / 1024)
+                        let own = VisionTokens.resized(width: w, height: h, minPixels: low, maxPixels: budget)!
+                        if (low...budget).contains(own.width * own.height) { #expect(t == own) } else { fitted += 1 }
+                    }
+                }
+            }
+        }
+        #expect(fitted > 100)
+        // [min_pixels, budget, width, height, sent width, sent height]; 0 x 0: sent unchanged.
+        for row in [
+            [65536, 65536, 4032, 3024, 256, 256], [65536, 70000, 4032, 3024, 256, 256],
+            [65536, 73728, 4032, 3024, 320, 224], [65536, 80000, 4032, 3024, 320, 224],
+            [65536, 1 << 20, 3024, 4032, 864, 1152], [65536, 65536, 1000, 100, 1024, 64],
+            [65536, 131_072, 20000, 100, 4096, 32], [65536, 65536, 250, 250, 0, 0],
+            [65536, 65536, 257, 257, 256, 256], [65536, 70000, 1, 200, 0, 0],
+            [65536, 100_000, 3001, 17, 0, 0], [4096, 4500, 384, 256, 64, 64],
+            [4096, 4096, 97, 61, 64, 64], [4096, 6144, 384, 256, 96, 64],
+        ] {
+            settings.minPixels = row[0]
+            settings.mode = .maxPixels(row[1])
+            let t = settings.target(width: row[2], height: row[3]).map { [$0.width, $0.height] } ?? [0, 0]
+            #expect(t == [row[4], row[5]], "\(row)")
+        }
+    }
+
     @Test func optionsParseAndRefuse() throws {
         let c = try ClientOptions.parse(
             json: #"{"resize": {"max_pixels": 1000000}, "min_pixels": 4096, "max_pixels": 2000000, "jpeg_quality": 75}"#
@@ -56,6 +109,7 @@ import Testing
         for bad in [
             #"{"resize": "on"}"#, #"{"resize": {}}"#, #"{"resize": {"max_pixels": -1}}"#, #"{"resize": {"max": 1}}"#,
             #"{"resize": true}"#, #"{"jpeg_quality": 0}"#, #"{"min_pixels": 5, "max_pixels": 4}"#,
+            #"{"resize": {"max_pixels": 65535}}"#, #"{"resize": {"max_pixels": 999}, "min_pixels": 1000}"#,
         ] {
             #expect(throws: Qwen3VLError.self) { try ClientOptions.parse(json: bad) }
         }

@@ -125,6 +125,38 @@ static void test_alpha_and_grey(void) {
     qwen3vl_free(grey);
 }
 
+/* A budget under min_pixels is refused, naming it; at min_pixels and just above, where the
+ * processor's rounding would floor 384 x 256 to 64 x 32 (under min_pixels, which the model scales
+ * back up, over the budget), the sides sent are the multiples of 32 within [min_pixels, budget]
+ * nearest its aspect ratio. Whatever is sent, the model keeps it as it is: its tokens are its
+ * pixels / 1024, within the budget. */
+static void test_budget_near_min_pixels(void) {
+    char err[256];
+    qwen3vl_client *refused = qwen3vl_client_new(
+        "{\"base_url\":\"http://127.0.0.1:9/v1\",\"resize\":{\"max_pixels\":4095},\"min_pixels\":4096}", err, sizeof err);
+    CHECK(refused == NULL);
+    CHECK_CONTAINS(err, "option resize.max_pixels (4095) must be at least min_pixels (4096)");
+    qwen3vl_client *c = client_for("ok", new_uid(), "\"min_pixels\":4096");
+    char *rgb = png_uri(384, 256, QWEN3VL_PIXELS_RGB8);
+    qwen3vl_result *r = send_url(c, rgb, "{\"resize\":{\"max_pixels\":4000}}");
+    CHECK_STATUS(r, QWEN3VL_ERR_INVALID_ARGUMENT);
+    CHECK_CONTAINS(qwen3vl_result_error(r), "option resize.max_pixels (4000) must be at least min_pixels (4096)");
+    qwen3vl_result_free(r);
+    qwen3vl_client_free(c);
+    static const struct {
+        int budget, width, height;
+    } table[] = {{4096, 64, 64}, {4097, 64, 64}, {5119, 64, 64}, {6144, 96, 64}, {12000, 128, 64}};
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        char call[96];
+        snprintf(call, sizeof call, "{\"resize\":{\"max_pixels\":%d}}", table[i].budget);
+        expect_resized(rgb, "\"min_pixels\":4096", call, "image/jpeg", table[i].width, table[i].height);
+        int64_t tokens = 0;
+        CHECK(qwen3vl_image_tokens(table[i].width, table[i].height, 4096, 0, &tokens, NULL, 0) == QWEN3VL_OK);
+        CHECK(tokens == table[i].width * table[i].height / 1024 && tokens * 1024 <= table[i].budget);
+    }
+    qwen3vl_free(rgb);
+}
+
 static void test_damaged_png(void) {
     char *uri = png_uri(384, 256, QWEN3VL_PIXELS_RGB8);
     /* Cut the PNG after its first kilobyte (on a base64 group boundary). */
@@ -379,6 +411,7 @@ int main(int argc, char **argv) {
     static const test_case tests[] = {
         {"png_to_jpeg_and_back", test_png_to_jpeg_and_back},
         {"alpha_and_grey", test_alpha_and_grey},
+        {"budget_near_min_pixels", test_budget_near_min_pixels},
         {"damaged_png", test_damaged_png},
         {"call_start_leaves_the_resize_to_a_thread", test_call_start_leaves_the_resize_to_a_thread},
         {"cancel_during_preparation", test_cancel_during_preparation},
