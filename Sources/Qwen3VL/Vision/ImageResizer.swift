@@ -85,17 +85,24 @@ enum ImageResizer {
         let sink = try Sink(
             orientation: orientation, width: stored.width, height: stored.height, channels: channels,
             quality: settings.jpegQuality)
-        // Pillow decides the order of its passes on the image as it resizes it: the upright one.
-        let decoded = orientation.swapsSides ? (width: Int(dh), height: Int(dw)) : (width: Int(dw), height: Int(dh))
-        let uprightVerticalFirst = Resampler.pillowVerticalFirst(
-            inWidth: decoded.width, inHeight: decoded.height,
-            outWidth: t.width, outHeight: t.height)
+        let verticalFirst: Bool
+        if sink.codec == Int32(Q3V_IMG_PNG) {
+            // Kept bit for bit as Pillow makes it: its order of the passes, which it decides on the
+            // image as it resizes it, the upright one.
+            let decoded =
+                orientation.swapsSides ? (width: Int(dh), height: Int(dw)) : (width: Int(dw), height: Int(dh))
+            let upright = Resampler.pillowVerticalFirst(
+                inWidth: decoded.width, inHeight: decoded.height, outWidth: t.width, outHeight: t.height)
+            verticalFirst = orientation.swapsSides ? !upright : upright
+        } else {
+            // A JPEG's own error dwarfs the unit of rounding here and there that the order changes.
+            verticalFirst = Resampler.cheaperVerticalFirst(
+                inWidth: Int(dw), inHeight: Int(dh), outWidth: stored.width, outHeight: stored.height)
+        }
         guard
             let resampler = Resampler(
                 channels: channels, inWidth: Int(dw), inHeight: Int(dh), outWidth: stored.width,
-                outHeight: stored.height,
-                verticalFirst: orientation.swapsSides ? !uprightVerticalFirst : uprightVerticalFirst,
-                emit: sink.take),
+                outHeight: stored.height, verticalFirst: verticalFirst, emit: sink.take),
             let row = HeapBytes(count: Int(dw) * inChannels)
         else {
             throw Qwen3VLError(.internal, "out of memory for a \(t.width) x \(t.height) image")

@@ -116,8 +116,18 @@ final class Resampler {
         inHeight - outHeight > 0 && inHeight - outHeight > 2 * (inWidth - outWidth)
     }
 
-    /// nil when the sizes are out of range or memory is short. `verticalFirst` as Pillow decides it
-    /// for the image as the caller sees it (rotated, maybe).
+    /// Whether the vertical pass first costs less. Each pass costs its output pixels times its
+    /// taps (4 × the reduction + 1), a tap of the horizontal one about 8 times what one of the
+    /// vertical costs (perf, 12 MP photos: the vertical pass runs along whole rows in vector
+    /// registers, the horizontal one gathers a few pixels for each output pixel).
+    static func cheaperVerticalFirst(inWidth: Int, inHeight: Int, outWidth: Int, outHeight: Int) -> Bool {
+        let (iw, ih, ow, oh) = (Double(inWidth), Double(inHeight), Double(outWidth), Double(outHeight))
+        let th = 4 * max(iw / ow, 1) + 1, tv = 4 * max(ih / oh, 1) + 1
+        return oh * iw * tv + 8 * oh * ow * th < 8 * ih * ow * th + oh * ow * tv
+    }
+
+    /// nil when the sizes are out of range or memory is short. `verticalFirst`: the order of the
+    /// passes (Pillow's, for a result bit for bit as its own, or the cheaper one).
     init?(
         channels: Int, inWidth: Int, inHeight: Int, outWidth: Int, outHeight: Int, verticalFirst: Bool,
         emit: @escaping (UnsafePointer<UInt8>) throws(Qwen3VLError) -> Void
