@@ -111,11 +111,16 @@ struct MediaInliner {
             maxBytes: video ? policy.maxVideoBytes : policy.maxImageBytes,
             maxOption: video ? "max_video_bytes" : "max_image_bytes")
         if resize, try resizeFile(ref, file, path) { return true }
+        try sendLater(ref, file)
+        return true
+    }
+
+    /// Puts a placeholder for `file` into `ref`: its data URI goes into the body as it is sent.
+    mutating func sendLater(_ ref: JSONRef, _ file: MediaFile) throws(Qwen3VLError) {
         guard json_string_set(ref.raw, "\(marker)\(files.count)") == 0 else {
             throw Qwen3VLError(.internal, "out of memory")
         }
         files.append(file)
-        return true
     }
 
     /// Whether a request may have media parts, told from its bytes without parsing them: false

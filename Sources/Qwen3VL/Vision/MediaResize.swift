@@ -1,16 +1,11 @@
-import CJansson
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The client-side resize as the request preparer applies it to image parts (``ResizeSettings``,
 /// ``ImageResizer``): a local file or data URI that the settings shrink is replaced by the data URI
-/// of its new bytes; anything else is left as it is.
+/// of its new bytes, encoded as the body goes out; anything else is left as it is.
 extension MediaInliner {
     /// Puts the resized form of a checked data URI (its payload from `payload` on) into `ref`; false
     /// when the image stays as it is. The image's type is told from its bytes, as for a file.
-    func resizeDataURI(_ ref: JSONRef, _ uri: UnsafeRawBufferPointer, payload: Int, _ path: String) throws(Qwen3VLError)
+    mutating func resizeDataURI(_ ref: JSONRef, _ uri: UnsafeRawBufferPointer, payload: Int, _ path: String)
+        throws(Qwen3VLError)
         -> Bool
     {
         guard policy.resize.mode != .off else { return false }
@@ -31,7 +26,7 @@ extension MediaInliner {
 
     /// Puts the resized form of a checked local image into `ref`; false when it stays as it is
     /// (then it is sent from the file, as ever).
-    func resizeFile(_ ref: JSONRef, _ file: MediaFile, _ path: String) throws(Qwen3VLError) -> Bool {
+    mutating func resizeFile(_ ref: JSONRef, _ file: MediaFile, _ path: String) throws(Qwen3VLError) -> Bool {
         guard policy.resize.mode != .off, ImageResizer.codec(file.type) != nil else { return false }
         // Most files that need nothing say so in their header: no need to read them whole.
         if let s = file.imageSize, policy.resize.target(width: s.width, height: s.height) == nil { return false }
@@ -41,7 +36,7 @@ extension MediaInliner {
             what: "\(path): \(file.path)")
     }
 
-    private func replace(
+    private mutating func replace(
         _ ref: JSONRef, _ bytes: UnsafeRawBufferPointer, _ type: MediaType,
         what: String
     ) throws(Qwen3VLError) -> Bool {
@@ -58,11 +53,10 @@ extension MediaInliner {
             "\(what): \(image.original.width)x\(image.original.height) \(type.mime) of \(bytes.count) bytes resized to "
                 + "\(image.width)x\(image.height) \(image.type.mime) of \(image.count) bytes in \((ms * 10).rounded() / 10) ms of CPU"
         }
-        let uri = try Images.dataURI(image.bytes)
-        defer { free(uri.text) }
-        guard json_string_setn_nocheck(ref.raw, uri.text, uri.count) == 0 else {
-            throw Qwen3VLError(.internal, "out of memory")
+        guard let file = MediaFile(image, what: "\(what), resized") else {
+            throw Qwen3VLError(.internal, "\(what): the resized image is too large")
         }
+        try sendLater(ref, file)
         return true
     }
 }
