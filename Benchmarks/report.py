@@ -250,8 +250,9 @@ if footprint:
 
 lines += [f"![chart]({out_png.name})", "",
           "Other benchmarks: each binding's call beside the C floor ([BENCHMARKS-bindings.md](BENCHMARKS-bindings.md),",
-          "`Benchmarks/bindings.sh`) and `qwen3vl batch` against the same job on openai.AsyncOpenAI",
-          "([BENCHMARKS-batch.md](BENCHMARKS-batch.md), `Benchmarks/batch.sh`).", ""]
+          "`Benchmarks/bindings.sh`), `qwen3vl batch` against the same job on openai.AsyncOpenAI",
+          "([BENCHMARKS-batch.md](BENCHMARKS-batch.md), `Benchmarks/batch.sh`), and the client-side resize over a",
+          "20 Mbit/s uplink ([BENCHMARKS-resize.md](BENCHMARKS-resize.md), `Benchmarks/resize.sh`).", ""]
 notes = Path(__file__).with_name("NOTES.md")
 if notes.exists():
     lines += [notes.read_text().rstrip(), ""]
