@@ -5,9 +5,9 @@
 # own limits, 16.7 MP, above a 12 MP photo: only the sides are rounded), "model" under the limit
 # hosted services set by default (DashScope's Qwen3-VL: 2560 vision tokens per image, client option
 # max_pixels 2621440; 16.7 MP only with vl_high_resolution_images) and {"max_pixels": 1048576} (a
-# 1 MP budget). Prints per mode: bytes nginx
-# received, total wall time, per image the wall time, the call's CPU time and the resize's own CPU
-# time (median, p10-p90), and the client's peak RSS. Everything listens on 127.0.0.1 and stops when
+# 1 MP budget). Prints per mode: bytes nginx received, total wall time, per image the wall time, the
+# call's CPU time and the resize's own CPU time (median, p10-p90), and the client's peak RSS;
+# docs/BENCHMARKS-resize.md has the figures of a run. Everything listens on 127.0.0.1 and stops when
 # the script ends (the throttle also after LIFETIME seconds, default 1800).
 set -euo pipefail
 cd "$(dirname "$0")/.."
