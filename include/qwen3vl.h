@@ -365,8 +365,7 @@ int            qwen3vl_client_event_fd(qwen3vl_client *client);
 
 /* Takes the next event of any call on this client, waiting up to timeout_ms (0: don't wait,
    -1: wait until one comes). NULL when none came. Events of one call come in order, DONE last.
-   Any thread; each event is handed to one taker. Free it with qwen3vl_event_free. Taking a
-   non-streamed call's DONE parses its reply on the taking thread (the I/O thread only moves bytes). */
+   Any thread; each event is handed to one taker. Free it with qwen3vl_event_free. */
 qwen3vl_event *qwen3vl_client_next_event(qwen3vl_client *client, int timeout_ms);
 
 int            qwen3vl_event_kind(const qwen3vl_event *ev);       /* QWEN3VL_EVENT_*; 0 for NULL */

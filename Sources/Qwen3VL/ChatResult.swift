@@ -26,8 +26,6 @@ public struct ChatResult: Sendable {
     public var attempts = 0
     /// Wall-clock duration of the call, retries and waits included.
     public var elapsedMs: Double = 0
-    /// `jsonBytes` holds a 2xx reply not parsed yet (see ``Qwen3VLClient/settle(_:)``).
-    var replyPending = false
 
     public init() {}
 

@@ -264,9 +264,6 @@ public final class Qwen3VLClient: @unchecked Sendable {
         var ownRequest: Bytes?
         /// Set by the driver before the first attempt.
         var isCancelled: () -> Bool = { false }
-        /// A successful reply is kept unparsed, for ``Qwen3VLClient/settle(_:)`` on the thread that
-        /// takes the result (set by the I/O thread's driver; the blocking calls parse at once).
-        var defersReply = false
         var result = ChatResult()
         private(set) var sink = ResponseSink(limit: 0)
         private(set) var stream: StreamAssembler?
@@ -374,10 +371,7 @@ public final class Qwen3VLClient: @unchecked Sendable {
         switch outcome {
         case .completed where (200..<300).contains(sink.httpStatus):
             if let stream = run.stream, sink.streamed { return .done(finishStream(run.result, stream, failure: nil)) }
-            return .done(
-                completed(
-                    run.result, body: sink.body, defers: run.defersReply, isCancelled: run.isCancelled,
-                    onDelta: run.onDelta))
+            return .done(completed(run.result, body: sink.body, isCancelled: run.isCancelled, onDelta: run.onDelta))
         case .completed:
             if run.result.requestID.isEmpty { run.result.requestID = ReplyParser.errorRequestID(sink.body.bytes) ?? "" }
             if sink.httpStatus >= 400 { run.result.errorBodyBytes = redacted(sink.body.bytes) }
@@ -411,36 +405,11 @@ public final class Qwen3VLClient: @unchecked Sendable {
         var result = r
         result.error = redacted(result.error)
         result.elapsedMs = Double(Clock.nowNs() &- start) / 1e6
-        if result.status != .ok { logFailure(result) }
-        return result
-    }
-
-    private func logFailure(_ result: ChatResult) {
-        logger.log(.error, "\(result.status.name) after \(Int(result.elapsedMs)) ms: \(result.error)", redact: redacted)
-    }
-
-    /// Parses a successful reply that was kept unparsed (``CallRun/defersReply``): its text, usage
-    /// and tool calls, or the error of a reply that is not a chat.completion. On the thread that
-    /// takes the call's result, so that the I/O thread does not parse every reply of every call.
-    func settle(_ result: inout ChatResult) {
-        guard result.replyPending, Self.parseReply(&result) == nil else { return }
-        result.error = redacted(result.error)
-        logFailure(result)
-    }
-
-    /// The pending reply parsed into the result: its completion, or nil with the result made the error.
-    private static func parseReply(_ result: inout ChatResult) -> Completion? {
-        result.replyPending = false
-        do throws(Qwen3VLError) {
-            let c = try ReplyParser.completion(result.jsonBytes.buffer)
-            result.apply(c)
-            return c
-        } catch {
-            result.jsonBytes = .empty
-            result.status = error.status
-            result.error = error.message
-            return nil
+        if result.status != .ok {
+            logger.log(
+                .error, "\(result.status.name) after \(Int(result.elapsedMs)) ms: \(result.error)", redact: redacted)
         }
+        return result
     }
 
     /// A call ended before or between attempts (cancelled, say), keeping what it had.
@@ -510,20 +479,26 @@ public final class Qwen3VLClient: @unchecked Sendable {
     /// A whole non-streamed reply (also what a server that ignores "stream": true sends): parsed, and
     /// for a streaming caller handed over as a single chunk.
     private func completed(
-        _ partial: ChatResult, body: ByteBuffer, defers: Bool, isCancelled: () -> Bool,
+        _ partial: ChatResult, body: ByteBuffer, isCancelled: () -> Bool,
         onDelta: ((StreamChunk) -> Bool)?
     ) -> ChatResult {
         var result = partial
-        result.jsonBytes = body.take() // the reply as received, without a copy
-        result.replyPending = true
-        if defers && onDelta == nil { return result }
-        guard let c = Self.parseReply(&result), let onDelta else { return result }
-        if isCancelled() { return finish(result, Qwen3VLError(.cancelled, "cancelled")) }
-        let go = onDelta(
-            StreamChunk(
-                textBytes: UnsafeBufferPointer(start: c.text.base, count: c.text.count),
-                jsonBytes: UnsafeBufferPointer(start: result.jsonBytes.base, count: result.jsonBytes.count)))
-        if !go { return finish(result, Qwen3VLError(.cancelled, "stopped by the stream callback")) }
+        do throws(Qwen3VLError) {
+            let c = try ReplyParser.completion(body.bytes)
+            result.apply(c)
+            result.jsonBytes = body.take() // the reply as received, without a copy
+            if let onDelta {
+                if isCancelled() { return finish(result, Qwen3VLError(.cancelled, "cancelled")) }
+                let go = onDelta(
+                    StreamChunk(
+                        textBytes: UnsafeBufferPointer(start: c.text.base, count: c.text.count),
+                        jsonBytes: UnsafeBufferPointer(start: result.jsonBytes.base, count: result.jsonBytes.count)))
+                if !go { return finish(result, Qwen3VLError(.cancelled, "stopped by the stream callback")) }
+            }
+        } catch {
+            result.status = error.status
+            result.error = error.message
+        }
         return result
     }
 

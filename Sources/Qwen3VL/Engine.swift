@@ -106,16 +106,7 @@ public final class AsyncCall: @unchecked Sendable {
     var isFreed: Bool { state.withLock { $0.freed } }
 
     func setDone(_ r: ChatResult) { state.withLock { $0.done = r } }
-    /// The DONE event was taken: the result is settled (its reply parsed) on the taker's thread.
-    func markTaken(settle: (inout ChatResult) -> Void) {
-        state.withLock { s in
-            if var r = s.done, r.replyPending {
-                settle(&r)
-                s.done = r
-            }
-            s.taken = true
-        }
-    }
+    func markTaken() { state.withLock { $0.taken = true } }
 
     /// For a call that could not even reach the I/O thread: done, as if its DONE were taken.
     func finishedEarly(_ r: ChatResult) {
@@ -140,14 +131,12 @@ public final class EventQueue: @unchecked Sendable {
     /// A paused call resumes once its waiting events fall below half the budget.
     static let budget = 1 << 20
     private let resume: (AsyncCall) -> Void
-    private let settle: (inout ChatResult) -> Void
 
-    init?(resume: @escaping (AsyncCall) -> Void, settle: @escaping (inout ChatResult) -> Void) {
+    init?(resume: @escaping (AsyncCall) -> Void) {
         let fd = q3v_eventfd()
         guard fd >= 0 else { return nil }
         self.fd = fd
         self.resume = resume
-        self.settle = settle
     }
 
     deinit { Glibc.close(fd) }
@@ -244,7 +233,7 @@ public final class EventQueue: @unchecked Sendable {
     /// What taking an event means for its call: its end marked, or its budget given back.
     private func taken(_ event: CallEvent) {
         if event.kind == .done {
-            event.call.markTaken(settle: settle)
+            event.call.markTaken()
         } else {
             let left = event.call.pendingBytes.subtract(event.size, ordering: .relaxed).newValue
             if left < Self.budget / 2 && event.call.paused.load(ordering: .acquiring) { resume(event.call) }
@@ -321,11 +310,7 @@ final class Engine: @unchecked Sendable {
         wakeFd = wake
         self.client = client
         weak var wakeTarget: Engine?
-        guard
-            let queue = EventQueue(
-                resume: { call in wakeTarget?.send(.resume(call)) },
-                settle: { [unowned(unsafe) client] result in client.settle(&result) })
-        else {
+        guard let queue = EventQueue(resume: { call in wakeTarget?.send(.resume(call)) }) else {
             curl_multi_cleanup(m)
             q3v_share_free(sh)
             q3v_sockets_free(so)
@@ -559,7 +544,6 @@ final class Engine: @unchecked Sendable {
         guard let run = call.run else { return }
         if call.context.isCancelled { return finish(call, Qwen3VLError(.cancelled, "cancelled")) }
         run.isCancelled = { [context = call.context] in context.isCancelled }
-        run.defersReply = true
         if run.streaming && run.onDelta == nil {
             run.onDelta = { [unowned self, unowned call] chunk in
                 guard
