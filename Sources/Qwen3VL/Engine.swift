@@ -200,7 +200,9 @@ public final class EventQueue: @unchecked Sendable {
                     body()
                     return true
                 }
-                if head > 0 { reset() }
+                // Found empty: the descriptor must not stay readable, even where a poster's signal
+                // came after the taker that emptied the queue had drained it.
+                if !closed { reset() }
                 return closed
             }
             if ready || timeoutMs == 0 { return }
