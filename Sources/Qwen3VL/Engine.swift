@@ -117,13 +117,17 @@ public final class AsyncCall: @unchecked Sendable {
 }
 
 /// The events of one client's non-blocking calls, taken by the host on its own thread. An
-/// eventfd is readable exactly while the queue is not empty, for the host's poll/epoll/libuv/asyncio.
+/// eventfd is readable while the queue is not empty, for the host's poll/epoll/libuv/asyncio (and,
+/// when a taker already awake takes an event as it is posted, for the moment until its poster
+/// looks again).
 public final class EventQueue: @unchecked Sendable {
     public let fd: Int32
     private let lock = ConditionLock()
     private var items: [CallEvent] = []
     private var head = 0
     private var closed = false
+    /// !isEmpty, for a poster to look at after its signal without the lock.
+    private let hasItems = Atomic<Bool>(false)
     /// A paused call resumes once its waiting events fall below half the budget.
     static let budget = 1 << 20
     private let resume: (AsyncCall) -> Void
@@ -142,14 +146,24 @@ public final class EventQueue: @unchecked Sendable {
     func post(_ e: CallEvent) { post(contentsOf: CollectionOfOne(e)) }
 
     /// Several events under one lock and at most one signal: the I/O thread hands over what one
-    /// pass of its loop produced together.
+    /// pass of its loop produced together. The signal is written after the lock is let go: the
+    /// taker it wakes wants the lock at once, and woken on the poster's own core it would find the
+    /// lock held and sleep on it (a futex wait, two wakes and a context switch more per hand-over).
     func post(contentsOf batch: some Collection<CallEvent>) {
-        lock.withLock {
-            guard !closed else { return }
+        let signal: Bool = lock.withLock {
+            guard !closed else { return false }
             let wasEmpty = isEmpty
             for e in batch where !e.call.isFreed { items.append(e) }
-            guard !isEmpty else { return }
-            if wasEmpty { q3v_eventfd_signal(fd) }
+            guard wasEmpty && !isEmpty else { return false }
+            hasItems.store(true, ordering: .sequentiallyConsistent)
+            return true
+        }
+        guard signal else { return }
+        q3v_eventfd_signal(fd)
+        // A taker already awake may have emptied the queue (and drained the descriptor) before this
+        // write: then the descriptor must stop being readable again.
+        if !hasItems.load(ordering: .sequentiallyConsistent) {
+            lock.withLock { if isEmpty && !closed { q3v_eventfd_drain(fd) } }
         }
     }
 
@@ -186,7 +200,9 @@ public final class EventQueue: @unchecked Sendable {
                     body()
                     return true
                 }
-                if head > 0 { reset() }
+                // Found empty: the descriptor must not stay readable, even where a poster's signal
+                // came after the taker that emptied the queue had drained it.
+                if !closed { reset() }
                 return closed
             }
             if ready || timeoutMs == 0 { return }
@@ -230,6 +246,7 @@ public final class EventQueue: @unchecked Sendable {
     private func reset() {
         items.removeAll(keepingCapacity: true)
         head = 0
+        hasItems.store(false, ordering: .sequentiallyConsistent)
         q3v_eventfd_drain(fd)
     }
 

@@ -382,6 +382,43 @@ static void test_large_requests_are_prepared_off_the_callers_thread(void) {
     qwen3vl_client_free(c);
 }
 
+/* A 200 reply is judged on the non-blocking path as on the blocking one: every field of a good one
+   is there once its DONE is taken, and a 200 that is not a chat.completion fails the call with
+   QWEN3VL_ERR_PROTOCOL, without a retry, its error line logged once. */
+static void test_replies_are_judged_as_for_blocking_calls(void) {
+    qwen3vl_client *c = client_for("ok,notjson,error200,ok", new_uid(), NULL);
+    qwen3vl_client_set_log(c, note_error_thread, QWEN3VL_LOG_ERROR, NULL);
+    struct { int status; const char *error; } want[] = {
+        {QWEN3VL_OK, ""},
+        {QWEN3VL_ERR_PROTOCOL, "Service temporarily in maintenance mode"},
+        {QWEN3VL_ERR_PROTOCOL, "upstream model failed"},
+        {QWEN3VL_OK, ""},
+    };
+    for (int i = 0; i < 4; i++) {
+        errors_logged = 0;
+        qwen3vl_call *call = qwen3vl_call_start(c, HELLO, NULL, NULL);
+        qwen3vl_event *ev = wait_event(c, 5000);
+        CHECK(ev && qwen3vl_event_call(ev) == call);
+        qwen3vl_result *r = qwen3vl_call_result(call);
+        CHECK_STATUS(r, want[i].status);
+        CHECK(qwen3vl_result_http_status(r) == 200 && qwen3vl_result_attempts(r) == 1);
+        if (want[i].status == QWEN3VL_OK) {
+            CHECK_STR(qwen3vl_result_text(r), "echo: Hello there");
+            CHECK_STR(qwen3vl_result_finish_reason(r), "stop");
+            CHECK(qwen3vl_result_tokens(r, QWEN3VL_TOKENS_TOTAL) > 0);
+            CHECK_CONTAINS(qwen3vl_result_json(r), "\"chat.completion\"");
+            CHECK(errors_logged == 0);
+        } else {
+            CHECK_CONTAINS(qwen3vl_result_error(r), want[i].error);
+            CHECK_STR(qwen3vl_result_json(r), "");
+            CHECK(errors_logged == 1);
+        }
+        qwen3vl_event_free(ev);
+        qwen3vl_call_free(call);
+    }
+    qwen3vl_client_free(c);
+}
+
 /* ---- qwen3vl_chat_v2 ---- */
 
 static int count_delta(const char *text, size_t len, const char *chunk, void *user) {
@@ -458,6 +495,7 @@ int main(int argc, char **argv) {
         {"host_that_stops_taking_events", test_host_that_stops_taking_events},
         {"fork_starts_its_own_thread", test_fork_starts_its_own_thread},
         {"large_requests_are_prepared_off_the_callers_thread", test_large_requests_are_prepared_off_the_callers_thread},
+        {"replies_are_judged_as_for_blocking_calls", test_replies_are_judged_as_for_blocking_calls},
         {"chat_v2_options", test_chat_v2_options},
     };
     return RUN_TESTS("calls", tests);
