@@ -74,9 +74,12 @@ void q3v_img_encoder_free(q3v_img_encoder *e);
 void q3v_resample_vertical(unsigned char *out, const unsigned char *const *rows, const int32_t *k,
                            int taps, size_t n);
 
-/* One row of channels-byte pixels: output pixel x (x < out_width) is the sum over t < bounds[2x+1]
- * of in[(bounds[2x] + t) × channels + c] × k[x × ksize + t], per channel c, as above. */
-void q3v_resample_horizontal(unsigned char *out, const unsigned char *in, int channels,
-                             const int32_t *bounds, const int32_t *k, int ksize, int out_width);
+/* One row of in_width channels-byte pixels: output pixel x (x < out_width) is the sum over
+ * t < bounds[2x+1] of in[(bounds[2x] + t) × channels + c] × k[x × ksize + t], per channel c, as
+ * above. grouped holds the same weights for groups of 8 output pixels, tap by tap:
+ * grouped[((x / 8) × ksize + t) × 8 + x % 8], 0 past a pixel's count, for every group begun. */
+void q3v_resample_horizontal(unsigned char *out, const unsigned char *in, int in_width, int channels,
+                             const int32_t *bounds, const int32_t *k, const int32_t *grouped, int ksize,
+                             int out_width);
 
 #endif

@@ -32,6 +32,9 @@ struct ResampleAxis {
     /// (first, count) per output pixel.
     let bounds: [Int32]
     let weights: [Int32]
+    /// The same weights for groups of 8 output pixels, tap by tap (the vector code's layout):
+    /// `grouped[((i / 8) * ksize + t) * 8 + i % 8]`, 0 past a pixel's count.
+    let grouped: [Int32]
 
     static let precisionBits = 22
 
@@ -76,8 +79,13 @@ struct ResampleAxis {
         self.inSize = inSize
         self.outSize = outSize
         self.ksize = ksize
+        var grouped = [Int32](repeating: 0, count: (outSize + 7) / 8 * ksize * 8)
+        for i in 0..<outSize {
+            for t in 0..<Int(bounds[2 * i + 1]) { grouped[(i / 8 * ksize + t) * 8 + i % 8] = weights[i * ksize + t] }
+        }
         self.bounds = bounds
         self.weights = weights
+        self.grouped = grouped
     }
 
     func first(_ i: Int) -> Int { Int(bounds[2 * i]) }
@@ -215,8 +223,11 @@ final class Resampler {
         guard let h = horizontal else { return }
         h.bounds.withUnsafeBufferPointer { b in
             h.weights.withUnsafeBufferPointer { w in
-                q3v_resample_horizontal(
-                    out, row, Int32(channels), b.baseAddress, w.baseAddress, Int32(h.ksize), Int32(outWidth))
+                h.grouped.withUnsafeBufferPointer { g in
+                    q3v_resample_horizontal(
+                        out, row, Int32(inWidth), Int32(channels), b.baseAddress, w.baseAddress, g.baseAddress,
+                        Int32(h.ksize), Int32(outWidth))
+                }
             }
         }
     }
