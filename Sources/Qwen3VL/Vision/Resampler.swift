@@ -32,8 +32,8 @@ struct ResampleAxis {
     /// (first, count) per output pixel.
     let bounds: [Int32]
     let weights: [Int32]
-    /// The same weights for groups of 8 output pixels, tap by tap (the vector code's layout):
-    /// `grouped[((i / 8) * ksize + t) * 8 + i % 8]`, 0 past a pixel's count.
+    /// For the horizontal pass, the same weights for groups of 8 output pixels, tap by tap (its
+    /// vector code's layout): `grouped[((i / 8) * ksize + t) * 8 + i % 8]`, 0 past a pixel's count.
     let grouped: [Int32]
 
     static let precisionBits = 22
@@ -48,7 +48,8 @@ struct ResampleAxis {
     }
 
     /// nil for sizes out of range (below 1, or past 2^24 where Pillow's float box stops being exact).
-    init?(inSize: Int, outSize: Int) {
+    /// `grouped`: whether to lay out `grouped` too (else it is empty).
+    init?(inSize: Int, outSize: Int, grouped wantGrouped: Bool = false) {
         guard inSize >= 1, outSize >= 1, inSize <= 1 << 24, outSize <= 1 << 24 else { return nil }
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1.0)
@@ -79,8 +80,8 @@ struct ResampleAxis {
         self.inSize = inSize
         self.outSize = outSize
         self.ksize = ksize
-        var grouped = [Int32](repeating: 0, count: (outSize + 7) / 8 * ksize * 8)
-        for i in 0..<outSize {
+        var grouped = [Int32](repeating: 0, count: wantGrouped ? (outSize + 7) / 8 * ksize * 8 : 0)
+        for i in 0..<(wantGrouped ? outSize : 0) {
             for t in 0..<Int(bounds[2 * i + 1]) { grouped[(i / 8 * ksize + t) * 8 + i % 8] = weights[i * ksize + t] }
         }
         self.bounds = bounds
@@ -141,7 +142,7 @@ final class Resampler {
         emit: @escaping (UnsafePointer<UInt8>) throws(Qwen3VLError) -> Void
     ) {
         guard (1...4).contains(channels) else { return nil }
-        let h = outWidth == inWidth ? nil : ResampleAxis(inSize: inWidth, outSize: outWidth)
+        let h = outWidth == inWidth ? nil : ResampleAxis(inSize: inWidth, outSize: outWidth, grouped: true)
         let v = outHeight == inHeight ? nil : ResampleAxis(inSize: inHeight, outSize: outHeight)
         if outWidth != inWidth && h == nil { return nil }
         if outHeight != inHeight && v == nil { return nil }
