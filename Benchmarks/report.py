@@ -167,7 +167,7 @@ if timed[("call", PY)]:
 conc = sorted({c for c, _ in timed if c.startswith("concurrent")}, key=lambda c: (c.split("/")[0], int(c.split("/")[1])))
 if conc:
     lines += ["## Many calls in flight", "",
-              "One thread keeps N calls in flight until 8·N (streams: 2·N; at N = 1, 2,000 calls and 100 streams) have",
+              "One thread keeps N calls in flight until the larger of 2,000 and 8·N (streams: of 100 and 2·N) have",
               "ended: libqwen3vl's non-blocking calls (`qwen3vl_call_start`, `qwen3vl_client_next_event`) against a floor",
               "written on libcurl's multi interface and jansson (N reused easy handles, each request built with jansson",
               "as the single-call floor does, every reply and every chunk parsed; `Benchmarks/concurrent.c`). Both send",
@@ -181,6 +181,17 @@ if conc:
         if f and q:
             lines.append(f"| {c.split('/')[0][11:]} | {c.split('/')[1]} | {statistics.median(f):.0f} | {statistics.median(q):.0f} | "
                          f"{spread(ratios(c, 'floor-multi', LIB, 'calls_per_s'))} | {statistics.median(fc):.0f} / {statistics.median(qc):.0f} |")
+    # At N = 1 a call makes one thread-to-thread round trip more than the single-threaded floor.
+    trips = {r["rep"]: r["round_trip_us"] for r in rows if r["case"] == "handover" and r.get("rep", 0) > 0}
+    floor1 = per_rep("concurrent-call/1", "floor-multi", "calls_per_s")
+    bounds = [(1e6 / floor1[k] + trips[k]) / (1e6 / floor1[k]) for k in trips if floor1.get(k)]
+    if bounds:
+        lines.append(f"\nOne hand-over between two threads and back, with no work on either side (two eventfds, each "
+                     f"thread blocking in `poll`; `Benchmarks/handover.c`, median of 5 batches per repetition) took "
+                     f"{spread(list(trips.values()), '{:.1f}')} µs in this run: a few µs when both threads share a core, "
+                     f"tens when the other core sleeps and must be woken. A plain call at N = 1 makes that round trip once "
+                     f"more than the single-threaded floor (its start handed to the I/O thread, its DONE back); the floor's "
+                     f"time per call plus one such round trip alone is a ratio of {spread(bounds)}.")
     for case, label in (("concurrent-call", "plain call, N = 16"), ("concurrent-stream", "500-chunk stream, N = 4")):
         f, q = instr.get((case, "floor-multi")), instr.get((case, LIB))
         if f and q:

@@ -26,6 +26,7 @@ QLIB=(-Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lqwen3vl)
 "${CC[@]}" Benchmarks/qwen_c.c "${QLIB[@]}" -lpthread -o "$out/qwen_c"
 "${CC[@]}" Benchmarks/cold.c -ldl -o "$out/cold" # links neither libqwen3vl nor libcurl
 "${CC[@]}" Benchmarks/concurrent.c "${QLIB[@]}" -lcurl -ljansson -o "$out/concurrent"
+"${CC[@]}" Benchmarks/handover.c -lpthread -o "$out/handover"
 python3 -c "import os, sys; h = b'\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR' + (4000).to_bytes(4, 'big') + (3000).to_bytes(4, 'big') + bytes(9); open(sys.argv[1], 'wb').write(h + os.urandom(20 * 2**20 - 1 - len(h)))" "$out/20mib.png"
 # The Python contenders in a virtualenv kept between runs: the binding as users install it, openai.
 venv=build/bench-venv
@@ -98,8 +99,10 @@ for rep in $(seq "$REPS"); do
     rec "$py" Benchmarks/py_concurrent.py openai "$stream" stream 16 32
   fi
   if has concurrent; then  # N calls in flight on one thread until TOTAL have ended
+    rec "$out/handover" 5000 # the machine's thread-to-thread round trip, which bounds N = 1
     for n in 1 16 256 1000; do
-      calls=$((n < 16 ? 2000 : n * 8)); streams=$((n < 16 ? 100 : n * 2))
+      # Enough that starting the thread and opening N connections is a small part of the time.
+      calls=$((n * 8 > 2000 ? n * 8 : 2000)); streams=$((n * 2 > 100 ? n * 2 : 100))
       for who in floor qwen; do
         rec "$out/concurrent" $who "$plain" call $n $calls
         rec "$out/concurrent" $who "$stream" stream $n $streams

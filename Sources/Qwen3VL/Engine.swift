@@ -61,7 +61,9 @@ public final class AsyncCall: @unchecked Sendable {
     /// Comes back with every event, as the host gave it.
     public let userData: UnsafeMutableRawPointer?
     let context: CallContext
-    private struct State { var done: ChatResult?; var taken = false; var freed = false; var exported: AnyObject? }
+    private struct State { var done: ChatResult?; var taken = false; var exported: AnyObject? }
+    /// Looked at for every event posted and taken: a flag of its own rather than under the lock.
+    private let freed = Atomic<Bool>(false)
     private let state = Locked(State())
     /// Bytes of this call's events waiting in the queue, and whether its transfer is paused
     /// because of them (backpressure: a host that stops taking events costs bounded memory).
@@ -95,15 +97,13 @@ public final class AsyncCall: @unchecked Sendable {
 
     /// The host lets go of the call: a running call is cancelled and nothing more of it is delivered.
     public func release() {
-        let running = state.withLock { s in
-            s.freed = true
-            return s.done == nil
-        }
+        freed.store(true, ordering: .releasing)
+        let running = state.withLock { $0.done == nil }
         if running { cancel() } // a finished call needs no look from the I/O thread
     }
 
     /// The host let go of the call: nothing more of it is delivered.
-    var isFreed: Bool { state.withLock { $0.freed } }
+    var isFreed: Bool { freed.load(ordering: .acquiring) }
 
     func setDone(_ r: ChatResult) { state.withLock { $0.done = r } }
     func markTaken() { state.withLock { $0.taken = true } }
@@ -547,7 +547,9 @@ final class Engine: @unchecked Sendable {
         if call.context.isCancelled { return finish(call, Qwen3VLError(.cancelled, "cancelled")) }
         run.isCancelled = { [context = call.context] in context.isCancelled }
         if run.streaming && run.onDelta == nil {
-            run.onDelta = { [unowned self, unowned call] chunk in
+            // Unowned without the check (each delta would take a strong reference and give it back):
+            // the engine outlives every call, and the run holding this closure belongs to the call.
+            run.onDelta = { [unowned(unsafe) self, unowned(unsafe) call] chunk in
                 guard
                     let e = CallEvent(
                         delta: call, text: UnsafeRawBufferPointer(chunk.textBytes),
@@ -559,7 +561,7 @@ final class Engine: @unchecked Sendable {
             }
         }
         client.beginAttempt(run)
-        run.sink.shouldPause = { [unowned call] in
+        run.sink.shouldPause = { [unowned(unsafe) call] in
             guard call.pendingBytes.load(ordering: .relaxed) >= EventQueue.budget else { return false }
             call.paused.store(true, ordering: .releasing)
             return true
