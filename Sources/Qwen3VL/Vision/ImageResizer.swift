@@ -138,7 +138,7 @@ enum ImageResizer {
     }
 
     /// How many times the decoder itself reduces the image (JPEG by DCT scaling, which costs almost
-    /// nothing; WEBP by libwebp's area-averaging scaler): as far as keeps at least 1.5 times the
+    /// nothing; WEBP by libwebp's area-averaging scaler): as far as keeps at least 1.2 times the
     /// target on each side, so that the bicubic pass still does the filtering that matters. The
     /// result then stays within about 40 dB PSNR of Pillow's full-size resize even for noisy photos
     /// (Pillow's own `thumbnail` reduces the same way, with a gap of 2).
