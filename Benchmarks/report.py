@@ -182,16 +182,18 @@ if conc:
             lines.append(f"| {c.split('/')[0][11:]} | {c.split('/')[1]} | {statistics.median(f):.0f} | {statistics.median(q):.0f} | "
                          f"{spread(ratios(c, 'floor-multi', LIB, 'calls_per_s'))} | {statistics.median(fc):.0f} / {statistics.median(qc):.0f} |")
     # At N = 1 a call makes one thread-to-thread round trip more than the single-threaded floor.
-    trips = {r["rep"]: r["round_trip_us"] for r in rows if r["case"] == "handover" and r.get("rep", 0) > 0}
+    hand = {r["rep"]: r for r in rows if r["case"] == "handover" and r.get("rep", 0) > 0}
     floor1 = per_rep("concurrent-call/1", "floor-multi", "calls_per_s")
-    bounds = [(1e6 / floor1[k] + trips[k]) / (1e6 / floor1[k]) for k in trips if floor1.get(k)]
-    if bounds:
+    if hand and floor1:
+        same = [h["same_cpu_us"] for h in hand.values()]
+        two = [h["two_cpus_us"] for h in hand.values()]
+        bound = [(1e6 / floor1[k] + hand[k]["two_cpus_us"]) * floor1[k] / 1e6 for k in hand if floor1.get(k)]
         lines.append(f"\nOne hand-over between two threads and back, with no work on either side (two eventfds, each "
-                     f"thread blocking in `poll`; `Benchmarks/handover.c`, median of 5 batches per repetition) took "
-                     f"{spread(list(trips.values()), '{:.1f}')} µs in this run: a few µs when both threads share a core, "
-                     f"tens when the other core sleeps and must be woken. A plain call at N = 1 makes that round trip once "
-                     f"more than the single-threaded floor (its start handed to the I/O thread, its DONE back); the floor's "
-                     f"time per call plus one such round trip alone is a ratio of {spread(bounds)}.")
+                     f"thread blocking in `poll`; `Benchmarks/handover.c`) takes {spread(same, '{:.1f}')} µs with both "
+                     f"threads on one CPU and {spread(two, '{:.1f}')} µs on two, where the other CPU sleeps and must be "
+                     f"woken. A plain call at N = 1 makes that round trip once more than the single-threaded floor (its "
+                     f"start handed to the I/O thread, its DONE back): the floor's time per call plus one round trip "
+                     f"across CPUs alone is a ratio of {spread(bound)}.")
     for case, label in (("concurrent-call", "plain call, N = 16"), ("concurrent-stream", "500-chunk stream, N = 4")):
         f, q = instr.get((case, "floor-multi")), instr.get((case, LIB))
         if f and q:

@@ -359,8 +359,10 @@ qwen3vl_call  *qwen3vl_call_start(qwen3vl_client *client, const char *request_js
                                   const char *call_options_json, void *user_data);
 
 /* A descriptor that is readable while events wait (an eventfd). Never read or close it yourself;
-   watch it with poll/epoll/libuv/asyncio/QSocketNotifier/g_unix_fd_add. The same for the client's
-   life (in one process). -1 if client is NULL or the descriptor cannot be made. */
+   watch it with poll/epoll/libuv/asyncio/QSocketNotifier/g_unix_fd_add, and when it is readable take
+   events with timeout 0 until none is left: it may be readable for a moment with none waiting (as
+   when another thread took them), and a take that finds none makes it unreadable again. The same
+   for the client's life (in one process). -1 if client is NULL or the descriptor cannot be made. */
 int            qwen3vl_client_event_fd(qwen3vl_client *client);
 
 /* Takes the next event of any call on this client, waiting up to timeout_ms (0: don't wait,
