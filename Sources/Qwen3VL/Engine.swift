@@ -118,8 +118,8 @@ public final class AsyncCall: @unchecked Sendable {
 
 /// The events of one client's non-blocking calls, taken by the host on its own thread. An
 /// eventfd is readable while the queue is not empty, for the host's poll/epoll/libuv/asyncio (and,
-/// when a taker already awake takes an event as it is posted, for the moment until its poster
-/// looks again).
+/// when a taker already awake takes an event as it is posted, for the moment until its poster or
+/// the next take looks again).
 public final class EventQueue: @unchecked Sendable {
     public let fd: Int32
     private let lock = ConditionLock()
