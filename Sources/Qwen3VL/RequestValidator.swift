@@ -160,6 +160,7 @@ enum RequestValidator {
     private static func parameters(_ root: JSONRef) throws(Qwen3VLError) {
         for (key, v) in root.members {
             switch key {
+            case "model", "messages": continue // checked elsewhere; first, as every request has them
             case "temperature": try number(v, key, 0...2)
             case "top_p", "min_p": try number(v, key, 0...1)
             case "presence_penalty", "frequency_penalty": try number(v, key, -2...2)
