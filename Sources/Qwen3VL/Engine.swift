@@ -118,16 +118,13 @@ public final class AsyncCall: @unchecked Sendable {
 
 /// The events of one client's non-blocking calls, taken by the host on its own thread. An
 /// eventfd is readable while the queue is not empty, for the host's poll/epoll/libuv/asyncio (and,
-/// when a taker already awake takes an event as it is posted, for the moment until its poster or
-/// the next take looks again).
+/// when a taker already awake takes an event as it is posted, until the next take finds none).
 public final class EventQueue: @unchecked Sendable {
     public let fd: Int32
     private let lock = ConditionLock()
     private var items: [CallEvent] = []
     private var head = 0
     private var closed = false
-    /// !isEmpty, for a poster to look at after its signal without the lock.
-    private let hasItems = Atomic<Bool>(false)
     /// A paused call resumes once its waiting events fall below half the budget.
     static let budget = 1 << 20
     private let resume: (AsyncCall) -> Void
@@ -154,17 +151,9 @@ public final class EventQueue: @unchecked Sendable {
             guard !closed else { return false }
             let wasEmpty = isEmpty
             for e in batch where !e.call.isFreed { items.append(e) }
-            guard wasEmpty && !isEmpty else { return false }
-            hasItems.store(true, ordering: .sequentiallyConsistent)
-            return true
+            return wasEmpty && !isEmpty
         }
-        guard signal else { return }
-        q3v_eventfd_signal(fd)
-        // A taker already awake may have emptied the queue (and drained the descriptor) before this
-        // write: then the descriptor must stop being readable again.
-        if !hasItems.load(ordering: .sequentiallyConsistent) {
-            lock.withLock { if isEmpty && !closed { q3v_eventfd_drain(fd) } }
-        }
+        if signal { q3v_eventfd_signal(fd) }
     }
 
     /// The next event, waiting up to `timeoutMs` (0: no wait, negative: until one comes).
@@ -200,7 +189,7 @@ public final class EventQueue: @unchecked Sendable {
                     body()
                     return true
                 }
-                // Found empty: the descriptor must not stay readable, even where a poster's signal
+                // Found empty: the descriptor must not stay readable, also where a poster's signal
                 // came after the taker that emptied the queue had drained it.
                 if !closed { reset() }
                 return closed
@@ -246,7 +235,6 @@ public final class EventQueue: @unchecked Sendable {
     private func reset() {
         items.removeAll(keepingCapacity: true)
         head = 0
-        hasItems.store(false, ordering: .sequentiallyConsistent)
         q3v_eventfd_drain(fd)
     }
 
