@@ -9,6 +9,7 @@ need+=(sqlite3 libsqlite3-dev)  # the SQLite extension and its tests
 # The image codecs of the client-side resize: headers to build, libraries (dlopen'ed) to run the tests.
 need+=(libjpeg62-turbo-dev libspng-dev libwebp-dev libjpeg62-turbo libspng0 libwebp7 libwebpdemux2)
 need+=(g++ golang-go luajit)  # the C++, Go and LuaJIT bindings and their tests
+need+=(libc6-dev-arm64-cross)  # the C shims' compile check for 64-bit ARM
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

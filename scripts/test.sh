@@ -99,6 +99,16 @@ examples_build() {
   done < <(grep -ohE 'cc examples/[a-z_]+\.c [^`&]*-o [a-z_]+' README.md docs/*.md)
   return $rc
 }
+# The C shims hold x86-64 code (AVX2) beside portable code: each file must still compile for 64-bit
+# ARM, against Debian's arm64 C library headers (curl's and libjpeg's headers are the same there).
+shims_compile_for_arm64() {
+  local f
+  for f in Sources/CQwen3VLShims/*.c; do
+    clang --target=aarch64-linux-gnu -fsyntax-only -Wall -Wextra -Werror -Iinclude -ISources/CQwen3VLShims/include \
+      -isystem /usr/aarch64-linux-gnu/include -idirafter /usr/include/x86_64-linux-gnu -idirafter /usr/include "$f" ||
+      return 1
+  done
+}
 swift_format_clean() {  # .swift-format's layout over every Swift file of Sources/ and Tests/
   # shellcheck disable=SC2046
   swift format lint --strict $(find Sources Tests -name '*.swift' | sort)
@@ -410,6 +420,7 @@ ray_data() {
 step "swift unit tests" swift test
 step "swift format lint (Sources/, Tests/)" swift_format_clean
 step "C tests build (-Wall -Wextra -Werror)" build_c_tests
+step "C shims compile for 64-bit ARM (clang -fsyntax-only, arm64 libc headers)" shims_compile_for_arm64
 if [[ $mode == quick ]]; then
   # Each waits mostly on its own stand-in server, so side by side they take the time of one.
   step_beside "C tests" run_c_tests

@@ -1,35 +1,12 @@
 /* Base64 with AVX2, for the bulk of large images (Vision/Base64.swift does the rest, and all of it
- * on CPUs without AVX2). 24 input bytes become 32 characters per step: the bytes are spread so that
- * each 32-bit lane holds one 3-byte group, the four 6-bit values are moved into their own bytes with
- * two multiplies, and a 16-entry table turns each value into its character (W. Muła and D. Lemire,
+ * where q3v_cpu_has_avx2() says no). 24 input bytes become 32 characters per step: the bytes are
+ * spread so that each 32-bit lane holds one 3-byte group, the four 6-bit values are moved into their
+ * own bytes with two multiplies, and a 16-entry table turns each value into its character (W. Muła and D. Lemire,
  * "Faster Base64 Encoding and Decoding Using AVX2 Instructions", ACM TWEB 2018). */
 #include "qwen3vl_shims.h"
 
-#include <pthread.h>
-
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
-
-static pthread_once_t avx2_once = PTHREAD_ONCE_INIT;
-static int avx2;
-
-static void detect(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return;
-    /* The OS must save the YMM registers (OSXSAVE, then XCR0's SSE and AVX bits), or AVX2 faults. */
-    if (!(c & bit_OSXSAVE) || !(c & bit_AVX)) return;
-    unsigned lo, hi;
-    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & 6) != 6) return;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
-    avx2 = (b & bit_AVX2) != 0;
-}
-
-int q3v_base64_has_avx2(void) {
-    pthread_once(&avx2_once, detect);
-    return avx2;
-}
 
 /* 24 bytes held as lane 0: bytes 0-11 at offset `lo`, lane 1: bytes 12-23 at offset 0, to 32 characters. */
 __attribute__((target("avx2"))) static inline __m256i encode24(__m256i v, __m256i spread) {
@@ -74,7 +51,6 @@ __attribute__((target("avx2"))) size_t q3v_base64_encode_avx2(const unsigned cha
 
 #else
 
-int q3v_base64_has_avx2(void) { return 0; }
 size_t q3v_base64_encode_avx2(const unsigned char *in, size_t n, char *out) {
     (void)in; (void)n; (void)out;
     return 0;

@@ -1,12 +1,15 @@
 /* The two passes of Pillow's 8-bit convolution resampling. Plain loops that the compiler
- * vectorises (and, for the horizontal pass on RGB, AVX2 gathers); built twice, for the baseline
- * x86-64 and for AVX2, and the AVX2 build is taken when the processor has it. Sums are formed in
+ * vectorises (and, for the horizontal pass on RGB, AVX2 gathers); on x86-64 built twice, for the
+ * baseline and for AVX2, and the AVX2 build is taken when the processor has it. Sums are formed in
  * unsigned (wrapping) arithmetic, which gives Pillow's signed sums bit for bit: they stay far
  * inside 32 bits (|coefficients| sum to at most 1.25). */
 #include "qwen3vl_image.h"
+#include "qwen3vl_shims.h"
 
-#include <immintrin.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #define HALF ((uint32_t)1 << 21)
 
@@ -57,6 +60,7 @@ static inline __attribute__((always_inline)) void horizontal(unsigned char *rest
     }
 }
 
+#if defined(__x86_64__)
 /* RGB, the photos' case, 8 output pixels at a time, one per lane: each tap gathers the 4 bytes at
  * every lane's pixel (R, G, B and a byte not used) and adds the three channels times the lane's
  * weight (from the grouped table, so one load per tap). The same 32-bit wrapping sums as the loop
@@ -110,6 +114,7 @@ __attribute__((target("avx2"))) static void horizontal3_avx2(unsigned char *rest
     }
     horizontal(out, in, 3, bounds, k, ksize, x, out_width);
 }
+#endif
 
 static inline __attribute__((always_inline)) void horizontal_any(unsigned char *out, const unsigned char *in,
                                                                  int channels, const int32_t *bounds,
@@ -122,11 +127,17 @@ static inline __attribute__((always_inline)) void horizontal_any(unsigned char *
     }
 }
 
-__attribute__((target("avx2"))) static void vertical_avx2(unsigned char *out, const unsigned char *const *rows,
-                                                          const int32_t *k, int taps, size_t n) {
+static void vertical_base(unsigned char *out, const unsigned char *const *rows, const int32_t *k, int taps, size_t n) {
     vertical(out, rows, k, taps, n);
 }
-static void vertical_base(unsigned char *out, const unsigned char *const *rows, const int32_t *k, int taps, size_t n) {
+static void horizontal_base(unsigned char *out, const unsigned char *in, int channels, const int32_t *bounds,
+                            const int32_t *k, int ksize, int out_width) {
+    horizontal_any(out, in, channels, bounds, k, ksize, out_width);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void vertical_avx2(unsigned char *out, const unsigned char *const *rows,
+                                                          const int32_t *k, int taps, size_t n) {
     vertical(out, rows, k, taps, n);
 }
 __attribute__((target("avx2"))) static void horizontal_avx2(unsigned char *out, const unsigned char *in, int in_width,
@@ -135,29 +146,28 @@ __attribute__((target("avx2"))) static void horizontal_avx2(unsigned char *out, 
     if (channels == 3) horizontal3_avx2(out, in, in_width, bounds, k, grouped, ksize, out_width);
     else horizontal_any(out, in, channels, bounds, k, ksize, out_width);
 }
-static void horizontal_base(unsigned char *out, const unsigned char *in, int channels, const int32_t *bounds,
-                            const int32_t *k, int ksize, int out_width) {
-    horizontal_any(out, in, channels, bounds, k, ksize, out_width);
-}
-
-static int has_avx2(void) {
-    static int known = -1; /* threads that race here all store the same answer */
-    int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
-    if (v < 0) {
-        v = __builtin_cpu_supports("avx2") ? 1 : 0;
-        __atomic_store_n(&known, v, __ATOMIC_RELAXED);
-    }
-    return v;
-}
+#endif
 
 void q3v_resample_vertical(unsigned char *out, const unsigned char *const *rows, const int32_t *k, int taps, size_t n) {
-    if (has_avx2()) vertical_avx2(out, rows, k, taps, n);
-    else vertical_base(out, rows, k, taps, n);
+#if defined(__x86_64__)
+    if (q3v_cpu_has_avx2()) {
+        vertical_avx2(out, rows, k, taps, n);
+        return;
+    }
+#endif
+    vertical_base(out, rows, k, taps, n);
 }
 
 void q3v_resample_horizontal(unsigned char *out, const unsigned char *in, int in_width, int channels,
                              const int32_t *bounds, const int32_t *k, const int32_t *grouped, int ksize,
                              int out_width) {
-    if (has_avx2()) horizontal_avx2(out, in, in_width, channels, bounds, k, grouped, ksize, out_width);
-    else horizontal_base(out, in, channels, bounds, k, ksize, out_width);
+#if defined(__x86_64__)
+    if (q3v_cpu_has_avx2()) {
+        horizontal_avx2(out, in, in_width, channels, bounds, k, grouped, ksize, out_width);
+        return;
+    }
+#else
+    (void)in_width, (void)grouped;
+#endif
+    horizontal_base(out, in, channels, bounds, k, ksize, out_width);
 }

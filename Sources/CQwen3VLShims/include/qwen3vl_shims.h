@@ -105,13 +105,16 @@ void q3v_sigpipe_hold(q3v_sigpipe_state *st);
 /* curl_multi_cleanup under the guard: it closes the cached connections, TLS ones with a write. */
 void q3v_multi_cleanup(CURLM *m);
 
+/* ---- the processor (cpu_features.c) ---- */
+
+/* Whether this CPU (and OS) runs AVX2; decided once; 0 elsewhere than x86-64. */
+int q3v_cpu_has_avx2(void);
+
 /* ---- base64 (base64_avx2.c) ---- */
 
-/* Whether this CPU (and OS) runs AVX2; decided once. */
-int q3v_base64_has_avx2(void);
 /* Encodes a whole number of 24-byte blocks from the start of in (n bytes) into out, leaving at
  * least 4 bytes of in unread; returns how many bytes of in it encoded (0 when n < 28), having
- * written 4/3 as many characters. Only where q3v_base64_has_avx2(). */
+ * written 4/3 as many characters. Only where q3v_cpu_has_avx2(). */
 size_t q3v_base64_encode_avx2(const unsigned char *in, size_t n, char *out);
 
 /* ---- qwen3vl.h: its facts for Swift, which cannot expand its function-like macros ---- */

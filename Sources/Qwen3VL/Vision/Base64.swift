@@ -19,7 +19,7 @@ enum Base64 {
 
     /// Whether ``encode(_:into:simd:)`` hands the bulk of its input to the AVX2 encoder (in
     /// CQwen3VLShims); decided once, from the CPU.
-    static let avx2 = q3v_base64_has_avx2() != 0
+    static let avx2 = q3v_cpu_has_avx2() != 0
 
     /// Encodes `input` into `output`, which must hold `encodedLength(input.count)` bytes: with AVX2
     /// where `simd` (and the CPU has it), with 12-bit pair tables for the rest. Returns the number
