@@ -3,6 +3,10 @@
  *                                               an expert would: N reused easy handles, each request
  *                                               built with jansson (as floor.c does), each reply parsed
  *                                               (every SSE chunk for streams), nothing else
+ *   concurrent floor-sdk BASE ...               the floor, sending what libqwen3vl sends as an SDK
+ *                                               does (Accept, User-Agent, Accept-Encoding with
+ *                                               decoding on, "Expect:", a timeout per call): what
+ *                                               those cost libcurl, apart from the library's own work
  *   concurrent qwen  BASE call|stream N TOTAL   libqwen3vl's non-blocking calls: N in flight, events
  *                                               taken on this thread
  * TOTAL calls in all, N at a time. Prints one JSON line: wall and CPU time, calls per second. */
@@ -38,10 +42,31 @@ static void set_body(xfer *x, int stream) {
     curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body);
 }
 
-static int run_floor(const char *url, int stream, int n, int total) {
+/* The header lines and options libqwen3vl adds to the floor's (Sources/Qwen3VL/Client.swift,
+ * Transport.swift), its User-Agent and Accept-Encoding as it forms them for this libcurl. */
+static struct curl_slist *sdk_lines(struct curl_slist *hdrs, int stream) {
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    char ua[128], enc[64] = "";
+    snprintf(ua, sizeof ua, "User-Agent: qwen3vl/%s libcurl/%s", QWEN3VL_VERSION_STRING, v->version);
+    snprintf(enc, sizeof enc, "Accept-Encoding: %s%s%s", v->libz_version ? "deflate, gzip" : "",
+             v->features & CURL_VERSION_BROTLI ? (v->libz_version ? ", br" : "br") : "",
+             v->features & CURL_VERSION_ZSTD ? ", zstd" : "");
+    hdrs = curl_slist_append(hdrs, stream ? "Accept: text/event-stream" : "Accept: application/json");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    hdrs = curl_slist_append(hdrs, ua);
+    return curl_slist_append(hdrs, enc);
+}
+static void sdk_options(CURL *h) {
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 600000L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+}
+
+static int run_floor(const char *url, int stream, int n, int total, int sdk) {
     CURLM *m = curl_multi_init();
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     hdrs = curl_slist_append(hdrs, "Authorization: Bearer k");
+    if (sdk) hdrs = sdk_lines(hdrs, stream);
     xfer *xs = calloc((size_t)n, sizeof *xs);
     int started = 0, finished = 0, ok = 0;
     for (int i = 0; i < n && started < total; i++, started++) {
@@ -55,6 +80,7 @@ static int run_floor(const char *url, int stream, int n, int total) {
         curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, floor_sink_write);
         curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->s);
         curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+        if (sdk) sdk_options(x->h);
         curl_multi_add_handle(m, x->h);
     }
     while (finished < total) {
@@ -73,6 +99,7 @@ static int run_floor(const char *url, int stream, int n, int total) {
             if (started < total) { /* same handle, warm connection */
                 started++;
                 set_body(x, stream);
+                if (sdk) sdk_options(x->h); /* as the library sets them for every call */
                 curl_multi_add_handle(m, x->h);
             }
         }
@@ -116,17 +143,17 @@ static int run_qwen(const char *base, int stream, int n, int total) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) { fprintf(stderr, "usage: concurrent floor|qwen BASE call|stream N TOTAL\n"); return 2; }
-    int floor = !strcmp(argv[1], "floor"), stream = !strcmp(argv[3], "stream");
+    if (argc != 6) { fprintf(stderr, "usage: concurrent floor|floor-sdk|qwen BASE call|stream N TOTAL\n"); return 2; }
+    int sdk = !strcmp(argv[1], "floor-sdk"), floor = sdk || !strcmp(argv[1], "floor"), stream = !strcmp(argv[3], "stream");
     int n = atoi(argv[4]), total = atoi(argv[5]);
     char url[512];
     snprintf(url, sizeof url, "%s/chat/completions", argv[2]);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     double w0 = now_ms(), c0 = cpu_ms();
-    int ok = floor ? run_floor(url, stream, n, total) : run_qwen(argv[2], stream, n, total);
+    int ok = floor ? run_floor(url, stream, n, total, sdk) : run_qwen(argv[2], stream, n, total);
     double wall = now_ms() - w0, cpu = cpu_ms() - c0;
     printf("{\"contender\":\"%s\",\"case\":\"concurrent-%s\",\"n\":%d,\"calls\":%d,\"ok\":%d,\"wall_ms\":%.1f,\"cpu_ms\":%.1f,"
-           "\"calls_per_s\":%.0f}\n", floor ? "floor-multi" : "libqwen3vl", argv[3], n, total, ok, wall, cpu, total / wall * 1e3);
+           "\"calls_per_s\":%.0f}\n", sdk ? "floor-multi-sdk" : floor ? "floor-multi" : "libqwen3vl", argv[3], n, total, ok, wall, cpu, total / wall * 1e3);
     curl_global_cleanup();
     return ok == total ? 0 : 1;
 }

@@ -196,8 +196,12 @@ if conc:
                      f"across CPUs alone is a ratio of {spread(bound)}.")
     for case, label in (("concurrent-call", "plain call, N = 16"), ("concurrent-stream", "500-chunk stream, N = 4")):
         f, q = instr.get((case, "floor-multi")), instr.get((case, LIB))
+        sdk = instr.get((case, "floor-multi-sdk"))
         if f and q:
-            lines.append(f"\nInstructions per {label}: floor {kilo(f)}, libqwen3vl {kilo(q)} ({q / f:.2f}×).")
+            lines.append(f"\nInstructions per {label}: floor {kilo(f)}, libqwen3vl {kilo(q)} ({q / f:.2f}×)."
+                         + (f" The floor sending the header lines and options libqwen3vl sends (`concurrent floor-sdk`: "
+                            f"Accept, User-Agent, Accept-Encoding with decoding on, `Expect:`, a timeout per call): "
+                            f"{kilo(sdk)}; libqwen3vl is {q / sdk:.2f}× that." if sdk else ""))
     lines.append("")
 
 # ---- goals ----
