@@ -558,9 +558,7 @@ final class Engine: @unchecked Sendable {
         guard remaining > 0 else {
             return conclude(
                 call,
-                .failed(
-                    Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(run.request.timeoutMs) ms)"),
-                    retryable: false))
+                .failed(run.request.timedOut, retryable: false))
         }
         guard let h = spare.popLast() ?? EasyHandle(share: q3v_share_handle(share), sockets: sockets, multiplexed: true)
         else {

@@ -43,6 +43,8 @@ struct HTTPRequest {
     var idleTimeoutMs: Int64
     /// The call's whole limit (timeout_ms), for the message that says it was hit.
     var timeoutMs: Int64
+    /// The failure of a call that reached timeout_ms.
+    var timedOut: Qwen3VLError { Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(timeoutMs) ms)") }
     /// Streams count silence from the start of the attempt; plain calls only once the reply began,
     /// since a model may think for minutes before its first byte.
     var idleFromStart: Bool
@@ -304,6 +306,11 @@ final class EasyHandle: @unchecked Sendable {
         let started = q3v_easy_getinfo_off(easy, CURLINFO_PRETRANSFER_TIME_T, &sentAfter) == CURLE_OK && sentAfter > 0
         if paused || !started { sink.lastActivityNs = Clock.nowNs() }
         var waitMs = Clock.msUntil(deadlineNs)
+        // libcurl does not time out a transfer still queued for a connection (behind
+        // max_connections): that wait counts towards timeout_ms, so the deadline is checked here.
+        if !started && waitMs <= 0 {
+            return .finished(.failed(req.timedOut, retryable: false))
+        }
         if sink.complete {
             if graceUntil == 0 { graceUntil = Clock.deadline(afterMs: 200) }
             let graceLeft = Clock.msUntil(graceUntil)
@@ -402,9 +409,7 @@ final class EasyHandle: @unchecked Sendable {
             // libcurl's timers may fire a millisecond or two before the deadline: with so little
             // left, it was the call's limit (and no retry could start anyway).
             if Clock.msUntil(deadlineNs) <= Self.deadlineSlackMs {
-                return .failed(
-                    Qwen3VLError(.timeout, "the call took longer than timeout_ms (\(req.timeoutMs) ms)"),
-                    retryable: false)
+                return .failed(req.timedOut, retryable: false)
             }
             // Well within the deadline, so the limit hit was the connection attempt's.
             return .failed(
