@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Promises of qwen3vl.h about the non-blocking calls that test_calls.c leaves unchecked: NULL
  * events, a result only once its DONE is taken, events that outlive their call, freeing a call (its
- * untaken events dropped, its transfer stopped), cancelling one (its text so far kept), cancel_all,
- * the waits of qwen3vl_client_next_event, many takers, a local file, the call options (refused with
- * the key named, and max_retries, idle_timeout_ms, headers and query taking effect), retries as for
- * the blocking calls, a paused call's idle limit, and max_connections' wait counted towards
- * timeout_ms only. */
+ * untaken events dropped, its transfer stopped), cancelling one (its text so far kept), NULs in
+ * deltas, cancel_all, the waits of qwen3vl_client_next_event, many takers, a local file, the call
+ * options (refused with the key named, and max_retries, idle_timeout_ms, headers and query taking
+ * effect), retries as for the blocking calls, a paused call's idle limit, and max_connections (its
+ * range, and its wait counted towards timeout_ms only). */
 #include "harness.h"
 
 #include <pthread.h>
@@ -37,6 +37,14 @@ static int server_saw(const char *uid, size_t n) {
 }
 
 static void test_null_events_and_one_descriptor(void) {
+    char err[256];
+    CHECK(qwen3vl_client_new("{\"max_connections\": 0}", err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "max_connections must be between 1 and 100000");
+    CHECK(qwen3vl_client_new("{\"max_connections\": 100001}", err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "max_connections must be between 1 and 100000");
+    qwen3vl_client *most = qwen3vl_client_new("{\"max_connections\": 100000}", err, sizeof err);
+    CHECK(most != NULL);
+    qwen3vl_client_free(most);
     size_t n = 99;
     CHECK(qwen3vl_event_call(NULL) == NULL);
     CHECK(qwen3vl_event_user_data(NULL) == NULL);
@@ -194,6 +202,26 @@ static void test_cancel_keeps_the_text_so_far(void) {
     qwen3vl_client_free(c);
 }
 
+static void test_deltas_keep_their_nuls(void) {
+    static const char req[] = "{\"messages\":[{\"role\":\"user\",\"content\":\"a\\u0000b\"}]}";
+    static const char want[] = "echo: a\0b";
+    qwen3vl_client *c = client_for("ok", new_uid(), NULL);
+    qwen3vl_call *call = qwen3vl_call_start(c, req, "{\"stream\": true}", NULL);
+    char text[64];
+    size_t len = 0;
+    int done = 0;
+    for (qwen3vl_event *ev; !done && (ev = wait_event(c, 5000)); qwen3vl_event_free(ev)) {
+        size_t n;
+        const char *t = qwen3vl_event_text(ev, &n);
+        if (len + n < sizeof text) { memcpy(text + len, t, n + 1); len += n; } /* NUL-terminated after */
+        done = qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE;
+    }
+    CHECK(done && len == sizeof want - 1 && memcmp(text, want, sizeof want) == 0);
+    CHECK(qwen3vl_result_text_len(qwen3vl_call_result(call)) == sizeof want - 1);
+    qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+}
+
 static void test_cancel_all_reaches_calls_in_flight(void) {
     const char *uid = new_uid();
     qwen3vl_client *c = client_for("hang:30,hang:30,hang:30,ok", uid, NULL);
@@ -231,7 +259,9 @@ static void test_next_event_waits_as_told(void) {
     CHECK(qwen3vl_client_take_events(c, 200, buf, sizeof buf, &used) == 0 && used == 0);
     took = now_ms() - t0;
     CHECK(took >= 195 && took < 200 + 300 * t_slow);
+    t0 = now_ms();
     qwen3vl_call *call = qwen3vl_call_start(c, HELLO, NULL, NULL);
+    CHECK(now_ms() - t0 < 50 * t_slow); /* back at once, not after the reply */
     t0 = now_ms();
     qwen3vl_event *ev = qwen3vl_client_next_event(c, -1); /* until one comes: the reply's, 300 ms on */
     CHECK(ev && qwen3vl_event_call(ev) == call && qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE);
@@ -542,6 +572,7 @@ int main(int argc, char **argv) {
         {"taken_events_outlive_their_call", test_taken_events_outlive_their_call},
         {"free_drops_untaken_events_and_stops_the_transfer", test_free_drops_untaken_events_and_stops_the_transfer},
         {"cancel_keeps_the_text_so_far", test_cancel_keeps_the_text_so_far},
+        {"deltas_keep_their_nuls", test_deltas_keep_their_nuls},
         {"cancel_all_reaches_calls_in_flight", test_cancel_all_reaches_calls_in_flight},
         {"next_event_waits_as_told", test_next_event_waits_as_told},
         {"many_takers_each_event_once", test_many_takers_each_event_once},
