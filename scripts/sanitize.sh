@@ -45,12 +45,13 @@ if [[ $mode == asan ]]; then
   (source scripts/stand-in.sh
    "$out/soak" stress "http://127.0.0.1:$STAND_IN_PORT/s/sse:pieces=256:delay=1/asan/v1" 32 10) || rc=1
 else
-  for t in test_core test_stream test_faults test_calls test_resize; do
+  for t in test_core test_stream test_faults test_calls test_call_promises test_resize; do
     build "Tests/c/$t.c" "$t"
   done
   QWEN3VL_TEST_SLOW=4 "$out/test_core" many_threads || rc=1
   QWEN3VL_TEST_SLOW=4 "$out/test_stream" || rc=1
   QWEN3VL_TEST_SLOW=4 "$out/test_calls" || rc=1  # the I/O thread against the host's threads
+  QWEN3VL_TEST_SLOW=4 "$out/test_call_promises" || rc=1  # many takers; calls freed on their threads
   QWEN3VL_TEST_SLOW=4 "$out/test_resize" || rc=1  # and the preparer thread
   build Tests/stress/soak.c soak
   (source scripts/stand-in.sh
