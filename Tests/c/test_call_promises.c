@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Promises of qwen3vl.h about the non-blocking calls that test_calls.c leaves unchecked: NULL
  * events, a result only once its DONE is taken, events that outlive their call, freeing a call (its
- * untaken events dropped, its transfer stopped), cancelling one (its text so far kept), NULs in
- * deltas, cancel_all, the waits of qwen3vl_client_next_event, many takers, a local file, the call
- * options (refused with the key named, and max_retries, idle_timeout_ms, headers and query taking
- * effect), retries as for the blocking calls, a paused call's idle limit, and max_connections (its
- * range, and its wait counted towards timeout_ms only). */
+ * untaken events dropped, its transfer stopped), cancelling one (its text so far kept; waiting to
+ * retry or for a connection), NULs in deltas, cancel_all, the waits of qwen3vl_client_next_event,
+ * many takers, a local file, the call options (refused with the key named, and max_retries,
+ * idle_timeout_ms, headers and query taking effect), retries as for the blocking calls, a paused
+ * call's idle limit, and max_connections (its range, and its wait counted towards timeout_ms only). */
 #include "harness.h"
 
 #include <pthread.h>
@@ -219,6 +219,40 @@ static void test_deltas_keep_their_nuls(void) {
     CHECK(done && len == sizeof want - 1 && memcmp(text, want, sizeof want) == 0);
     CHECK(qwen3vl_result_text_len(qwen3vl_call_result(call)) == sizeof want - 1);
     qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+}
+
+static void test_cancel_while_waiting(void) {
+    /* Waiting to retry (a Retry-After of 30 s): cancelled, it ends at once. */
+    const char *uid = new_uid();
+    qwen3vl_client *c = client_for("status:429:ra=30", uid, NULL);
+    qwen3vl_call *call = qwen3vl_call_start(c, HELLO, NULL, NULL);
+    CHECK(server_saw(uid, 1));
+    double t0 = now_ms();
+    qwen3vl_call_cancel(call);
+    CHECK(next_done(c, 5000) == call);
+    CHECK(now_ms() - t0 < 200 * t_slow);
+    CHECK_STATUS(qwen3vl_call_result(call), QWEN3VL_ERR_CANCELLED);
+    CHECK_CONTAINS(qwen3vl_result_error(qwen3vl_call_result(call)), "waiting to retry");
+    CHECK(qwen3vl_result_attempts(qwen3vl_call_result(call)) == 1);
+    qwen3vl_call_free(call);
+    qwen3vl_client_free(c);
+    /* Waiting for a connection (the only one is taken): cancelled, it ends at once, unsent. */
+    uid = new_uid();
+    c = client_for("hang:30", uid, "\"max_connections\":1");
+    qwen3vl_call *holder = qwen3vl_call_start(c, HELLO, NULL, NULL);
+    CHECK(server_saw(uid, 1));
+    qwen3vl_call *queued = qwen3vl_call_start(c, HELLO, NULL, NULL);
+    t0 = now_ms();
+    qwen3vl_call_cancel(queued);
+    CHECK(next_done(c, 5000) == queued);
+    CHECK(now_ms() - t0 < 200 * t_slow);
+    CHECK_STATUS(qwen3vl_call_result(queued), QWEN3VL_ERR_CANCELLED);
+    json_t *reqs = server_requests(uid);
+    CHECK(json_array_size(reqs) == 1);
+    json_decref(reqs);
+    qwen3vl_call_free(queued);
+    qwen3vl_call_free(holder);
     qwen3vl_client_free(c);
 }
 
@@ -450,28 +484,16 @@ static outcome call_once(const char *scenario, const char *client_extra, const c
     return o;
 }
 
-static void test_retries_and_limits_as_for_blocking_calls(void) {
-    static const struct {
-        const char *scenario, *client, *call;
-        int status, attempts; /* attempts 0: not checked */
-        const char *needle;
-        double min_ms, max_ms; /* max_ms is multiplied by t_slow */
-    } cases[] = {
-        /* max_retries of the call, over the client's, both ways */
-        {"status:503:ra_ms=0,status:503:ra_ms=0,ok", "\"max_retries\":0", "{\"max_retries\": 2}", QWEN3VL_OK, 3, "", 0, 2000},
-        {"status:503:ra_ms=0", NULL, "{\"max_retries\": 0}", QWEN3VL_ERR_SERVER, 1, "503", 0, 2000},
-        /* 5xx and 429 retried, then their codes */
-        {"status:500:ra_ms=0", "\"max_retries\":1", NULL, QWEN3VL_ERR_SERVER, 2, "after 2 attempts", 0, 2000},
-        {"status:429:ra_ms=0", "\"max_retries\":1", NULL, QWEN3VL_ERR_RATE_LIMIT, 2, "after 2 attempts", 0, 2000},
-        /* retry-after-ms honoured; a Retry-After over 60 s is not (the backoff, 0.5 s at most, instead) */
-        {"status:503:ra_ms=300,ok", NULL, NULL, QWEN3VL_OK, 2, "", 290, 2000},
-        {"status:429:ra=120,ok", NULL, NULL, QWEN3VL_OK, 2, "", 0, 2000},
-        /* idle_timeout_ms of the call: a stream's silence; a plain call's wait for its reply is none */
-        {"sse:stall=30", "\"max_retries\":0", "{\"stream\": true, \"idle_timeout_ms\": 300}", QWEN3VL_ERR_TIMEOUT, 1,
-         "idle_timeout_ms", 290, 2000},
-        {"slow:600", NULL, "{\"idle_timeout_ms\": 200}", QWEN3VL_OK, 1, "", 590, 3000},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+/* One case: a call on a fresh client, through both entry points, and what it must end with. */
+typedef struct {
+    const char *scenario, *client, *call;
+    int status, attempts; /* attempts 0: not checked */
+    const char *needle;
+    double min_ms, max_ms; /* max_ms is multiplied by t_slow */
+} call_case;
+
+static void run_cases(const call_case *cases, size_t n) {
+    for (size_t i = 0; i < n; i++) {
         for (int nonblocking = 0; nonblocking < 2; nonblocking++) {
             outcome o = call_once(cases[i].scenario, cases[i].client, cases[i].call, nonblocking);
             int ok = o.status == cases[i].status && (!cases[i].attempts || o.attempts == cases[i].attempts) &&
@@ -484,6 +506,38 @@ static void test_retries_and_limits_as_for_blocking_calls(void) {
             }
         }
     }
+}
+
+static void test_retries_as_for_blocking_calls(void) {
+    static const call_case cases[] = {
+        /* max_retries of the call, over the client's, both ways */
+        {"status:503:ra_ms=0,status:503:ra_ms=0,ok", "\"max_retries\":0", "{\"max_retries\": 2}", QWEN3VL_OK, 3, "", 0, 2000},
+        {"status:503:ra_ms=0", NULL, "{\"max_retries\": 0}", QWEN3VL_ERR_SERVER, 1, "503", 0, 2000},
+        /* 5xx, 429, 408, 409 and a lost connection retried; then their codes */
+        {"status:500:ra_ms=0", "\"max_retries\":1", NULL, QWEN3VL_ERR_SERVER, 2, "after 2 attempts", 0, 2000},
+        {"status:429:ra_ms=0", "\"max_retries\":1", NULL, QWEN3VL_ERR_RATE_LIMIT, 2, "after 2 attempts", 0, 2000},
+        {"status:408:ra_ms=0,status:409:ra_ms=0,ok", NULL, NULL, QWEN3VL_OK, 3, "", 0, 2000},
+        {"drop,ok", NULL, NULL, QWEN3VL_OK, 2, "", 0, 2000},
+        /* retry-after-ms honoured; a Retry-After over 60 s is not (the backoff, 0.5 s at most, instead) */
+        {"status:503:ra_ms=300,ok", NULL, NULL, QWEN3VL_OK, 2, "", 290, 2000},
+        {"status:429:ra=120,ok", NULL, NULL, QWEN3VL_OK, 2, "", 0, 2000},
+        /* a wait that would outlast timeout_ms is not begun */
+        {"status:429:ra=5,ok", NULL, "{\"timeout_ms\": 2000}", QWEN3VL_ERR_RATE_LIMIT, 1, "no time left", 0, 1500},
+    };
+    run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_idle_limits_as_for_blocking_calls(void) {
+    static const call_case cases[] = {
+        /* idle_timeout_ms of the call: a stream's silence; a plain call's wait for its reply is none */
+        {"sse:stall=30", "\"max_retries\":0", "{\"stream\": true, \"idle_timeout_ms\": 300}", QWEN3VL_ERR_TIMEOUT, 1,
+         "idle_timeout_ms", 290, 2000},
+        {"slow:400", NULL, "{\"idle_timeout_ms\": 150}", QWEN3VL_OK, 1, "", 390, 3000},
+        /* 0 is no limit, over the client's */
+        {"sse:stall=0.45", "\"idle_timeout_ms\":150,\"max_retries\":0", "{\"stream\": true, \"idle_timeout_ms\": 0}",
+         QWEN3VL_OK, 1, "", 440, 3000},
+    };
+    run_cases(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_paused_call_has_no_idle_limit(void) {
@@ -573,13 +627,15 @@ int main(int argc, char **argv) {
         {"free_drops_untaken_events_and_stops_the_transfer", test_free_drops_untaken_events_and_stops_the_transfer},
         {"cancel_keeps_the_text_so_far", test_cancel_keeps_the_text_so_far},
         {"deltas_keep_their_nuls", test_deltas_keep_their_nuls},
+        {"cancel_while_waiting", test_cancel_while_waiting},
         {"cancel_all_reaches_calls_in_flight", test_cancel_all_reaches_calls_in_flight},
         {"next_event_waits_as_told", test_next_event_waits_as_told},
         {"many_takers_each_event_once", test_many_takers_each_event_once},
         {"local_files_on_the_io_thread", test_local_files_on_the_io_thread},
         {"call_options_refused_with_the_key", test_call_options_refused_with_the_key},
         {"call_start_sends_the_calls_headers_and_query", test_call_start_sends_the_calls_headers_and_query},
-        {"retries_and_limits_as_for_blocking_calls", test_retries_and_limits_as_for_blocking_calls},
+        {"retries_as_for_blocking_calls", test_retries_as_for_blocking_calls},
+        {"idle_limits_as_for_blocking_calls", test_idle_limits_as_for_blocking_calls},
         {"paused_call_has_no_idle_limit", test_paused_call_has_no_idle_limit},
         {"connection_wait_counts_towards_timeout_only", test_connection_wait_counts_towards_timeout_only},
         {"forked_child_asks_for_a_new_descriptor", test_forked_child_asks_for_a_new_descriptor},
