@@ -14,7 +14,8 @@
  *   - Strings returned are owned by the object that returned them and stay valid until that object
  *     is freed. They are never NULL: "" stands for "none".
  *   - Calls block the calling thread and run their callbacks on it, except the non-blocking calls
- *     (qwen3vl_call_start and its events), which never block and never call back.
+ *     (qwen3vl_call_start and its events), which never block and never call back (but for the
+ *     log function of qwen3vl_client_set_log).
  *   - A client may be used by many threads at once. A result belongs to one thread at a time.
  *   - Nothing is printed, no signal handler is installed. libcurl is initialised once, thread-safely,
  *     by the library itself (OpenSSL without its exit-time cleanup when the library is the first to
@@ -191,11 +192,13 @@ typedef void (*qwen3vl_log_fn)(int level, const char *message, void *user_data);
 
 /* Sends the client's log lines of max_level and more severe to fn (NULL: no logging, the default).
    fn runs on the thread of the call the line is about (for non-blocking calls, one of the client's
-   threads), possibly on several threads at once, so it
-   must be thread-safe. May be called at any time from any thread, also from inside fn. Once it
-   returns, the previous function is never called again: it waits until no other thread is inside
-   it, so the old user_data may then be freed (and so it must not be called while holding a lock
-   that the old fn takes). The API key, and a password in base_url, never appear. */
+   threads; but a call that qwen3vl_call_start fails at once, such as a request under 64 KiB that
+   is invalid or bad call options, logs its error line on the caller's thread, inside
+   qwen3vl_call_start), possibly on several threads at once, so it must be thread-safe. May be
+   called at any time from any thread, also from inside fn. Once it returns, the previous function
+   is never called again: it waits until no other thread is inside it, so the old user_data may
+   then be freed (and so it must not be called while holding a lock that the old fn takes). The API
+   key, and a password in base_url, never appear. */
 void qwen3vl_client_set_log(qwen3vl_client *client, qwen3vl_log_fn fn, int max_level, void *user_data);
 
 /* Cancels every call in flight on this client, from any thread; each returns QWEN3VL_ERR_CANCELLED
