@@ -4,8 +4,9 @@
  * untaken events dropped, its transfer stopped), cancelling one (its text so far kept; waiting to
  * retry or for a connection), NULs in deltas, cancel_all, the waits of qwen3vl_client_next_event,
  * many takers, a local file, the call options (refused with the key named, and max_retries,
- * idle_timeout_ms, headers and query taking effect), retries as for the blocking calls, a paused
- * call's idle limit, and max_connections (its range, and its wait counted towards timeout_ms only). */
+ * idle_timeout_ms, headers and query taking effect), retries and stream endings as for the
+ * blocking calls, a paused call's idle limit, and max_connections (its range, and its wait counted
+ * towards timeout_ms only). */
 #include "harness.h"
 
 #include <pthread.h>
@@ -254,6 +255,58 @@ static void test_cancel_while_waiting(void) {
     qwen3vl_call_free(queued);
     qwen3vl_call_free(holder);
     qwen3vl_client_free(c);
+}
+
+/* ---- streams end as the blocking calls' do ---- */
+
+typedef struct {
+    char text[256];
+    size_t len;
+    int deltas;
+} gathered;
+
+static int gather(const char *text, size_t len, const char *chunk, void *user) {
+    (void)chunk;
+    gathered *g = user;
+    if (g->len + len < sizeof g->text) { memcpy(g->text + g->len, text, len); g->len += len; }
+    g->deltas++;
+    return 0;
+}
+
+static void test_stream_endings_as_for_blocking_calls(void) {
+    /* A plain reply to a stream, a stream cut short or ended by an error event, one without [DONE],
+       one of tool calls: the same status and text both ways, and the deltas make the text. */
+    static const char *scenarios[] = {"json-for-stream", "sse:cut", "sse:errorevent", "sse:nodone", "sse:tools", "cut"};
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+        qwen3vl_client *c = client_for(scenarios[i], new_uid(), "\"max_retries\":0");
+        gathered blocking = {0}, events = {0};
+        qwen3vl_result *r = qwen3vl_chat_v2(c, HELLO, NULL, NULL, gather, &blocking);
+        qwen3vl_call *call = qwen3vl_call_start(c, HELLO, "{\"stream\": true}", NULL);
+        int done = 0;
+        for (qwen3vl_event *ev; !done && (ev = wait_event(c, 5000)); qwen3vl_event_free(ev)) {
+            done = qwen3vl_event_kind(ev) == QWEN3VL_EVENT_DONE;
+            if (!done) {
+                size_t n;
+                const char *t = qwen3vl_event_text(ev, &n);
+                gather(t, n, NULL, &events);
+            }
+        }
+        qwen3vl_result *e = qwen3vl_call_result(call);
+        int same = done && qwen3vl_result_status(e) == qwen3vl_result_status(r) &&
+                   qwen3vl_result_text_len(e) == events.len && memcmp(qwen3vl_result_text(e), events.text, events.len) == 0 &&
+                   qwen3vl_result_text_len(r) == blocking.len && memcmp(qwen3vl_result_text(r), blocking.text, blocking.len) == 0 &&
+                   strcmp(qwen3vl_result_finish_reason(e), qwen3vl_result_finish_reason(r)) == 0 &&
+                   strcmp(qwen3vl_result_tool_calls_json(e), qwen3vl_result_tool_calls_json(r)) == 0;
+        if (!same) {
+            fprintf(stderr, "    FAIL %s: blocking %s \"%s\" (%d deltas), non-blocking %s \"%s\" (%d deltas): %s\n", scenarios[i],
+                    qwen3vl_status_name(qwen3vl_result_status(r)), qwen3vl_result_text(r), blocking.deltas,
+                    qwen3vl_status_name(qwen3vl_result_status(e)), qwen3vl_result_text(e), events.deltas, qwen3vl_result_error(e));
+            t_failed_now = 1;
+        }
+        qwen3vl_result_free(r);
+        qwen3vl_call_free(call);
+        qwen3vl_client_free(c);
+    }
 }
 
 static void test_cancel_all_reaches_calls_in_flight(void) {
@@ -628,6 +681,7 @@ int main(int argc, char **argv) {
         {"cancel_keeps_the_text_so_far", test_cancel_keeps_the_text_so_far},
         {"deltas_keep_their_nuls", test_deltas_keep_their_nuls},
         {"cancel_while_waiting", test_cancel_while_waiting},
+        {"stream_endings_as_for_blocking_calls", test_stream_endings_as_for_blocking_calls},
         {"cancel_all_reaches_calls_in_flight", test_cancel_all_reaches_calls_in_flight},
         {"next_event_waits_as_told", test_next_event_waits_as_told},
         {"many_takers_each_event_once", test_many_takers_each_event_once},
