@@ -43,21 +43,27 @@ static void set_body(xfer *x, int stream) {
 }
 
 /* The header lines and options libqwen3vl adds to the floor's (Sources/Qwen3VL/Client.swift,
- * Transport.swift), its User-Agent and Accept-Encoding as it forms them for this libcurl. */
+ * Transport.swift), its User-Agent and Accept-Encoding as it forms them for this libcurl
+ * (Benchmarks/same_headers.py checks that the two send the same lines). */
 static struct curl_slist *sdk_lines(struct curl_slist *hdrs, int stream) {
     const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-    char ua[128], enc[64] = "";
+    char ua[128], enc[64] = "Accept-Encoding: ";
     snprintf(ua, sizeof ua, "User-Agent: qwen3vl/%s libcurl/%s", QWEN3VL_VERSION_STRING, v->version);
-    snprintf(enc, sizeof enc, "Accept-Encoding: %s%s%s", v->libz_version ? "deflate, gzip" : "",
-             v->features & CURL_VERSION_BROTLI ? (v->libz_version ? ", br" : "br") : "",
-             v->features & CURL_VERSION_ZSTD ? ", zstd" : "");
+    const char *codings[] = {v->libz_version ? "deflate, gzip" : NULL, v->features & CURL_VERSION_BROTLI ? "br" : NULL,
+                             v->features & CURL_VERSION_ZSTD ? "zstd" : NULL};
+    size_t bare = strlen(enc);
+    for (size_t i = 0; i < sizeof codings / sizeof *codings; i++) {
+        if (!codings[i]) continue;
+        if (strlen(enc) > bare) strcat(enc, ", ");
+        strcat(enc, codings[i]);
+    }
     hdrs = curl_slist_append(hdrs, stream ? "Accept: text/event-stream" : "Accept: application/json");
     hdrs = curl_slist_append(hdrs, "Expect:");
     hdrs = curl_slist_append(hdrs, ua);
-    return curl_slist_append(hdrs, enc);
+    return strlen(enc) > bare ? curl_slist_append(hdrs, enc) : hdrs;
 }
-static void sdk_options(CURL *h) {
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+/* Its per-call options: the library sets the call's timeouts for every call. */
+static void sdk_call_options(CURL *h) {
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 600000L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 }
@@ -80,7 +86,10 @@ static int run_floor(const char *url, int stream, int n, int total, int sdk) {
         curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, floor_sink_write);
         curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->s);
         curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
-        if (sdk) sdk_options(x->h);
+        if (sdk) { /* decoding on, once per handle as the library does */
+            curl_easy_setopt(x->h, CURLOPT_ACCEPT_ENCODING, "");
+            sdk_call_options(x->h);
+        }
         curl_multi_add_handle(m, x->h);
     }
     while (finished < total) {
@@ -99,7 +108,7 @@ static int run_floor(const char *url, int stream, int n, int total, int sdk) {
             if (started < total) { /* same handle, warm connection */
                 started++;
                 set_body(x, stream);
-                if (sdk) sdk_options(x->h); /* as the library sets them for every call */
+                if (sdk) sdk_call_options(x->h);
                 curl_multi_add_handle(m, x->h);
             }
         }

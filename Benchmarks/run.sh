@@ -134,6 +134,7 @@ if has instructions; then
   per_op image floor 1 "$out/floor" "$plain" image "$out/20mib.png" --
   per_op image libqwen3vl 1 "$out/qwen_c" "$plain" image "$out/20mib.png" --
   per_op concurrent-call floor-multi 1000 "$out/concurrent" floor "$plain" call 16 --
+  python3 Benchmarks/same_headers.py "$out/concurrent" # floor-sdk sends what the library sends, or the run stops
   per_op concurrent-call floor-multi-sdk 1000 "$out/concurrent" floor-sdk "$plain" call 16 --
   per_op concurrent-call libqwen3vl 1000 "$out/concurrent" qwen "$plain" call 16 --
   per_op concurrent-stream floor-multi 20 "$out/concurrent" floor "$stream" stream 4 --
